@@ -1,0 +1,63 @@
+// The CLI's checkpoint store: one file per key in a folder. Typed arrays are written as base64 so a record
+// survives JSON. setMany writes every entry to a temporary file first and renames them into place only when all
+// are written, so a crash leaves either the old pointer or the new one, never a pointer to a half-written record.
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Store } from '../core/checkpoint/store';
+
+export function encodeJson(value: unknown, space?: number): string {
+  return JSON.stringify(
+    value,
+    (_k, v) => {
+      if (v instanceof Float32Array) {
+        return { $f32: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+      }
+      return v;
+    },
+    space,
+  );
+}
+
+export function decodeJson(text: string): unknown {
+  return JSON.parse(text, (_k, v) => {
+    if (v && typeof v === 'object' && typeof v.$f32 === 'string' && Object.keys(v).length === 1) {
+      const buf = Buffer.from(v.$f32, 'base64');
+      return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    }
+    return v;
+  });
+}
+
+const fileOf = (key: string) => `${key.replace(/[^A-Za-z0-9._-]/g, '_')}.json`;
+
+export class FsStore implements Store {
+  constructor(readonly dir: string) {}
+
+  async get(key: string): Promise<unknown> {
+    try {
+      return decodeJson(await readFile(join(this.dir, fileOf(key)), 'utf8'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async setMany(entries: [string, unknown][]): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const tmp = entries.map(([k]) => join(this.dir, `.${fileOf(k)}.${process.pid}.tmp`));
+    await Promise.all(entries.map(([, v], i) => writeFile(tmp[i], encodeJson(v))));
+    for (let i = 0; i < entries.length; i++) await rename(tmp[i], join(this.dir, fileOf(entries[i][0])));
+  }
+
+  async delMany(keys: string[]): Promise<void> {
+    await Promise.all(keys.map((k) => rm(join(this.dir, fileOf(k)), { force: true })));
+  }
+
+  async keys(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+    } catch {
+      return [];
+    }
+  }
+}

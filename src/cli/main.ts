@@ -1,0 +1,224 @@
+// rlhf-lab: the lab's experiments from a terminal, on the same core as the tab.
+//   rlhf-lab presets
+//   rlhf-lab run <preset | file.json> [--backend cpu|wasm|webgpu] [--seed N] [--set path=value ...] [--out DIR]
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { PRESETS, preset } from '../core/experiment/presets';
+import { applyOverrides, ExperimentError, parseExperimentJson, type Experiment } from '../core/experiment/spec';
+import { BackendError, parseBackendName, selectBackend, type BackendName } from '../core/backend';
+import { Runner } from '../core/runner';
+import { goldOptimum, landscape } from '../core/tasks/landscape2d';
+import { FsStore, encodeJson } from './fs_store';
+import { installWebgpu } from './webgpu_node';
+import { tf } from '../core/tf';
+import { loadCheckpoint } from '../core/checkpoint/record';
+import type { MetricRow } from '../core/checkpoint/record';
+
+const USAGE = `rlhf-lab: reinforcement learning from human feedback, small enough to watch
+
+Usage:
+  rlhf-lab presets                     list the ready experiments
+  rlhf-lab run <preset | file.json>    run one to the end
+      --backend cpu|wasm|webgpu        compute backend (default cpu; webgpu uses Dawn through the webgpu package)
+      --seed N                         override the experiment's seed
+      --set path=value                 override any field, e.g. --set optimizer.kl_coef=0.1 (repeatable)
+      --out DIR                        where metrics.jsonl, summary.json and checkpoint.json go
+                                       (default runs/<name>-<time>)
+  rlhf-lab help                        this text
+`;
+
+class UsageError extends Error {}
+
+interface RunArgs {
+  target: string;
+  backend: BackendName;
+  seed: number | null;
+  sets: string[];
+  out: string | null;
+}
+
+function parseRunArgs(argv: string[]): RunArgs {
+  const args: RunArgs = { target: '', backend: 'cpu', seed: null, sets: [], out: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null];
+    const take = () => inline ?? value();
+    switch (flag) {
+      case '--backend':
+        args.backend = parseBackendName(take());
+        if (args.backend === 'webgl') throw new UsageError('--backend webgl: WebGL is for the tab; choose cpu, wasm or webgpu');
+        break;
+      case '--seed': {
+        const s = take();
+        if (!/^\d+$/.test(s) || Number(s) > 2 ** 32 - 1) throw new UsageError(`--seed ${s}: expected an integer from 0 to 4294967295`);
+        args.seed = Number(s);
+        break;
+      }
+      case '--set':
+        args.sets.push(take());
+        break;
+      case '--out':
+        args.out = take();
+        break;
+      default:
+        if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+        if (args.target) throw new UsageError(`one experiment at a time (got "${args.target}" and "${a}")`);
+        args.target = a;
+    }
+  }
+  if (!args.target) throw new UsageError('run needs a preset name or an experiment file');
+  return args;
+}
+
+async function loadTarget(target: string): Promise<Experiment> {
+  const p = preset(target);
+  if (p) return p;
+  if (!target.endsWith('.json')) {
+    throw new UsageError(`"${target}" is neither a preset (see \`rlhf-lab presets\`) nor a .json experiment file`);
+  }
+  let text: string;
+  try {
+    text = await readFile(target, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${target}: ${(e as Error).message}`);
+  }
+  return parseExperimentJson(text);
+}
+
+/** Registers Dawn's WebGPU as navigator.gpu, then the tfjs webgpu backend (it registers only if navigator.gpu exists). */
+async function registerWebgpu(): Promise<void> {
+  installWebgpu();
+  await import('@tensorflow/tfjs-backend-webgpu');
+  tf.env().set('WEBGPU_CPU_FORWARD', false); // run small ops on the GPU too, as the tab does
+}
+
+async function run(argv: string[]): Promise<void> {
+  const args = parseRunArgs(argv);
+  let experiment = await loadTarget(args.target);
+  const sets = args.seed === null ? args.sets : [...args.sets, `seed=${args.seed}`];
+  if (sets.length) experiment = applyOverrides(experiment, sets);
+
+  if (args.backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  if (args.backend === 'webgpu') await registerWebgpu();
+  const backend = await selectBackend(args.backend, true);
+  process.stderr.write(`backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}\n`);
+
+  const out = resolve(args.out ?? join('runs', `${experiment.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  await mkdir(out, { recursive: true });
+  const store = new FsStore(join(out, 'store'));
+  const runId = experiment.name;
+  const metricsLines: string[] = [];
+  let lastPrint = 0;
+  const started = performance.now();
+  const runner = await Runner.create(experiment, {
+    store,
+    runId,
+    backend: backend.name,
+    hooks: {
+      onMetrics(row) {
+        metricsLines.push(JSON.stringify(row));
+        const t = performance.now();
+        if (t - lastPrint > 1000 || row.step === 0) {
+          lastPrint = t;
+          process.stderr.write(
+            `step ${row.step} round ${row.round + 1}: gold ${fmt(row['gold/mean'])} proxy ${fmt(row['proxy/mean'])} ` +
+              `kl ${fmt(row['objective/kl'])} rm acc ${fmt(row['rm/accuracy'])} labels ${row['labels/count']}\n`,
+          );
+        }
+      },
+      onLog: (line) => process.stderr.write(`${line}\n`),
+    },
+  });
+  // Ctrl-C: stop after the current step, keep the checkpoint and what was measured.
+  const onSigint = () => {
+    process.stderr.write('\nstopping after this step (Ctrl-C again to quit at once)\n');
+    process.off('SIGINT', onSigint);
+    runner.stop();
+  };
+  process.on('SIGINT', onSigint);
+  await runner.run();
+  process.off('SIGINT', onSigint);
+  const wallSeconds = (performance.now() - started) / 1000;
+
+  await writeFile(join(out, 'metrics.jsonl'), metricsLines.join('\n') + '\n');
+  const loaded = await loadCheckpoint(store, runId);
+  if (loaded) await writeFile(join(out, 'checkpoint.json'), encodeJson(loaded.record));
+  const first = runner.metrics[0];
+  const last = runner.metrics[runner.metrics.length - 1];
+  const optimum = goldOptimum(landscape(experiment.task.landscape));
+  const summary = {
+    experiment,
+    backend: backend.name,
+    adapter: backend.adapter,
+    status: runner.status,
+    wall_seconds: Number(wallSeconds.toFixed(3)),
+    iterations: runner.position.iteration,
+    labels: runner.labels.length,
+    gold: {
+      start: first['gold/mean'],
+      end: last['gold/mean'],
+      optimum: optimum.value,
+      gap_closed: (last['gold/mean'] - first['gold/mean']) / (optimum.value - first['gold/mean']),
+    },
+    final: last,
+  };
+  await writeFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  process.stderr.write(
+    `done in ${wallSeconds.toFixed(1)} s: gold ${fmt(summary.gold.start)} → ${fmt(summary.gold.end)} ` +
+      `(optimum ${fmt(optimum.value)}, ${(100 * summary.gold.gap_closed).toFixed(0)}% of the gap closed), ` +
+      `rm accuracy ${fmt(last['rm/accuracy'])}, kl ${fmt(last['objective/kl'])}\nwrote ${out}\n`,
+  );
+  runner.dispose();
+}
+
+const fmt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(3));
+
+function printPresets(): void {
+  const width = Math.max(...PRESETS.map((p) => p.name.length));
+  for (const p of PRESETS) {
+    const line = p.description.split(/(?<=\.)\s/)[0];
+    process.stdout.write(`${p.name.padEnd(width)}  ${line}\n`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'presets':
+        printPresets();
+        return 0;
+      case 'run':
+        await run(rest);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`rlhf-lab: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ExperimentError || e instanceof BackendError) {
+      process.stderr.write(`rlhf-lab: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`rlhf-lab: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
+// tfjs backends (Dawn, wasm) can keep handles open; the work is done and written.
+setTimeout(() => process.exit(process.exitCode), 50).unref();

@@ -1,0 +1,31 @@
+// The reward model's loss: Bradley-Terry, P(a ≻ b) = σ(r(a) − r(b)) (RLHF.md).
+// With target y = P(a ≻ b) from a label (1: a, 0: b, ½: tie) the loss is the cross-entropy
+//   L = −[y·log σ(r(a) − r(b)) + (1 − y)·log σ(r(b) − r(a))],
+// which for y = 1 is TRL's `-logsigmoid(rewards_chosen - rewards_rejected)`.
+import { tf, type Tensor } from '../tf';
+
+export function bradleyTerryLoss(rewardA: Tensor, rewardB: Tensor, target: Tensor): Tensor {
+  return tf.tidy(() => {
+    const margin = tf.sub(rewardA, rewardB);
+    const lossA = tf.mul(target, logSigmoid(margin));
+    const lossB = tf.mul(tf.sub(1, target), logSigmoid(tf.neg(margin)));
+    return tf.neg(tf.mean(tf.add(lossA, lossB)));
+  });
+}
+
+/** log σ(z) = −softplus(−z). tf.logSigmoid's custom gradient reads a disposed tensor inside tf.tidy (tfjs 4.22). */
+export function logSigmoid(z: Tensor): Tensor {
+  return tf.neg(tf.softplus(tf.neg(z)));
+}
+
+/** Fraction of decisive pairs on which the model ranks the preferred one higher (ties in the label are left out). */
+export function pairAccuracy(rewardA: ArrayLike<number>, rewardB: ArrayLike<number>, target: ArrayLike<number>): number {
+  let right = 0;
+  let n = 0;
+  for (let i = 0; i < target.length; i++) {
+    if (target[i] === 0.5) continue;
+    n += 1;
+    if ((rewardA[i] > rewardB[i]) === (target[i] === 1)) right += 1;
+  }
+  return n === 0 ? Number.NaN : right / n;
+}

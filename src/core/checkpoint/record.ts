@@ -1,0 +1,125 @@
+// A checkpoint is one record holding everything needed to resume a run (nanoGPT's "one dict"): the experiment,
+// where the run stood, every model's weights, optimizer state, generator state, labels and metrics.
+// A record and its run's `latest` pointer are written in one atomic setMany; a read verifies the record's
+// SHA-256 and falls back to the previous kept checkpoint when it does not match.
+import type { Experiment } from '../experiment/spec';
+import type { Label } from '../feedback/labelers';
+import type { AdamState } from '../optim';
+import type { Weights } from '../models/params';
+import type { RngState } from '../rng';
+import { keys, type Store } from './store';
+
+export const SCHEMA = 1;
+/** How many checkpoints of a run are kept (older ones are deleted after a successful write). */
+export const KEEP = 3;
+
+export type Stage = 'label' | 'reward' | 'policy' | 'done';
+export type MetricRow = Record<string, number>;
+
+export interface Position {
+  round: number;
+  stage: Stage;
+  /** Steps done within the stage (labels asked, reward-model steps, or policy iterations). */
+  stageStep: number;
+  /** Policy iterations done over the whole run: the `step` of metrics rows. */
+  iteration: number;
+}
+
+export interface CheckpointRecord {
+  schema: number;
+  runId: string;
+  experiment: Experiment;
+  position: Position;
+  models: Record<string, { weights: Weights; spec: Record<string, unknown> }>;
+  optimizers: Record<string, AdamState>;
+  rng: RngState;
+  labels: Label[];
+  metrics: MetricRow[];
+  backend: string;
+  createdAt: number;
+  sha256: string;
+}
+
+export interface LatestPointer {
+  n: number;
+  kept: number[];
+  name: string;
+  updatedAt: number;
+}
+
+/** Bytes that identify a record: its JSON with typed arrays replaced by indices, then the arrays' raw bytes. */
+function canonicalBytes(value: unknown): Uint8Array {
+  const arrays: Uint8Array[] = [];
+  const json = JSON.stringify(value, (_k, v) => {
+    if (ArrayBuffer.isView(v)) {
+      const view = v as Float32Array;
+      arrays.push(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+      return { $bytes: arrays.length - 1 };
+    }
+    return v;
+  });
+  const head = new TextEncoder().encode(json);
+  const out = new Uint8Array(head.length + arrays.reduce((s, a) => s + a.length, 0));
+  out.set(head, 0);
+  let o = head.length;
+  for (const a of arrays) {
+    out.set(a, o);
+    o += a.length;
+  }
+  return out;
+}
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export async function hashRecord(record: Omit<CheckpointRecord, 'sha256'> & { sha256?: string }): Promise<string> {
+  const { sha256: _ignored, ...rest } = record;
+  return sha256Hex(canonicalBytes(rest));
+}
+
+export async function saveCheckpoint(
+  store: Store,
+  record: Omit<CheckpointRecord, 'sha256'>,
+): Promise<CheckpointRecord> {
+  const full: CheckpointRecord = { ...record, sha256: await hashRecord(record) };
+  const prev = (await store.get(keys.latest(record.runId))) as LatestPointer | undefined;
+  const n = prev ? prev.n + 1 : 0;
+  const kept = [...(prev?.kept ?? []), n].slice(-KEEP);
+  const pointer: LatestPointer = { n, kept, name: record.experiment.name, updatedAt: record.createdAt };
+  await store.setMany([
+    [keys.checkpoint(record.runId, n), full],
+    [keys.latest(record.runId), pointer],
+    [keys.lastRun, record.runId],
+  ]);
+  const dropped = (prev?.kept ?? []).filter((k) => !kept.includes(k));
+  if (dropped.length) await store.delMany(dropped.map((k) => keys.checkpoint(record.runId, k)));
+  return full;
+}
+
+export interface Loaded {
+  record: CheckpointRecord;
+  /** Set when the newest checkpoint was unreadable and an older one was loaded instead. */
+  notice?: string;
+}
+
+/** The newest checkpoint of a run whose hash verifies, or null when the run has none. */
+export async function loadCheckpoint(store: Store, runId: string): Promise<Loaded | null> {
+  const pointer = (await store.get(keys.latest(runId))) as LatestPointer | undefined;
+  if (!pointer) return null;
+  const bad: number[] = [];
+  for (const n of [...pointer.kept].reverse()) {
+    const record = (await store.get(keys.checkpoint(runId, n))) as CheckpointRecord | undefined;
+    if (record && record.schema === SCHEMA && record.sha256 === (await hashRecord(record).catch(() => ''))) {
+      const notice = bad.length
+        ? `The newest checkpoint of this run (#${bad[0]}) was damaged; the run was restored from checkpoint #${n}.`
+        : undefined;
+      return { record, notice };
+    }
+    bad.push(n);
+  }
+  throw new Error(
+    `Every kept checkpoint of run ${runId} (#${pointer.kept.join(', #')}) failed its integrity check; nothing was loaded.`,
+  );
+}

@@ -1,0 +1,180 @@
+// The Experiment spec, version 1: everything a run needs, validated before anything runs.
+// Every field is documented where it is declared; unknown keys and wrong types are refused with a message
+// that names the field and what was expected. Storage and share links carry this object as is: a change
+// that is not backwards compatible needs version 2 and a migration.
+import * as v from 'valibot';
+
+const num = (min: number, max = Infinity) =>
+  v.pipe(v.number(), v.finite(), v.minValue(min), v.maxValue(max));
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+
+export const LANDSCAPES = ['one-hill', 'two-hills', 'ridge'] as const;
+
+const SimulatedLabeler = v.strictObject({
+  kind: v.literal('simulated'),
+  /** Boltzmann rationality β: P(a ≻ b) = σ(β·(g(a) − g(b))); larger is a sharper labeler. */
+  beta: num(0, 1e6),
+  /** With probability ε the answer is a coin flip (Christiano et al. 2017 assume 0.1). */
+  epsilon: num(0, 1),
+  /** Answer "tie" when |g(a) − g(b)| < tie_margin. */
+  tie_margin: num(0),
+  /** Probability of skipping a pair altogether. */
+  skip_prob: num(0, 1),
+  /** Share of the queries this labeler answers when several form a panel. */
+  weight: v.optional(num(0), 1),
+});
+
+const HumanLabeler = v.strictObject({
+  kind: v.literal('human'),
+  weight: v.optional(num(0), 1),
+});
+
+export const LabelerSpec = v.variant('kind', [SimulatedLabeler, HumanLabeler]);
+
+export const ExperimentSpec = v.strictObject({
+  /** Spec version; only 1 exists. */
+  version: v.literal(1),
+  /** Short id shown in lists and used in file names. */
+  name: v.pipe(v.string(), v.minLength(1), v.maxLength(80)),
+  /** One or two sentences on what the experiment shows. */
+  description: v.optional(v.pipe(v.string(), v.maxLength(2000)), ''),
+  /** Seed of every random draw of the run: same seed, same backend, same numbers. */
+  seed: int(0, 2 ** 32 - 1),
+  task: v.strictObject({
+    kind: v.literal('landscape2d'),
+    /** The hidden gold reward over the plane. */
+    landscape: v.picklist(LANDSCAPES),
+  }),
+  /** Who answers comparisons: one labeler, or a panel that shares the queries by weight. */
+  labelers: v.pipe(v.array(LabelerSpec), v.minLength(1), v.maxLength(8)),
+  reward_model: v.strictObject({
+    /** Widths of the hidden layers of the MLP r_θ(x). */
+    hidden: v.pipe(v.array(int(1, 1024)), v.minLength(1), v.maxLength(6)),
+    activation: v.picklist(['relu', 'tanh']),
+    /** Adam learning rate. */
+    lr: num(1e-7, 1),
+    /** Gradient steps per round on the labels gathered so far. */
+    steps: int(0, 100000),
+    /** Pairs per gradient step. */
+    batch_size: int(1, 4096),
+    /** Every k-th label is held out for accuracy (k = round(1 / holdout)). */
+    holdout: num(0, 0.5),
+  }),
+  policy: v.strictObject({
+    kind: v.literal('gaussian_mixture'),
+    /** Number of Gaussian components of π(x). */
+    components: int(1, 16),
+    /** Where the policy starts: the mean of every component at step 0. */
+    init_mean: v.tuple([num(-3, 3), num(-3, 3)]),
+    /** Standard deviation of every component at step 0. */
+    init_std: num(0.01, 3),
+  }),
+  optimizer: v.strictObject({
+    /** REINFORCE with a mean baseline on R = r_RM(x) − kl_coef·log(π(x)/π_ref(x)). */
+    algo: v.literal('reinforce'),
+    lr: num(1e-7, 1),
+    /** β of the KL penalty to the initial policy. */
+    kl_coef: num(0, 1000),
+    /** Samples per policy iteration. */
+    batch_size: int(2, 8192),
+    /** Policy iterations per round. */
+    iterations: int(0, 100000),
+  }),
+  schedule: v.strictObject({
+    /** Rounds of label → fit reward model → optimize policy; later rounds label the current policy's samples. */
+    rounds: int(1, 1000),
+    /** Comparisons asked per round. */
+    labels_per_round: int(0, 100000),
+    /** Save a checkpoint at least this often during a stage, in seconds (and after every stage). */
+    checkpoint_every_s: num(1, 3600),
+  }),
+});
+
+export type Experiment = v.InferOutput<typeof ExperimentSpec>;
+export type ExperimentInput = v.InferInput<typeof ExperimentSpec>;
+export type LabelerConfig = v.InferOutput<typeof LabelerSpec>;
+
+export class ExperimentError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`The experiment is not valid:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ExperimentError';
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function problem(issue: v.BaseIssue<unknown>): string {
+  const path = issue.path?.map((p) => (typeof p.key === 'number' ? `[${p.key}]` : `.${String(p.key)}`)).join('') ?? '';
+  const field = path ? path.replace(/^\./, '') : '(the file)';
+  if (issue.kind === 'schema' && issue.expected === 'never') {
+    return `${field}: unknown key (remove it, or check its spelling)`;
+  }
+  if (issue.type === 'variant' || issue.type === 'literal' || issue.type === 'picklist') {
+    return `${field}: expected ${issue.expected}, got ${describe(issue.input)}`;
+  }
+  if (issue.kind === 'schema') {
+    return `${field}: expected ${issue.expected}, got ${describe(issue.input)}`;
+  }
+  // validations (min/max/integer/finite/length)
+  return `${field}: expected ${issue.expected ?? issue.type} (${issue.type.replace(/_/g, ' ')}), got ${describe(issue.input)}`;
+}
+
+/** Validates untrusted input (a file, a link, CLI overrides) into an Experiment, or throws ExperimentError. */
+export function parseExperiment(input: unknown): Experiment {
+  const result = v.safeParse(ExperimentSpec, input);
+  if (result.success) return result.output;
+  throw new ExperimentError(result.issues.map(problem));
+}
+
+/** Parses JSON text first, so a syntax error also gets a message of its own. */
+export function parseExperimentJson(text: string): Experiment {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new ExperimentError([`not valid JSON: ${(e as Error).message}`]);
+  }
+  return parseExperiment(data);
+}
+
+/**
+ * Applies `path=value` overrides (`--set optimizer.kl_coef=0.5`, `--set labelers[0].beta=3`) to a copy.
+ * The value is read as JSON when it parses, else as a string; the result is validated as a whole.
+ */
+export function applyOverrides(base: unknown, overrides: string[]): Experiment {
+  const copy = structuredClone(base) as Record<string, unknown>;
+  for (const o of overrides) {
+    const eq = o.indexOf('=');
+    if (eq <= 0) throw new ExperimentError([`--set ${o}: expected path=value, e.g. optimizer.kl_coef=0.5`]);
+    const path = o
+      .slice(0, eq)
+      .replace(/\[(\d+)\]/g, '.$1')
+      .split('.')
+      .filter(Boolean);
+    const raw = o.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    let node: Record<string, unknown> = copy;
+    for (let i = 0; i < path.length - 1; i++) {
+      const next = node[path[i]];
+      if (next === null || typeof next !== 'object') {
+        throw new ExperimentError([`--set ${o}: ${path.slice(0, i + 1).join('.')} is not an object or array`]);
+      }
+      node = next as Record<string, unknown>;
+    }
+    node[path[path.length - 1]] = value;
+  }
+  return parseExperiment(copy);
+}

@@ -1,0 +1,55 @@
+// Simulated labelers (RLHF.md): Boltzmann-rational over the gold reward, with random answers, ties and skips.
+import type { Rng } from '../rng';
+import type { LabelerConfig } from '../experiment/spec';
+
+export type Answer = 'a' | 'b' | 'tie' | 'skip';
+export const ANSWERS: readonly Answer[] = ['a', 'b', 'tie', 'skip'];
+
+/** One comparison of two samples and who answered it. Points are [x, y] for the landscape. */
+export interface Label {
+  id: number;
+  a: [number, number];
+  b: [number, number];
+  answer: Answer;
+  /** "human" or "simulated:<index in the panel>" */
+  labeler: string;
+  round: number;
+  /** ms since the epoch */
+  time: number;
+}
+
+export const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+
+/**
+ * One simulated answer for gold rewards gA, gB. In this order: skip with skip_prob; with ε a coin flip;
+ * a tie when |gA − gB| < tie_margin; else a ≻ b with probability σ(β·(gA − gB)).
+ * So for a pair that is not a tie, P(a) = (1 − skip)·(ε/2 + (1 − ε)·σ(βΔg)).
+ */
+export function simulatedAnswer(
+  cfg: Extract<LabelerConfig, { kind: 'simulated' }>,
+  goldA: number,
+  goldB: number,
+  rng: Rng,
+): Answer {
+  if (rng.uniform() < cfg.skip_prob) return 'skip';
+  if (rng.uniform() < cfg.epsilon) return rng.uniform() < 0.5 ? 'a' : 'b';
+  if (Math.abs(goldA - goldB) < cfg.tie_margin) return 'tie';
+  return rng.uniform() < sigmoid(cfg.beta * (goldA - goldB)) ? 'a' : 'b';
+}
+
+/** Picks the panel member who answers the next query, by weight. */
+export function pickLabeler(labelers: readonly LabelerConfig[], rng: Rng): number {
+  const total = labelers.reduce((s, l) => s + l.weight, 0);
+  if (labelers.length === 1 || total <= 0) return 0;
+  let u = rng.uniform() * total;
+  for (let i = 0; i < labelers.length; i++) {
+    u -= labelers[i].weight;
+    if (u < 0) return i;
+  }
+  return labelers.length - 1;
+}
+
+/** P(a ≻ b) a label stands for, or null for a skip. */
+export function targetOf(answer: Answer): number | null {
+  return answer === 'a' ? 1 : answer === 'b' ? 0 : answer === 'tie' ? 0.5 : null;
+}

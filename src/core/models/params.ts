@@ -1,0 +1,54 @@
+// Models are plain named tf.Variables: easy to save, restore, copy and hand to an optimizer.
+import { tf, type Tensor, type Variable } from '../tf';
+
+export type Params = Record<string, Variable>;
+/** Weights as stored in a checkpoint: plain arrays, cloneable into IndexedDB and writable as JSON. */
+export type Weights = Record<string, { shape: number[]; data: Float32Array }>;
+
+export function makeParams(init: Record<string, { shape: number[]; data: Float32Array }>, trainable = true): Params {
+  const params: Params = {};
+  for (const [name, w] of Object.entries(init)) {
+    params[name] = tf.variable(tf.tensor(w.data, w.shape, 'float32'), trainable);
+  }
+  return params;
+}
+
+export async function readWeights(params: Params): Promise<Weights> {
+  const out: Weights = {};
+  for (const [name, p] of Object.entries(params)) {
+    out[name] = { shape: p.shape.slice(), data: (await p.data()) as Float32Array };
+  }
+  return out;
+}
+
+/** Overwrites params from stored weights; refuses shapes that do not match, naming the tensor. */
+export function assignWeights(params: Params, weights: Weights): void {
+  for (const [name, p] of Object.entries(params)) {
+    const w = weights[name];
+    if (!w) throw new Error(`checkpoint has no weights for "${name}"`);
+    if (w.shape.join('x') !== p.shape.join('x')) {
+      throw new Error(`checkpoint weights "${name}" have shape [${w.shape}], the model expects [${p.shape}]`);
+    }
+    tf.tidy(() => p.assign(tf.tensor(w.data, w.shape, 'float32')));
+  }
+}
+
+export function disposeParams(params: Params): void {
+  for (const p of Object.values(params)) p.dispose();
+}
+
+export function countParams(params: Params): number {
+  return Object.values(params).reduce((n, p) => n + p.size, 0);
+}
+
+/**
+ * value = f() and its gradients with respect to params, keyed by the params' own names.
+ * The caller disposes both (the optimizer step does not).
+ */
+export function gradsOf(params: Params, f: () => Tensor): { value: Tensor; grads: Record<string, Tensor> } {
+  const names = new Map(Object.entries(params).map(([k, p]) => [p.name, k]));
+  const { value, grads } = tf.variableGrads(f as () => import('@tensorflow/tfjs').Scalar, Object.values(params));
+  const out: Record<string, Tensor> = {};
+  for (const [tfName, g] of Object.entries(grads)) out[names.get(tfName) ?? tfName] = g;
+  return { value, grads: out };
+}

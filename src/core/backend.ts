@@ -2,36 +2,9 @@
 // Hosts register the backends they can offer before calling (the worker: all four; the CLI: webgpu through
 // Dawn, wasm, cpu). A requested name is tried first; an unknown name is an error that lists the valid ones.
 import { tf } from './tf';
+import { BACKENDS, BACKEND_TITLES, BackendError, type BackendChoice, type BackendName } from './backend_names';
 
-export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-
-export const BACKEND_TITLES: Record<BackendName, string> = {
-  webgpu: 'WebGPU',
-  webgl: 'WebGL',
-  wasm: 'WebAssembly',
-  cpu: 'the CPU (plain JavaScript)',
-};
-
-export interface BackendChoice {
-  name: BackendName;
-  /** What the user asked for, if anything. */
-  requested: BackendName | null;
-  /** Why the first choice was not used ("WebGPU is not available in this browser: training on WebGL."). */
-  fallbackReason: string | null;
-  /** The GPU adapter, when the backend reports one. */
-  adapter: string | null;
-}
-
-export class BackendError extends Error {
-  override name = 'BackendError';
-}
-
-export function parseBackendName(value: string): BackendName {
-  const v = value.trim().toLowerCase();
-  if ((BACKENDS as readonly string[]).includes(v)) return v as BackendName;
-  throw new BackendError(`Unknown backend "${value}": choose one of ${BACKENDS.join(', ')}.`);
-}
+export { BACKENDS, BACKEND_TITLES, BackendError, parseBackendName, type BackendName, type BackendChoice } from './backend_names';
 
 async function tryBackend(name: BackendName): Promise<string | null> {
   if (!tf.findBackendFactory(name)) {

@@ -43,6 +43,8 @@ export interface RunnerHooks {
   onCheckpoint?(info: { at: number; position: Position }): void;
   /** A line for the log (stderr in the CLI). */
   onLog?(line: string): void;
+  /** Something the user must know, e.g. that storage is full and a checkpoint could not be saved. */
+  onNotice?(message: string): void;
 }
 
 export interface RunnerOptions {
@@ -84,6 +86,8 @@ const NORM_SAMPLES = 1024;
 
 export class Runner {
   status: RunStatus = 'ready';
+  /** True while run() is executing (also while it is paused inside). */
+  active = false;
   error: string | null = null;
   position: Position;
   labels: Label[];
@@ -264,7 +268,8 @@ export class Runner {
 
   /** Runs from the current position to the end of the schedule, or until stopped. */
   async run(): Promise<void> {
-    if (this.status === 'done' || this.disposed) return;
+    if (this.status === 'done' || this.disposed || this.active) return;
+    this.active = true;
     this.status = 'running';
     this.stopRequested = false;
     this.pauseRequested = false;
@@ -299,6 +304,8 @@ export class Runner {
       this.error = e instanceof Error ? e.message : String(e);
       this.progress();
       throw e;
+    } finally {
+      this.active = false;
     }
   }
 
@@ -556,7 +563,15 @@ export class Runner {
     if (this.disposed) return;
     const at = this.now();
     const record = await this.toRecord(at);
-    await saveCheckpoint(this.opts.store, record);
+    try {
+      await saveCheckpoint(this.opts.store, record);
+    } catch (e) {
+      // A full disk must not end the run: training goes on, earlier checkpoints stay, the user is told.
+      if ((e as Error).name !== 'StorageFullError') throw e;
+      this.lastCheckpointAt = at;
+      this.hooks.onNotice?.((e as Error).message);
+      return;
+    }
     this.lastCheckpointAt = at;
     this.hooks.onCheckpoint?.({ at, position: { ...this.position } });
   }

@@ -1,0 +1,32 @@
+// Backend names and titles, without tfjs, so the page can show them without loading the compute library.
+
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export const BACKEND_TITLES: Record<BackendName, string> = {
+  webgpu: 'WebGPU',
+  webgl: 'WebGL',
+  wasm: 'WebAssembly',
+  cpu: 'the CPU (plain JavaScript)',
+};
+
+export interface BackendChoice {
+  name: BackendName;
+  /** What the user asked for, if anything. */
+  requested: BackendName | null;
+  /** Why the first choice was not used ("WebGPU is not available in this browser: training on WebGL."). */
+  fallbackReason: string | null;
+  /** The GPU adapter, when the backend reports one. */
+  adapter: string | null;
+}
+
+export class BackendError extends Error {
+  override name = 'BackendError';
+}
+
+export function parseBackendName(value: string): BackendName {
+  const v = value.trim().toLowerCase();
+  if ((BACKENDS as readonly string[]).includes(v)) return v as BackendName;
+  throw new BackendError(`Unknown backend "${value}": choose one of ${BACKENDS.join(', ')}.`);
+}
+

@@ -1,0 +1,140 @@
+// The page's view of the lab: state mirrored from the worker, and the calls the UI makes.
+// The UI never imports tfjs; it talks to the worker through this class only.
+import { proxy, wrap, type Remote } from 'comlink';
+import type { InitResult, LabApi, LabUpdate } from '../worker/lab.worker';
+import type { BackendChoice } from '../core/backend_names';
+import { ExperimentError, parseExperimentJson, type Experiment } from '../core/experiment/spec';
+import type { LandscapeVisuals, PendingPair, RunStatus } from '../core/runner';
+import type { MetricRow, Position } from '../core/checkpoint/record';
+import type { Answer, Label } from '../core/feedback/labelers';
+
+export class Lab {
+  ready = $state(false);
+  /** The worker or the backend failed to start: nothing can run. */
+  fatal = $state<string | null>(null);
+  backend = $state.raw<BackendChoice | null>(null);
+  backendError = $state<string | null>(null);
+  presets = $state.raw<Experiment[]>([]);
+  selected = $state('landscape-hello');
+
+  runId = $state<string | null>(null);
+  experiment = $state.raw<Experiment | null>(null);
+  status = $state<RunStatus | 'none'>('none');
+  position = $state.raw<Position | null>(null);
+  pendingPair = $state.raw<PendingPair | null>(null);
+  metrics = $state.raw<MetricRow[]>([]);
+  labels = $state.raw<Label[]>([]);
+  visuals = $state.raw<LandscapeVisuals | null>(null);
+  lastCheckpointAt = $state(0);
+  error = $state<string | null>(null);
+  notices = $state<string[]>([]);
+  restored = $state(false);
+
+  private api: Remote<LabApi> | null = null;
+
+  async connect(requestedBackend: string | null): Promise<void> {
+    try {
+      const worker = new Worker(new URL('../worker/lab.worker.ts', import.meta.url), { type: 'module' });
+      worker.addEventListener('error', (e) => {
+        this.fatal = `The training worker failed: ${e.message || 'unknown error'}. Reload the page to try again.`;
+      });
+      this.api = wrap<LabApi>(worker);
+      const init: InitResult = await this.api.init(requestedBackend, proxy((u: LabUpdate) => this.apply(u)));
+      this.backend = init.backend;
+      this.backendError = init.backendError;
+      this.presets = init.presets;
+      if (init.restored) {
+        this.restored = true;
+        this.selected = init.restored.experiment.name;
+        this.apply(init.restored);
+      }
+      this.ready = true;
+    } catch (e) {
+      this.fatal = `The lab could not start: ${(e as Error).message}`;
+    }
+  }
+
+  private apply(u: LabUpdate): void {
+    if (u.runId !== this.runId) {
+      this.metrics = [];
+      this.labels = [];
+    }
+    this.runId = u.runId;
+    this.experiment = u.experiment;
+    this.status = u.status;
+    this.position = u.position;
+    this.pendingPair = u.pendingPair;
+    if (u.metrics.length || u.metricsFrom < this.metrics.length) {
+      this.metrics = [...this.metrics.slice(0, u.metricsFrom), ...u.metrics];
+    }
+    if (u.labels.length || u.labelsFrom < this.labels.length) {
+      this.labels = [...this.labels.slice(0, u.labelsFrom), ...u.labels];
+    }
+    this.visuals = u.visuals;
+    this.lastCheckpointAt = u.lastCheckpointAt;
+    this.error = u.error;
+    if (u.notices.length) this.notices = [...this.notices, ...u.notices];
+  }
+
+  /** Experiments opened from files this session, offered beside the presets. */
+  opened = $state.raw<Experiment[]>([]);
+  fileError = $state<string | null>(null);
+
+  get choices(): { experiment: Experiment; fromFile: boolean }[] {
+    return [
+      ...this.presets.map((experiment) => ({ experiment, fromFile: false })),
+      ...this.opened.map((experiment) => ({ experiment, fromFile: true })),
+    ];
+  }
+
+  get preset(): Experiment | undefined {
+    return this.choices.find((c) => c.experiment.name === this.selected)?.experiment;
+  }
+
+  /** Reads an experiment file; a bad one is reported and changes nothing. */
+  openFile(name: string, text: string): void {
+    try {
+      const e = parseExperimentJson(text);
+      this.opened = [...this.opened.filter((o) => o.name !== e.name), e];
+      this.selected = e.name;
+      this.fileError = null;
+    } catch (err) {
+      const problems = err instanceof ExperimentError ? err.problems : [(err as Error).message];
+      this.fileError = `${name} is not a valid experiment, nothing was changed: ${problems.join('; ')}`;
+    }
+  }
+
+  async start(): Promise<void> {
+    const p = this.preset;
+    if (!this.api || !p) return;
+    this.restored = false;
+    this.error = null;
+    try {
+      this.apply(await this.api.start(p));
+    } catch (e) {
+      this.error = (e as Error).message;
+    }
+  }
+
+  pause = () => this.api?.pause();
+  resume = () => {
+    this.restored = false;
+    return this.api?.resume();
+  };
+  stop = () => this.api?.stop();
+  finishLabeling = () => this.api?.finishLabeling();
+
+  async answer(a: Answer): Promise<void> {
+    if (!this.api || !this.pendingPair) return;
+    this.pendingPair = null; // until the worker sends the next pair
+    await this.api.submitLabel(a);
+  }
+
+  dismissNotice(i: number): void {
+    this.notices = this.notices.filter((_, k) => k !== i);
+  }
+
+  memory() {
+    return this.api?.memory();
+  }
+}

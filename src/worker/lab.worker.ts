@@ -1,0 +1,208 @@
+// The lab's worker: owns TensorFlow.js, the runner and IndexedDB; the page talks to it through comlink.
+// `const api = {...}; export type LabApi = typeof api; expose(api)` (Squoosh's pattern): the UI imports the type only.
+import { expose } from 'comlink';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { tf } from '../core/tf';
+import { parseBackendName, selectBackend, type BackendChoice } from '../core/backend';
+import { PRESETS } from '../core/experiment/presets';
+import { parseExperiment, type Experiment } from '../core/experiment/spec';
+import { Runner, type LandscapeVisuals, type PendingPair, type RunStatus } from '../core/runner';
+import { keys } from '../core/checkpoint/store';
+import type { MetricRow, Position } from '../core/checkpoint/record';
+import type { Answer, Label } from '../core/feedback/labelers';
+import { IdbStore } from './idb_store';
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+});
+
+/** What the page is sent: the whole state the first time, then what changed (new rows and labels are appended). */
+export interface LabUpdate {
+  runId: string;
+  experiment: Experiment;
+  status: RunStatus;
+  position: Position;
+  pendingPair: PendingPair | null;
+  /** Rows after the first `metricsFrom` ones the page already has. */
+  metricsFrom: number;
+  metrics: MetricRow[];
+  labelsFrom: number;
+  labels: Label[];
+  visuals: LandscapeVisuals;
+  lastCheckpointAt: number;
+  error: string | null;
+  notices: string[];
+}
+
+export interface InitResult {
+  backend: BackendChoice;
+  /** Set when ?backend= named no backend; the lab then picked one itself. */
+  backendError: string | null;
+  presets: Experiment[];
+  /** The run the tab had open before a reload, restored paused. */
+  restored: LabUpdate | null;
+}
+
+/** At most this many updates per second reach the page. */
+const UPDATES_PER_SECOND = 10;
+
+const store = new IdbStore();
+let runner: Runner | null = null;
+let listener: ((u: LabUpdate) => void) | null = null;
+let sentMetrics = 0;
+let sentLabels = 0;
+let notices: string[] = [];
+let flushTimer: ReturnType<typeof setTimeout> | null = null;
+let lastFlush = 0;
+
+async function fullUpdate(r: Runner, from = { metrics: 0, labels: 0 }): Promise<LabUpdate> {
+  const update: LabUpdate = {
+    runId: r.runId,
+    experiment: r.experiment,
+    status: r.status,
+    position: { ...r.position },
+    pendingPair: r.pendingPair,
+    metricsFrom: from.metrics,
+    metrics: r.metrics.slice(from.metrics),
+    labelsFrom: from.labels,
+    labels: r.labels.slice(from.labels),
+    visuals: await r.visuals(),
+    lastCheckpointAt: r.lastCheckpointAt,
+    error: r.error,
+    notices,
+  };
+  notices = [];
+  return update;
+}
+
+async function flush(): Promise<void> {
+  flushTimer = null;
+  lastFlush = performance.now();
+  const r = runner;
+  if (!r || !listener) return;
+  const update = await fullUpdate(r, { metrics: sentMetrics, labels: sentLabels });
+  sentMetrics = update.metricsFrom + update.metrics.length;
+  sentLabels = update.labelsFrom + update.labels.length;
+  if (r === runner) listener?.(update);
+}
+
+function scheduleFlush(): void {
+  if (flushTimer !== null) return;
+  const wait = Math.max(0, 1000 / UPDATES_PER_SECOND - (performance.now() - lastFlush));
+  flushTimer = setTimeout(() => void flush(), wait);
+}
+
+function attach(r: Runner): void {
+  runner = r;
+  sentMetrics = 0;
+  sentLabels = 0;
+}
+
+function hooks() {
+  return {
+    onProgress: scheduleFlush,
+    onNotice: (m: string) => {
+      notices.push(m);
+      scheduleFlush();
+    },
+    onLog: (line: string) => console.info(`[lab] ${line}`),
+  };
+}
+
+function drive(r: Runner): void {
+  r.run().catch((e) => {
+    console.error(e);
+    scheduleFlush();
+  });
+}
+
+const api = {
+  /** Starts the backend (`?backend=` first if given) and restores the run the tab had open. */
+  async init(requestedBackend: string | null, onUpdate: (u: LabUpdate) => void): Promise<InitResult> {
+    listener = onUpdate;
+    let backendError: string | null = null;
+    let requested = null;
+    if (requestedBackend) {
+      try {
+        requested = parseBackendName(requestedBackend);
+      } catch (e) {
+        backendError = `${(e as Error).message} The lab picked a backend itself.`;
+      }
+    }
+    const backend = await selectBackend(requested);
+    if (backend.name === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
+    let restored: LabUpdate | null = null;
+    const lastRun = (await store.get(keys.lastRun)) as string | undefined;
+    if (lastRun) {
+      try {
+        const found = await Runner.restore(store, lastRun, { backend: backend.name, hooks: hooks() });
+        if (found) {
+          attach(found.runner);
+          if (found.notice) notices.push(found.notice);
+          restored = await fullUpdate(found.runner);
+          sentMetrics = restored.metrics.length;
+          sentLabels = restored.labels.length;
+        }
+      } catch (e) {
+        notices.push(`The last run could not be restored: ${(e as Error).message}`);
+      }
+    }
+    return { backend, backendError, presets: PRESETS, restored };
+  },
+
+  /** Validates the experiment and starts a new run (the previous run stays saved). */
+  async start(input: unknown): Promise<LabUpdate> {
+    const experiment = parseExperiment(input);
+    if (runner) {
+      runner.stop();
+      runner.dispose();
+    }
+    const runId = `${experiment.name}-${Date.now().toString(36)}`;
+    const r = await Runner.create(experiment, { store, runId, backend: tf.getBackend(), hooks: hooks() });
+    attach(r);
+    await r.checkpoint();
+    drive(r);
+    const u = await fullUpdate(r);
+    sentMetrics = u.metrics.length;
+    sentLabels = u.labels.length;
+    return u;
+  },
+
+  pause(): void {
+    runner?.pause();
+  },
+
+  /** Continues a paused run, or a run restored after a reload. */
+  resume(): void {
+    const r = runner;
+    if (!r) return;
+    if (r.active) r.resume();
+    else drive(r);
+  },
+
+  stop(): void {
+    runner?.stop();
+  },
+
+  submitLabel(answer: Answer): boolean {
+    return runner?.submitLabel(answer) ?? false;
+  },
+
+  finishLabeling(): void {
+    runner?.finishLabeling();
+  },
+
+  async memory(): Promise<{ numTensors: number; numBytes: number }> {
+    const m = tf.memory();
+    return { numTensors: m.numTensors, numBytes: m.numBytes };
+  },
+};
+
+export type LabApi = typeof api;
+expose(api);

@@ -28,7 +28,8 @@ export function decodeJson(text: string): unknown {
   });
 }
 
-const fileOf = (key: string) => `${key.replace(/[^A-Za-z0-9._-]/g, '_')}.json`;
+/** Reversible: every key has its own file, and keys() can give the key back. */
+const fileOf = (key: string) => `${encodeURIComponent(key).replace(/\./g, '%2E')}.json`;
 
 export class FsStore implements Store {
   constructor(readonly dir: string) {}
@@ -55,7 +56,9 @@ export class FsStore implements Store {
 
   async keys(): Promise<string[]> {
     try {
-      return (await readdir(this.dir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+      return (await readdir(this.dir))
+        .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+        .map((f) => decodeURIComponent(f.slice(0, -5)));
     } catch {
       return [];
     }

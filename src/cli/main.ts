@@ -102,6 +102,12 @@ async function run(argv: string[]): Promise<void> {
   let experiment = await loadTarget(args.target);
   const sets = args.seed === null ? args.sets : [...args.sets, `seed=${args.seed}`];
   if (sets.length) experiment = applyOverrides(experiment, sets);
+  if (experiment.labelers.some((l) => l.kind === 'human')) {
+    throw new UsageError(
+      `${experiment.name} asks a human labeler, and the command line has no one to ask: run it in the tab, ` +
+        `or replace the labeler, e.g. --set 'labelers=[{"kind":"simulated","beta":50,"epsilon":0.1,"tie_margin":0,"skip_prob":0}]'`,
+    );
+  }
 
   if (args.backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
   if (args.backend === 'webgpu') await registerWebgpu();

@@ -14,7 +14,7 @@ export function installWebgpu(): void {
   const swiftshader = `${CHROMIUM}/vk_swiftshader_icd.json`;
   const hasDriver = process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES;
   if (!hasDriver && existsSync(swiftshader)) process.env.VK_ICD_FILENAMES = swiftshader;
-  if (process.platform === 'linux' && !hasDriver && existsSync(`${CHROMIUM}/libvulkan.so.1`)) {
+  if (process.platform === 'linux' && existsSync(`${CHROMIUM}/libvulkan.so.1`)) {
     try {
       process.dlopen({ exports: {} }, `${CHROMIUM}/libvulkan.so.1`, os.constants.dlopen.RTLD_NOW | os.constants.dlopen.RTLD_GLOBAL | 0x1000);
     } catch {

@@ -33,8 +33,10 @@ export class Adam {
     this.beta2 = cfg.beta2 ?? 0.999;
     this.eps = cfg.eps ?? 1e-8;
     for (const [name, p] of Object.entries(params)) {
-      this.m[name] = tf.variable(tf.zerosLike(p), false);
-      this.v[name] = tf.variable(tf.zerosLike(p), false);
+      const zeros = tf.zerosLike(p);
+      this.m[name] = tf.variable(zeros, false);
+      this.v[name] = tf.variable(zeros, false);
+      zeros.dispose(); // each variable holds its own copy
     }
   }
 

@@ -227,10 +227,12 @@ export class Runner {
     return true;
   }
 
-  /** Ends the labeling stage early (the "Train reward model" button) once at least one pair is labeled. */
-  finishLabeling(): void {
+  /** Ends the labeling stage early (the "Train reward model" button); refused until a pair of this round is labeled. */
+  finishLabeling(): boolean {
+    if (this.position.stage !== 'label' || this.labelsThisRound() === 0) return false;
     this.finishLabelingRequested = true;
     this.wakeUp();
+    return true;
   }
 
   private wakeUp(): void {

@@ -60,6 +60,11 @@ export class Lab {
       this.labels = [];
     }
     this.runId = u.runId;
+    if (u.metricsFrom > this.metrics.length || u.labelsFrom > this.labels.length) {
+      // Rows before this update never reached us: ask for all of them rather than show a gap.
+      void this.api?.resync();
+      u = { ...u, metricsFrom: this.metrics.length, metrics: [], labelsFrom: this.labels.length, labels: [] };
+    }
     this.experiment = u.experiment;
     this.status = u.status;
     this.position = u.position;
@@ -110,7 +115,7 @@ export class Lab {
     this.restored = false;
     this.error = null;
     try {
-      this.apply(await this.api.start(p));
+      await this.api.start(p);
     } catch (e) {
       this.error = (e as Error).message;
     }

@@ -81,19 +81,34 @@ async function fullUpdate(r: Runner, from = { metrics: 0, labels: 0 }): Promise<
   return update;
 }
 
+let flushing = false;
+
 async function flush(): Promise<void> {
   flushTimer = null;
-  lastFlush = performance.now();
   const r = runner;
   if (!r || !listener) return;
-  const update = await fullUpdate(r, { metrics: sentMetrics, labels: sentLabels });
-  sentMetrics = update.metricsFrom + update.metrics.length;
-  sentLabels = update.labelsFrom + update.labels.length;
-  if (r === runner) listener?.(update);
+  flushing = true;
+  lastFlush = performance.now();
+  try {
+    const update = await fullUpdate(r, { metrics: sentMetrics, labels: sentLabels });
+    sentMetrics = update.metricsFrom + update.metrics.length;
+    sentLabels = update.labelsFrom + update.labels.length;
+    if (r === runner) listener?.(update);
+  } finally {
+    flushing = false;
+  }
 }
 
 function scheduleFlush(): void {
   if (flushTimer !== null) return;
+  if (flushing) {
+    // One update at a time, so the rows they carry arrive in order.
+    flushTimer = setTimeout(() => {
+      flushTimer = null;
+      scheduleFlush();
+    }, 1000 / UPDATES_PER_SECOND);
+    return;
+  }
   const wait = Math.max(0, 1000 / UPDATES_PER_SECOND - (performance.now() - lastFlush));
   flushTimer = setTimeout(() => void flush(), wait);
 }
@@ -156,8 +171,8 @@ const api = {
     return { backend, backendError, presets: PRESETS, restored };
   },
 
-  /** Validates the experiment and starts a new run (the previous run stays saved). */
-  async start(input: unknown): Promise<LabUpdate> {
+  /** Validates the experiment and starts a new run (the previous run stays saved); its state arrives as updates. */
+  async start(input: unknown): Promise<string> {
     const experiment = parseExperiment(input);
     if (runner) {
       runner.stop();
@@ -168,10 +183,14 @@ const api = {
     attach(r);
     await r.checkpoint();
     drive(r);
-    const u = await fullUpdate(r);
-    sentMetrics = u.metrics.length;
-    sentLabels = u.labels.length;
-    return u;
+    return runId;
+  },
+
+  /** The page lost track of the rows (an update arrived out of order): send everything again. */
+  resync(): void {
+    sentMetrics = 0;
+    sentLabels = 0;
+    scheduleFlush();
   },
 
   pause(): void {
@@ -194,8 +213,8 @@ const api = {
     return runner?.submitLabel(answer) ?? false;
   },
 
-  finishLabeling(): void {
-    runner?.finishLabeling();
+  finishLabeling(): boolean {
+    return runner?.finishLabeling() ?? false;
   },
 
   async memory(): Promise<{ numTensors: number; numBytes: number }> {

@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const BASE_URL = `http://localhost:${process.env.E2E_PORT ?? 4179}`;
 
-export async function launch(): Promise<Browser> {
+/** With `webgpu: false` the browser is started without the flags that give it a (software) WebGPU adapter. */
+export async function launch({ webgpu = true } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), or set CHROMIUM_PATH`);
   }
@@ -14,10 +15,9 @@ export async function launch(): Promise<Browser> {
     headless: true,
     args: [
       '--no-sandbox',
-      '--enable-unsafe-webgpu',
-      '--use-webgpu-adapter=swiftshader',
-      '--enable-features=Vulkan',
-      '--disable-gpu-sandbox',
+      ...(webgpu
+        ? ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', '--disable-gpu-sandbox']
+        : ['--disable-gpu']),
       '--no-first-run',
       '--disable-background-networking',
       '--disable-component-update',

@@ -25,7 +25,8 @@ export function pairAccuracy(rewardA: ArrayLike<number>, rewardB: ArrayLike<numb
   for (let i = 0; i < target.length; i++) {
     if (target[i] === 0.5) continue;
     n += 1;
-    if ((rewardA[i] > rewardB[i]) === (target[i] === 1)) right += 1;
+    // Strictly higher, as RLHF.md defines it: equal scores rank neither first.
+    if (target[i] === 1 ? rewardA[i] > rewardB[i] : rewardB[i] > rewardA[i]) right += 1;
   }
   return n === 0 ? Number.NaN : right / n;
 }

@@ -114,6 +114,9 @@ function describe(value: unknown): string {
 function problem(issue: v.BaseIssue<unknown>): string {
   const path = issue.path?.map((p) => (typeof p.key === 'number' ? `[${p.key}]` : `.${String(p.key)}`)).join('') ?? '';
   const field = path ? path.replace(/^\./, '') : '(the file)';
+  if (issue.kind === 'schema' && issue.input === undefined && path) {
+    return `${field}: missing (this field is required)`;
+  }
   if (issue.kind === 'schema' && issue.expected === 'never') {
     return `${field}: unknown key (remove it, or check its spelling)`;
   }
@@ -159,6 +162,9 @@ export function applyOverrides(base: unknown, overrides: string[]): Experiment {
       .replace(/\[(\d+)\]/g, '.$1')
       .split('.')
       .filter(Boolean);
+    if (path.some((k) => k === '__proto__' || k === 'constructor' || k === 'prototype')) {
+      throw new ExperimentError([`--set ${o}: "${o.slice(0, eq)}" is not a field of the experiment`]);
+    }
     const raw = o.slice(eq + 1);
     let value: unknown;
     try {

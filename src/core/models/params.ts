@@ -8,7 +8,9 @@ export type Weights = Record<string, { shape: number[]; data: Float32Array }>;
 export function makeParams(init: Record<string, { shape: number[]; data: Float32Array }>, trainable = true): Params {
   const params: Params = {};
   for (const [name, w] of Object.entries(init)) {
-    params[name] = tf.variable(tf.tensor(w.data, w.shape, 'float32'), trainable);
+    const initial = tf.tensor(w.data, w.shape, 'float32');
+    params[name] = tf.variable(initial, trainable);
+    initial.dispose(); // the variable holds its own copy
   }
   return params;
 }

@@ -137,6 +137,19 @@ function drive(r: Runner): void {
   });
 }
 
+/** A lost GPU (driver reset, tab in the background too long) ends training; what is stored stays as it was. */
+function watchDeviceLoss(): void {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  void device?.lost.then((info) => {
+    runner?.stop();
+    notices.push(
+      `The GPU was lost (${info.message || info.reason}), so training stopped. Your run is saved up to its last ` +
+        'checkpoint: reload the page to continue it, on the GPU if it is back or on another backend.',
+    );
+    scheduleFlush();
+  });
+}
+
 const api = {
   /** Starts the backend (`?backend=` first if given) and restores the run the tab had open. */
   async init(requestedBackend: string | null, onUpdate: (u: LabUpdate) => void): Promise<InitResult> {
@@ -151,7 +164,10 @@ const api = {
       }
     }
     const backend = await selectBackend(requested);
-    if (backend.name === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
+    if (backend.name === 'webgpu') {
+      tf.env().set('WEBGPU_CPU_FORWARD', false);
+      watchDeviceLoss();
+    }
     let restored: LabUpdate | null = null;
     const lastRun = (await store.get(keys.lastRun)) as string | undefined;
     if (lastRun) {

@@ -110,6 +110,20 @@ describe('rlhf-lab run landscape-hello', () => {
   });
 });
 
+describe('rlhf-lab run on the wasm backend', () => {
+  // tfjs-wasm lacks some kernels and leak checks the cpu backend has; one round must train there too.
+  it('trains one round of landscape-hello: gold rises severalfold, accuracy holds', async () => {
+    const out = join(tmp, 'wasm');
+    const { code, stderr } = await cli(['run', 'landscape-hello', '--backend', 'wasm', '--seed', '1', '--set', 'schedule.rounds=1', '--out', out]);
+    expect(code, stderr).toBe(0);
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+    expect(summary.backend).toBe('wasm');
+    expect(summary.iterations).toBe(40);
+    expect(summary.gold.end).toBeGreaterThan(3 * summary.gold.start);
+    expect(summary.final['rm/accuracy']).toBeGreaterThanOrEqual(0.85);
+  }, 120_000);
+});
+
 describe('rlhf-lab refuses bad input with a clear message', () => {
   async function refused(args: string[], message: RegExp | string) {
     const out = join(tmp, `bad-${Math.random().toString(36).slice(2)}`);

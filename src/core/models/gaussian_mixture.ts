@@ -36,7 +36,8 @@ export function mixtureLogProb(params: Params, x: Tensor): Tensor {
     const logStd = tf.clipByValue(params.log_std, LOG_STD_MIN, LOG_STD_MAX); // [K, 2]
     const z = tf.div(tf.sub(tf.expandDims(x, 1), params.means), tf.exp(logStd)); // [n, K, 2]
     const perDim = tf.sub(tf.mul(tf.square(z), -0.5), tf.add(logStd, 0.5 * LOG_2PI)); // [n, K, 2]
-    const logMix = tf.logSoftmax(params.logits); // [K]
+    // log softmax written out: tf.logSoftmax leaks a tensor on the wasm backend (tfjs 4.22).
+    const logMix = tf.sub(params.logits, tf.logSumExp(params.logits)); // [K]
     return tf.logSumExp(tf.add(tf.sum(perDim, 2), logMix), 1); // [n]
   });
 }

@@ -9,7 +9,6 @@ import { landscape, goldOf, gridPoints, EXTENT, type Landscape } from './tasks/l
 import { initMlp, mlpApply, type MlpSpec } from './models/mlp';
 import { initMixture, mixtureLogProb, sampleMixture, type MixtureSpec } from './models/gaussian_mixture';
 import {
-  assignWeights,
   disposeParams,
   gradsOf,
   makeParams,
@@ -447,6 +446,11 @@ export class Runner {
     return out;
   }
 
+  /** The reward model's score on the scale the policy sees: (r − mean) / std over policy samples. */
+  private normalized(raw: ArrayLike<number>): Float32Array {
+    return Float32Array.from(raw, (r) => (r - this.rmNorm.mean) / this.rmNorm.std);
+  }
+
   /** Sets the normalization so the score is mean 0, std 1 over the current policy's samples. */
   private async normalizeReward(): Promise<void> {
     const pts = await sampleMixture(this.policy, NORM_SAMPLES, new Rng(this.experiment.seed ^ 0x5eed));
@@ -488,7 +492,7 @@ export class Runner {
     stacked.dispose();
     const logp = values.subarray(0, n);
     const logpRef = values.subarray(n, 2 * n);
-    const score = Float32Array.from(values.subarray(2 * n), (r) => (r - this.rmNorm.mean) / this.rmNorm.std);
+    const score = this.normalized(values.subarray(2 * n));
     const logr = Float32Array.from(logp, (lp, i) => lp - logpRef[i]);
     const returns = klPenalizedReward(score, logr, kl_coef);
     const advantages = whitenedAdvantages(returns);
@@ -526,7 +530,7 @@ export class Runner {
     logp.dispose();
     return {
       ...this.rowBase(points, goldOf(this.landscape, points)),
-      'proxy/mean': mean(Float32Array.from(r, (x) => (x - this.rmNorm.mean) / this.rmNorm.std)),
+      'proxy/mean': mean(this.normalized(r)),
       'objective/kl': 0,
       'objective/kl_k3': 0,
       'objective/kl_coef': this.experiment.optimizer.kl_coef,
@@ -600,8 +604,7 @@ export class Runner {
 
   /** The learned reward on a grid×grid raster and 256 policy samples (drawn with a generator of their own). */
   async visuals(grid = 48): Promise<LandscapeVisuals> {
-    const reward = await this.rawReward(gridPoints(grid));
-    for (let i = 0; i < reward.length; i++) reward[i] = (reward[i] - this.rmNorm.mean) / this.rmNorm.std;
+    const reward = this.normalized(await this.rawReward(gridPoints(grid)));
     const samples = await sampleMixture(this.policy, 256, new Rng(this.position.iteration + 17));
     return { grid, extent: EXTENT, reward, samples };
   }
@@ -620,17 +623,6 @@ export class Runner {
     for (const p of [this.rm, this.policy, this.reference]) disposeParams(p);
     this.rmOpt.dispose();
     this.policyOpt.dispose();
-  }
-
-  /** For tests and the worker: the reward model's normalized score at points. */
-  async proxyReward(points: Float32Array): Promise<Float32Array> {
-    const r = await this.rawReward(points);
-    return r.map((x) => (x - this.rmNorm.mean) / this.rmNorm.std);
-  }
-
-  /** For tests: replaces a model's weights (e.g. to start two backends from identical numbers). */
-  setWeights(model: 'reward_model' | 'policy', weights: Weights): void {
-    assignWeights(model === 'reward_model' ? this.rm : this.policy, weights);
   }
 }
 

@@ -138,8 +138,4 @@ export class Lab {
   dismissNotice(i: number): void {
     this.notices = this.notices.filter((_, k) => k !== i);
   }
-
-  memory() {
-    return this.api?.memory();
-  }
 }

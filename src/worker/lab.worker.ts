@@ -232,11 +232,6 @@ const api = {
   finishLabeling(): boolean {
     return runner?.finishLabeling() ?? false;
   },
-
-  async memory(): Promise<{ numTensors: number; numBytes: number }> {
-    const m = tf.memory();
-    return { numTensors: m.numTensors, numBytes: m.numBytes };
-  },
 };
 
 export type LabApi = typeof api;

@@ -23,18 +23,6 @@ export async function readWeights(params: Params): Promise<Weights> {
   return out;
 }
 
-/** Overwrites params from stored weights; refuses shapes that do not match, naming the tensor. */
-export function assignWeights(params: Params, weights: Weights): void {
-  for (const [name, p] of Object.entries(params)) {
-    const w = weights[name];
-    if (!w) throw new Error(`checkpoint has no weights for "${name}"`);
-    if (w.shape.join('x') !== p.shape.join('x')) {
-      throw new Error(`checkpoint weights "${name}" have shape [${w.shape}], the model expects [${p.shape}]`);
-    }
-    tf.tidy(() => p.assign(tf.tensor(w.data, w.shape, 'float32')));
-  }
-}
-
 export function disposeParams(params: Params): void {
   for (const p of Object.values(params)) p.dispose();
 }

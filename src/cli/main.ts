@@ -9,10 +9,12 @@ import { BackendError, parseBackendName, selectBackend, type BackendName } from 
 import { Runner } from '../core/runner';
 import { goldOptimum, landscape } from '../core/tasks/landscape2d';
 import { FsStore, encodeJson } from './fs_store';
+import { publicAssets } from './fs_assets';
 import { installWebgpu } from './webgpu_node';
 import { tf } from '../core/tf';
 import { loadCheckpoint } from '../core/checkpoint/record';
 import type { MetricRow } from '../core/checkpoint/record';
+import { pretrainCommand, PRETRAIN_DEFAULTS } from './pretrain';
 
 const USAGE = `rlhf-lab: reinforcement learning from human feedback, small enough to watch
 
@@ -24,6 +26,8 @@ Usage:
       --set path=value                 override any field, e.g. --set optimizer.kl_coef=0.1 (repeatable)
       --out DIR                        where metrics.jsonl, summary.json and checkpoint.json go
                                        (default runs/<name>-<time>)
+  rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
+      --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)
   rlhf-lab help                        this text
 `;
 
@@ -125,6 +129,7 @@ async function run(argv: string[]): Promise<void> {
     store,
     runId,
     backend: backend.name,
+    assets: publicAssets,
     hooks: {
       onMetrics(row) {
         metricsLines.push(JSON.stringify(row));
@@ -156,7 +161,8 @@ async function run(argv: string[]): Promise<void> {
   if (loaded) await writeFile(join(out, 'checkpoint.json'), encodeJson(loaded.record));
   const first = runner.metrics[0];
   const last = runner.metrics[runner.metrics.length - 1];
-  const optimum = goldOptimum(landscape(experiment.task.landscape));
+  const optimum = experiment.task.kind === 'landscape2d' ? goldOptimum(landscape(experiment.task.landscape)).value : null;
+  const policyRows = runner.metrics.filter((r) => r.step > 0);
   const summary = {
     experiment,
     backend: backend.name,
@@ -165,23 +171,28 @@ async function run(argv: string[]): Promise<void> {
     wall_seconds: Number(wallSeconds.toFixed(3)),
     iterations: runner.position.iteration,
     labels: runner.labels.length,
+    seconds_per_iteration: policyRows.length ? mean(policyRows.map((r) => r['time/iteration_ms'] / 1000)) : null,
     gold: {
       start: first['gold/mean'],
       end: last['gold/mean'],
-      optimum: optimum.value,
-      gap_closed: (last['gold/mean'] - first['gold/mean']) / (optimum.value - first['gold/mean']),
+      ...(optimum === null
+        ? {}
+        : { optimum, gap_closed: (last['gold/mean'] - first['gold/mean']) / (optimum - first['gold/mean']) }),
     },
+    proxy: { start: first['proxy/mean'], end: last['proxy/mean'] },
     final: last,
   };
   await writeFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  const gap = optimum === null ? '' : ` (optimum ${fmt(optimum)}, ${(100 * summary.gold.gap_closed!).toFixed(0)}% of the gap closed)`;
   process.stderr.write(
-    `done in ${wallSeconds.toFixed(1)} s: gold ${fmt(summary.gold.start)} → ${fmt(summary.gold.end)} ` +
-      `(optimum ${fmt(optimum.value)}, ${(100 * summary.gold.gap_closed).toFixed(0)}% of the gap closed), ` +
+    `done in ${wallSeconds.toFixed(1)} s: gold ${fmt(summary.gold.start)} → ${fmt(summary.gold.end)}${gap}, ` +
+      `proxy ${fmt(summary.proxy.start)} → ${fmt(summary.proxy.end)}, ` +
       `rm accuracy ${fmt(last['rm/accuracy'])}, kl ${fmt(last['objective/kl'])}\nwrote ${out}\n`,
   );
   runner.dispose();
 }
 
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const fmt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(3));
 
 function printPresets(): void {
@@ -201,6 +212,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'run':
         await run(rest);
+        return 0;
+      case 'pretrain':
+        await pretrainCommand(rest, (m) => new UsageError(m));
         return 0;
       case undefined:
       case 'help':

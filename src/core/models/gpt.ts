@@ -178,13 +178,34 @@ export function tokenStats(cfg: GptConfig, hidden: Tensor, p: Params, ids: Tenso
   });
 }
 
-/** The reward head on the last token of each row: `last[b]` is its index. Returns [B]. */
-export function gptReward(cfg: GptConfig, p: Params, ids: Tensor, last: Int32Array): Tensor {
+/**
+ * The reward head of each row: on its last token (`pool` "last", as in InstructGPT), or averaged over the
+ * tokens from `first[b]` to `last[b]` (`pool` "mean": a per-token reward, apt when the preference adds up over words).
+ * Returns [B].
+ */
+export function gptReward(
+  cfg: GptConfig,
+  p: Params,
+  ids: Tensor,
+  last: Int32Array,
+  pool: 'last' | 'mean' = 'last',
+  first?: Int32Array,
+): Tensor {
   return tf.tidy(() => {
     const [B, N] = ids.shape;
     const hidden = gptHidden(cfg, p, ids);
-    const pick = tf.oneHot(tf.tensor1d(last, 'int32'), N).cast('float32'); // [B, N]
-    const h = tf.sum(tf.mul(hidden, tf.expandDims(pick, 2)), 1); // [B, d]
+    let weights: Tensor;
+    if (pool === 'last') {
+      weights = tf.oneHot(tf.tensor1d(last, 'int32'), N).cast('float32'); // [B, N]
+    } else {
+      const w = new Float32Array(B * N);
+      for (let b = 0; b < B; b++) {
+        const from = first ? first[b] : 0;
+        for (let t = from; t <= last[b]; t++) w[b * N + t] = 1 / (last[b] - from + 1);
+      }
+      weights = tf.tensor2d(w, [B, N]);
+    }
+    const h = tf.sum(tf.mul(hidden, tf.expandDims(weights, 2)), 1); // [B, d]
     return tf.reshape(tf.add(tf.matMul(h, p['reward.w']), p['reward.b']), [B]);
   });
 }

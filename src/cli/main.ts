@@ -15,6 +15,8 @@ import { tf } from '../core/tf';
 import { loadCheckpoint } from '../core/checkpoint/record';
 import type { MetricRow } from '../core/checkpoint/record';
 import { pretrainCommand, PRETRAIN_DEFAULTS } from './pretrain';
+import { CorpusError } from '../core/tasks/text/corpus';
+import { BaseModelError } from '../core/tasks/text/base_model';
 
 const USAGE = `rlhf-lab: reinforcement learning from human feedback, small enough to watch
 
@@ -230,7 +232,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`rlhf-lab: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof ExperimentError || e instanceof BackendError) {
+    if (e instanceof ExperimentError || e instanceof BackendError || e instanceof CorpusError || e instanceof BaseModelError) {
       process.stderr.write(`rlhf-lab: ${e.message}\n`);
       return 2;
     }

@@ -109,7 +109,7 @@ const inputs: ExperimentInput[] = [
     ...textBase,
     name: 'text-sentiment-lengthy',
     description:
-      'The cheerful-sentence run with a biased labeler: on top of sentiment it prefers longer completions (0.25 per character). The reward model learns the bias too, and the policy pays for it in KL: gold sentiment gains less than proxy reward.',
+      'The cheerful-sentence run with a biased labeler who also likes longer completions (0.25 per character). The reward model learns the bias with the sentiment, and the policy writes longer completions to please it: watch completion length climb where the unbiased run\'s falls, paid for in KL the gold reward does not value.',
     labelers: [{ kind: 'simulated', beta: 2, epsilon: 0.05, tie_margin: 0.5, skip_prob: 0, length_bias: 0.25 }],
   },
   {

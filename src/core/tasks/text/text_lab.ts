@@ -88,6 +88,8 @@ export class TextLab implements TaskLab {
   private readonly kl: KlController;
   rmNorm: RewardNorm;
   private shown: TextSampleRow[] = [];
+  /** The samples of the last normalization: at the start of a run they are also the base policy's evaluation. */
+  private normBatch: { prompts: string[]; completions: string[]; raw: Float32Array } | null = null;
 
   private constructor(experiment: Experiment, cfg: GptConfig, lexicon: Lexicon, state: TaskState) {
     this.experiment = experiment as TextExperiment;
@@ -211,10 +213,12 @@ export class TextLab implements TaskLab {
     const idx = Array.from({ length: NORM_SAMPLES }, (_, i) => i % this.prefixes.length);
     const s = await this.sample(idx, rng);
     const prompts = this.experiment.task.prompts;
+    const completions = idx.map((_, b) => completionOf(s, b));
     const scores = await this.rewardScores(
-      idx.map((i, b) => ({ id: b, prompt: prompts[i], a: completionOf(s, b), b: '', answer: 'a', labeler: '', round: 0, time: 0 })),
+      idx.map((i, b) => ({ id: b, prompt: prompts[i], a: completions[b], b: '', answer: 'a', labeler: '', round: 0, time: 0 })),
     );
     this.rmNorm = normalizeScores(scores.a);
+    this.normBatch = { prompts: idx.map((i) => prompts[i]), completions, raw: scores.a };
   }
 
   private normalized(raw: number): number {
@@ -360,27 +364,20 @@ export class TextLab implements TaskLab {
     };
   }
 
-  /** The base policy's row: gold and proxy of a batch drawn with a generator of its own. */
+  /** The base policy's row: gold and proxy of the normalization batch (drawn with a generator of its own). */
   async evaluate(): Promise<MetricRow> {
-    const B = this.experiment.optimizer.batch_size;
-    const rng = new Rng(this.experiment.seed ^ 0xe7a1);
-    const idx = Array.from({ length: B }, () => rng.int(this.prefixes.length));
-    const s = await this.sample(idx, rng);
-    const prompts = this.experiment.task.prompts;
-    const completions = idx.map((_, b) => completionOf(s, b));
-    const { a } = await this.rewardScores(
-      completions.map((c, b) => ({ id: b, prompt: prompts[idx[b]], a: c, b: '', answer: 'a', labeler: '', round: 0, time: 0 })),
-    );
-    const gold = completions.map((c, b) => this.gold(prompts[idx[b]], c));
+    if (!this.normBatch) await this.normalizeReward();
+    const { prompts, completions, raw } = this.normBatch!;
+    const gold = completions.map((c, b) => this.gold(prompts[b], c));
     this.shown = completions.slice(0, SHOWN_SAMPLES).map((c, b) => ({
-      prompt: prompts[idx[b]],
+      prompt: prompts[b],
       completion: c,
-      proxy: this.normalized(a[b]),
+      proxy: this.normalized(raw[b]),
       gold: gold[b],
     }));
     return {
       'gold/mean': mean(gold),
-      'proxy/mean': mean(Array.from(a, (r) => this.normalized(r))),
+      'proxy/mean': mean(Array.from(raw, (r) => this.normalized(r))),
       'objective/kl': 0,
       'objective/kl_k3': 0,
       'objective/kl_coef': this.kl.beta,

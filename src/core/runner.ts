@@ -22,6 +22,8 @@ import { klEstimate } from './algos/kl';
 import { klPenalizedReward, reinforceLoss, whitenedAdvantages } from './algos/reinforce';
 import { pickLabeler, simulatedAnswer, targetOf, type Answer, type Label } from './feedback/labelers';
 import {
+  SCHEMA,
+  currentVersions,
   loadCheckpoint,
   saveCheckpoint,
   type CheckpointRecord,
@@ -584,7 +586,8 @@ export class Runner {
 
   async toRecord(at = this.now()): Promise<Omit<CheckpointRecord, 'sha256'>> {
     return {
-      schema: 1,
+      schema: SCHEMA,
+      versions: currentVersions(),
       runId: this.opts.runId,
       experiment: this.experiment,
       position: { ...this.position },

@@ -125,7 +125,7 @@ describe('mutated inputs', () => {
       } else {
         // edit one file inside an intact zip: record.json (structure), manifest, or a safetensors file
         const name = pick(['checkpoint/record.json', 'checkpoint/record.json', 'manifest.json', 'models/policy.safetensors', 'checkpoint/arrays.bin']);
-        let data = files[name];
+        let data: Uint8Array = files[name];
         if (name.endsWith('.json')) {
           const s = strFromU8(data);
           data = strToU8(k % 3 === 1 ? mutateString(s) : JSON.stringify(mutateJson(JSON.parse(s))));

@@ -14,7 +14,12 @@ import { Runner, type LandscapeVisuals, type PendingPair, type RunStatus } from 
 import { keys } from '../core/checkpoint/store';
 import type { MetricRow, Position } from '../core/checkpoint/record';
 import type { Answer, Label } from '../core/feedback/labelers';
-import { IdbStore } from './idb_store';
+import { IdbStore, writes } from './idb_store';
+import * as runs from '../core/checkpoint/runs';
+import { loadCheckpoint } from '../core/checkpoint/record';
+import { buildBundle, bundleFileName } from '../core/checkpoint/export';
+import { readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
+import { writeNewRun } from '../core/checkpoint/runs';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -53,6 +58,7 @@ export interface InitResult {
 const UPDATES_PER_SECOND = 10;
 
 const store = new IdbStore();
+(self as unknown as { labStoreWrites: typeof writes }).labStoreWrites = writes;
 let runner: Runner | null = null;
 let listener: ((u: LabUpdate) => void) | null = null;
 let sentMetrics = 0;
@@ -187,8 +193,11 @@ const api = {
     return { backend, backendError, presets: PRESETS, restored };
   },
 
-  /** Validates the experiment and starts a new run (the previous run stays saved); its state arrives as updates. */
-  async start(input: unknown): Promise<string> {
+  /**
+   * Validates the experiment and starts a new run (the previous run stays saved); its state arrives as updates.
+   * `labels` (from a share link or an imported preference file) join the first round's comparisons.
+   */
+  async start(input: unknown, labels: Label[] = []): Promise<string> {
     const experiment = parseExperiment(input);
     if (runner) {
       runner.stop();
@@ -196,6 +205,7 @@ const api = {
     }
     const runId = `${experiment.name}-${Date.now().toString(36)}`;
     const r = await Runner.create(experiment, { store, runId, backend: tf.getBackend(), hooks: hooks() });
+    r.labels.push(...labels.map((l, id) => ({ ...l, id, round: 0 })));
     attach(r);
     await r.checkpoint();
     drive(r);
@@ -231,6 +241,90 @@ const api = {
 
   finishLabeling(): boolean {
     return runner?.finishLabeling() ?? false;
+  },
+
+  // ---- runs page: list, open, rename, duplicate, delete, snapshots, export, import, storage -------------------
+
+  listRuns: () => runs.listRuns(store),
+  runMetrics: (runId: string) => runs.runMetrics(store, runId),
+  renameRun: (runId: string, name: string) => runs.renameRun(store, runId, name),
+  duplicateRun: (runId: string) => runs.duplicateRun(store, runId),
+  saveSnapshot: (runId: string, name: string) => runs.saveSnapshot(store, runId, name),
+  deleteSnapshot: (runId: string, n: number) => runs.deleteSnapshot(store, runId, n),
+
+  /** Opens a stored run in the tab, paused, in place of the current one (which stays saved). */
+  async openRun(runId: string): Promise<LabUpdate> {
+    if (runner?.runId === runId) return fullUpdate(runner);
+    const found = await Runner.restore(store, runId, { backend: tf.getBackend(), hooks: hooks() });
+    if (!found) throw new Error('This run has no checkpoint any more (was it deleted in another tab?).');
+    if (runner) {
+      runner.stop();
+      runner.dispose();
+    }
+    attach(found.runner);
+    await store.setMany([[keys.lastRun, runId]]);
+    if (found.notice) notices.push(found.notice);
+    const u = await fullUpdate(found.runner);
+    sentMetrics = u.metrics.length;
+    sentLabels = u.labels.length;
+    return u;
+  },
+
+  /** Deletes a run; true when it was the one open (the tab then has no run). */
+  async deleteRun(runId: string): Promise<boolean> {
+    const open = runner?.runId === runId;
+    if (open && runner) {
+      runner.stop();
+      runner.dispose();
+      runner = null;
+    }
+    await runs.deleteRun(store, runId);
+    return open;
+  },
+
+  /** Rolls a run back to a named snapshot; an open run is reopened there, paused. */
+  async restoreSnapshot(runId: string, n: number): Promise<LabUpdate | null> {
+    const open = runner?.runId === runId;
+    if (open && runner) {
+      runner.stop();
+      runner.dispose();
+      runner = null;
+    }
+    await runs.restoreSnapshot(store, runId, n);
+    return open ? api.openRun(runId) : null;
+  },
+
+  /** The export zip of a run (the open one is saved first when it is not training), built here, not in the page. */
+  async exportRun(runId: string): Promise<{ fileName: string; bytes: Uint8Array }> {
+    if (runner?.runId === runId && !runner.active) await runner.checkpoint();
+    const loaded = await loadCheckpoint(store, runId);
+    if (!loaded) throw new Error('This run has no checkpoint to export yet.');
+    const name = ((await runs.listRuns(store)).find((r) => r.runId === runId)?.name ?? loaded.record.experiment.name);
+    return { fileName: bundleFileName(name), bytes: buildBundle(loaded.record, name) };
+  },
+
+  /**
+   * Checks a file the user chose. A bundle becomes a new run; a preference file changes nothing stored and comes back
+   * with its labels (landscape points) for the next run. A bad file throws an ImportError that says why.
+   */
+  async importFile(
+    fileName: string,
+    bytes: Uint8Array,
+  ): Promise<{ kind: 'bundle'; runId: string; summary: BundleSummary } | { kind: 'preferences'; summary: PreferenceSummary; labels: Label[] | null }> {
+    const read = await readImport(bytes, fileName);
+    if ('record' in read) {
+      const runId = await writeNewRun(store, read.record, `${read.summary.name} (imported)`.slice(0, 80));
+      return { kind: 'bundle', runId, summary: read.summary };
+    }
+    return { kind: 'preferences', summary: read.summary, labels: read.labels };
+  },
+
+  /** Bytes used and available to this origin (navigator.storage.estimate), and whether storage is persistent. */
+  async storage(): Promise<{ usage: number; quota: number; persisted: boolean | null }> {
+    const s = (self.navigator as Navigator).storage;
+    if (!s?.estimate) return { usage: 0, quota: 0, persisted: null };
+    const { usage = 0, quota = 0 } = await s.estimate();
+    return { usage, quota, persisted: s.persisted ? await s.persisted() : null };
   },
 };
 

@@ -119,7 +119,9 @@ export class Lab {
     this.lastCheckpointAt = u.lastCheckpointAt;
     if (u.lastCheckpointAt) this.askPersistence();
     this.error = u.error;
-    if (u.notices.length) this.notices = [...this.notices, ...u.notices];
+    // A notice that repeats (a full disk refuses every save) is shown once until dismissed.
+    const fresh = [...new Set(u.notices)].filter((n) => !this.notices.includes(n));
+    if (fresh.length) this.notices = [...this.notices, ...fresh];
   }
 
   /** Experiments opened from files this session, offered beside the presets. */

@@ -42,7 +42,11 @@ export class Lab {
   startLabels = $state.raw<Label[]>([]);
   private persistAsked = false;
 
-  /** At the first save, ask the browser to keep this origin's storage (navigator.storage.persist is window-only). */
+  /**
+   * Asks the browser to keep this origin's storage (navigator.storage.persist is window-only), once, when the first run
+   * starts: its first checkpoint is saved right then. Asked at the click rather than from a later update because
+   * Chromium's answer costs the main thread a long task, which belongs with the click, not in the middle of training.
+   */
   private askPersistence(): void {
     if (this.persistAsked || typeof navigator === 'undefined' || !navigator.storage?.persist) return;
     this.persistAsked = true;
@@ -117,7 +121,6 @@ export class Lab {
     }
     this.visuals = u.visuals;
     this.lastCheckpointAt = u.lastCheckpointAt;
-    if (u.lastCheckpointAt) this.askPersistence();
     this.error = u.error;
     // A notice that repeats (a full disk refuses every save) is shown once until dismissed.
     const fresh = [...new Set(u.notices)].filter((n) => !this.notices.includes(n));
@@ -157,6 +160,7 @@ export class Lab {
     if (!this.api || !p) return;
     this.restored = false;
     this.error = null;
+    this.askPersistence();
     try {
       const edits = Object.entries(this.edits).map(([k, v]) => `${k}=${v}`);
       await this.api.start(edits.length ? applyOverrides(p, edits) : p, this.startLabels);

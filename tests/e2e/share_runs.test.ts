@@ -191,6 +191,21 @@ describe('runs page, export and import', () => {
     expect(await page.textContent('[data-testid=runs-error]')).toContain('line 1: chosen: expected string');
     expect(await storedKeys(page)).toEqual(keysBefore);
 
+    // A named snapshot (keyboard: type, Enter), then roll back to it.
+    await page.fill('[data-testid=snapshot-name] >> nth=0', 'before <i>changes</i>');
+    await page.press('[data-testid=snapshot-name] >> nth=0', 'Enter');
+    await page.waitForSelector('[data-testid=snapshot]:has-text("before <i>changes</i>")');
+    await page.click('[data-testid=snapshot-restore] >> nth=0');
+    await page.waitForSelector('[data-testid=runs-info]:has-text("rolled back to the snapshot")');
+
+    // Open a run: the lab shows it, paused or finished, with its metrics.
+    await page.click('[data-testid=run-open] >> nth=1');
+    await page.waitForSelector('[data-testid=status]:visible', { timeout: 60_000 });
+    expect(await page.getAttribute('[data-testid=status]', 'data-status')).toMatch(/paused|done/);
+    expect(Number(await page.getAttribute('[data-testid=chart-reward]', 'data-points'))).toBe(4);
+    await page.click('[data-testid=nav-runs]');
+    await page.waitForSelector('[data-testid=run-row]');
+
     await page.click('[data-testid=run-delete] >> nth=0');
     await page.click('[data-testid=run-delete-confirm]');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=run-row]').length === 2);

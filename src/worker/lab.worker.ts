@@ -156,6 +156,19 @@ function watchDeviceLoss(): void {
   });
 }
 
+/** Stops the open run (saving where it stood when `save`) and lets it go; the tab then has no run. */
+async function closeRunner(save: boolean): Promise<void> {
+  const r = runner;
+  if (!r) return;
+  runner = null;
+  if (save && r.active) {
+    r.stop(); // run() saves a checkpoint as it halts
+    for (let waited = 0; r.active && waited < 10_000; waited += 20) await new Promise((res) => setTimeout(res, 20));
+  }
+  r.stop();
+  r.dispose();
+}
+
 const api = {
   /** Starts the backend (`?backend=` first if given) and restores the run the tab had open. */
   async init(requestedBackend: string | null, onUpdate: (u: LabUpdate) => void): Promise<InitResult> {
@@ -255,12 +268,9 @@ const api = {
   /** Opens a stored run in the tab, paused, in place of the current one (which stays saved). */
   async openRun(runId: string): Promise<LabUpdate> {
     if (runner?.runId === runId) return fullUpdate(runner);
+    await closeRunner(true);
     const found = await Runner.restore(store, runId, { backend: tf.getBackend(), hooks: hooks() });
     if (!found) throw new Error('This run has no checkpoint any more (was it deleted in another tab?).');
-    if (runner) {
-      runner.stop();
-      runner.dispose();
-    }
     attach(found.runner);
     await store.setMany([[keys.lastRun, runId]]);
     if (found.notice) notices.push(found.notice);
@@ -273,11 +283,7 @@ const api = {
   /** Deletes a run; true when it was the one open (the tab then has no run). */
   async deleteRun(runId: string): Promise<boolean> {
     const open = runner?.runId === runId;
-    if (open && runner) {
-      runner.stop();
-      runner.dispose();
-      runner = null;
-    }
+    if (open) await closeRunner(false);
     await runs.deleteRun(store, runId);
     return open;
   },
@@ -285,11 +291,7 @@ const api = {
   /** Rolls a run back to a named snapshot; an open run is reopened there, paused. */
   async restoreSnapshot(runId: string, n: number): Promise<LabUpdate | null> {
     const open = runner?.runId === runId;
-    if (open && runner) {
-      runner.stop();
-      runner.dispose();
-      runner = null;
-    }
+    if (open) await closeRunner(false);
     await runs.restoreSnapshot(store, runId, n);
     return open ? api.openRun(runId) : null;
   },

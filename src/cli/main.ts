@@ -10,6 +10,7 @@ import { BackendError, parseBackendName, selectBackend, type BackendName } from 
 import { Runner } from '../core/runner';
 import { goldOptimum, landscape } from '../core/tasks/landscape2d';
 import { FsStore, encodeJson } from './fs_store';
+import { publicAssets } from './fs_assets';
 import { installWebgpu } from './webgpu_node';
 import { tf } from '../core/tf';
 import { loadCheckpoint } from '../core/checkpoint/record';
@@ -17,6 +18,9 @@ import type { MetricRow } from '../core/checkpoint/record';
 import { buildBundle } from '../core/checkpoint/export';
 import { ImportError } from '../core/checkpoint/import';
 import { importCommand } from './import_cmd';
+import { pretrainCommand, PRETRAIN_DEFAULTS } from './pretrain';
+import { CorpusError } from '../core/tasks/text/corpus';
+import { BaseModelError } from '../core/tasks/text/base_model';
 
 const USAGE = `rlhf-lab: reinforcement learning from human feedback, small enough to watch
 
@@ -29,6 +33,8 @@ Usage:
       --out DIR                        where metrics.jsonl, summary.json, checkpoint.json and export.zip go
                                        (default runs/<name>-<time>)
   rlhf-lab import FILE                 check an export bundle (.zip) or preference file (.jsonl) and say what it holds
+  rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
+      --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)
   rlhf-lab help                        this text
 `;
 
@@ -130,6 +136,7 @@ async function run(argv: string[]): Promise<void> {
     store,
     runId,
     backend: backend.name,
+    assets: publicAssets,
     hooks: {
       onMetrics(row) {
         metricsLines.push(JSON.stringify(row));
@@ -163,7 +170,8 @@ async function run(argv: string[]): Promise<void> {
   if (loaded) await writeFile(join(out, 'export.zip'), buildBundle(loaded.record));
   const first = runner.metrics[0];
   const last = runner.metrics[runner.metrics.length - 1];
-  const optimum = goldOptimum(landscape(experiment.task.landscape));
+  const optimum = experiment.task.kind === 'landscape2d' ? goldOptimum(landscape(experiment.task.landscape)).value : null;
+  const policyRows = runner.metrics.filter((r) => r.step > 0);
   const summary = {
     experiment,
     backend: backend.name,
@@ -172,23 +180,28 @@ async function run(argv: string[]): Promise<void> {
     wall_seconds: Number(wallSeconds.toFixed(3)),
     iterations: runner.position.iteration,
     labels: runner.labels.length,
+    seconds_per_iteration: policyRows.length ? mean(policyRows.map((r) => r['time/iteration_ms'] / 1000)) : null,
     gold: {
       start: first['gold/mean'],
       end: last['gold/mean'],
-      optimum: optimum.value,
-      gap_closed: (last['gold/mean'] - first['gold/mean']) / (optimum.value - first['gold/mean']),
+      ...(optimum === null
+        ? {}
+        : { optimum, gap_closed: (last['gold/mean'] - first['gold/mean']) / (optimum - first['gold/mean']) }),
     },
+    proxy: { start: first['proxy/mean'], end: last['proxy/mean'] },
     final: last,
   };
   await writeFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  const gap = optimum === null ? '' : ` (optimum ${fmt(optimum)}, ${(100 * summary.gold.gap_closed!).toFixed(0)}% of the gap closed)`;
   process.stderr.write(
-    `done in ${wallSeconds.toFixed(1)} s: gold ${fmt(summary.gold.start)} → ${fmt(summary.gold.end)} ` +
-      `(optimum ${fmt(optimum.value)}, ${(100 * summary.gold.gap_closed).toFixed(0)}% of the gap closed), ` +
+    `done in ${wallSeconds.toFixed(1)} s: gold ${fmt(summary.gold.start)} → ${fmt(summary.gold.end)}${gap}, ` +
+      `proxy ${fmt(summary.proxy.start)} → ${fmt(summary.proxy.end)}, ` +
       `rm accuracy ${fmt(last['rm/accuracy'])}, kl ${fmt(last['objective/kl'])}\nwrote ${out}\n`,
   );
   runner.dispose();
 }
 
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const fmt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(3));
 
 function printPresets(): void {
@@ -212,6 +225,9 @@ async function main(argv: string[]): Promise<number> {
       case 'import':
         await importCommand(rest, (t) => process.stdout.write(t));
         return 0;
+      case 'pretrain':
+        await pretrainCommand(rest, (m) => new UsageError(m));
+        return 0;
       case undefined:
       case 'help':
       case '--help':
@@ -226,7 +242,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`rlhf-lab: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof ExperimentError || e instanceof BackendError || e instanceof ImportError) {
+    if (e instanceof ExperimentError || e instanceof BackendError || e instanceof CorpusError || e instanceof BaseModelError || e instanceof ImportError) {
       process.stderr.write(`rlhf-lab: ${e.message}\n`);
       return 2;
     }

@@ -5,22 +5,10 @@
 import { tf } from './tf';
 import { Rng } from './rng';
 import type { Experiment } from './experiment/spec';
-import { landscape, goldOf, gridPoints, EXTENT, type Landscape } from './tasks/landscape2d';
-import { initMlp, mlpApply, type MlpSpec } from './models/mlp';
-import { initMixture, mixtureLogProb, sampleMixture, type MixtureSpec } from './models/gaussian_mixture';
-import {
-  disposeParams,
-  gradsOf,
-  makeParams,
-  readWeights,
-  type Params,
-  type Weights,
-} from './models/params';
-import { Adam, type AdamState } from './optim';
-import { bradleyTerryLoss, pairAccuracy } from './algos/reward';
-import { klEstimate } from './algos/kl';
-import { klPenalizedReward, reinforceLoss, whitenedAdvantages } from './algos/reinforce';
-import { pickLabeler, simulatedAnswer, targetOf, type Answer, type Label } from './feedback/labelers';
+import { pairAccuracy } from './algos/reward';
+import { pickLabeler, simulatedAnswer, targetOf, type Answer, type Label, type Sample } from './feedback/labelers';
+import { readWeights, type Weights } from './models/params';
+import type { AdamState } from './optim';
 import {
   SCHEMA,
   currentVersions,
@@ -32,6 +20,11 @@ import {
   type Stage,
 } from './checkpoint/record';
 import type { Store } from './checkpoint/store';
+import type { Assets, TaskLab, TaskState, Visuals } from './tasks/task_lab';
+import { LandscapeLab } from './tasks/landscape2d_lab';
+import { TextLab } from './tasks/text/text_lab';
+
+export type { LandscapeVisuals, TextVisuals, TextSampleRow, Visuals, Assets } from './tasks/task_lab';
 
 export type RunStatus = 'ready' | 'running' | 'paused' | 'waiting-for-labels' | 'stopped' | 'done' | 'error';
 
@@ -55,35 +48,18 @@ export interface RunnerOptions {
   hooks?: RunnerHooks;
   /** Clock in ms; tests may pass a fake one. */
   now?: () => number;
+  /** The lab's shipped files (the text task's base model and lexicon). */
+  assets?: Assets;
 }
 
 /** The pair a human labeler is asked about. */
 export interface PendingPair {
   id: number;
-  a: [number, number];
-  b: [number, number];
+  /** Text task: the prompt both completions continue. */
+  prompt?: string;
+  a: Sample;
+  b: Sample;
 }
-
-/** What a host draws: the learned reward on a grid, the policy's samples and the labels. */
-export interface LandscapeVisuals {
-  grid: number;
-  extent: number;
-  /** Normalized reward-model score at gridPoints(grid), row by row from the top. */
-  reward: Float32Array;
-  /** Current policy samples [x0, y0, ...]. */
-  samples: Float32Array;
-}
-
-interface RewardNorm {
-  mean: number;
-  std: number;
-}
-
-const REWARD_MODEL = 'reward_model';
-const POLICY = 'policy';
-const REFERENCE = 'reference';
-/** Samples on which the reward model's score is normalized to mean 0, std 1 (RLHF.md). */
-const NORM_SAMPLES = 1024;
 
 export class Runner {
   status: RunStatus = 'ready';
@@ -98,15 +74,7 @@ export class Runner {
   rmAccuracy: number | null = null;
   rmLoss = Number.NaN;
 
-  readonly landscape: Landscape;
   private readonly rng: Rng;
-  private readonly rmSpec: MlpSpec;
-  private readonly rm: Params;
-  private readonly policy: Params;
-  private readonly reference: Params;
-  private readonly rmOpt: Adam;
-  private readonly policyOpt: Adam;
-  private rmNorm: RewardNorm;
   private readonly hooks: RunnerHooks;
   private readonly now: () => number;
   private wake: (() => void) | null = null;
@@ -119,31 +87,13 @@ export class Runner {
   private constructor(
     readonly experiment: Experiment,
     private readonly opts: RunnerOptions,
-    state: {
-      rng: Rng;
-      weights: Record<string, Weights>;
-      optimizers?: Record<string, AdamState>;
-      rmNorm: RewardNorm;
-      position: Position;
-      labels: Label[];
-      metrics: MetricRow[];
-    },
+    /** The task's models and math. */
+    readonly lab: TaskLab,
+    state: { rng: Rng; position: Position; labels: Label[]; metrics: MetricRow[] },
   ) {
     this.hooks = opts.hooks ?? {};
     this.now = opts.now ?? (() => Date.now());
-    this.landscape = landscape(experiment.task.landscape);
     this.rng = state.rng;
-    this.rmSpec = rewardModelSpec(experiment);
-    this.rm = makeParams(state.weights[REWARD_MODEL]);
-    this.policy = makeParams(state.weights[POLICY]);
-    this.reference = makeParams(state.weights[REFERENCE], false);
-    this.rmOpt = new Adam(this.rm, experiment.reward_model.lr);
-    this.policyOpt = new Adam(this.policy, experiment.optimizer.lr);
-    if (state.optimizers) {
-      this.rmOpt.load(state.optimizers[REWARD_MODEL]);
-      this.policyOpt.load(state.optimizers[POLICY]);
-    }
-    this.rmNorm = state.rmNorm;
     this.position = state.position;
     this.labels = state.labels;
     this.metrics = state.metrics;
@@ -152,18 +102,18 @@ export class Runner {
   /** A new run: models initialized from the experiment's seed, the untrained policy evaluated as step 0. */
   static async create(experiment: Experiment, opts: RunnerOptions): Promise<Runner> {
     const rng = new Rng(experiment.seed);
-    const rmWeights = initMlp(rewardModelSpec(experiment), new Rng(rng.seed()));
-    const policyWeights = initMixture(mixtureSpec(experiment), new Rng(rng.seed()));
-    const runner = new Runner(experiment, opts, {
+    const lab =
+      experiment.task.kind === 'text'
+        ? await TextLab.create(experiment, rng, requireAssets(opts))
+        : LandscapeLab.create(experiment, rng);
+    const runner = new Runner(experiment, opts, lab, {
       rng,
-      weights: { [REWARD_MODEL]: rmWeights, [POLICY]: policyWeights, [REFERENCE]: policyWeights },
-      rmNorm: { mean: 0, std: 1 },
       position: { round: 0, stage: 'label', stageStep: 0, iteration: 0 },
       labels: [],
       metrics: [],
     });
-    await runner.normalizeReward();
-    runner.emit(await runner.evaluate());
+    await lab.normalizeReward();
+    runner.emit({ ...runner.rowBase(), ...(await lab.evaluate()) });
     return runner;
   }
 
@@ -175,17 +125,19 @@ export class Runner {
   ): Promise<{ runner: Runner; notice?: string } | null> {
     const loaded = await loadCheckpoint(store, runId);
     if (!loaded) return null;
-    return { runner: Runner.fromRecord(loaded.record, { ...opts, store, runId }), notice: loaded.notice };
+    return { runner: await Runner.fromRecord(loaded.record, { ...opts, store, runId }), notice: loaded.notice };
   }
 
-  static fromRecord(record: CheckpointRecord, opts: RunnerOptions): Runner {
-    const weights: Record<string, Weights> = {};
-    for (const [k, m] of Object.entries(record.models)) weights[k] = m.weights;
-    const runner = new Runner(record.experiment, opts, {
+  static async fromRecord(record: CheckpointRecord, opts: RunnerOptions): Promise<Runner> {
+    const state: TaskState = { weights: {}, specs: {}, optimizers: record.optimizers };
+    for (const [k, m] of Object.entries(record.models)) {
+      state.weights[k] = m.weights;
+      state.specs[k] = m.spec;
+    }
+    const e = record.experiment;
+    const lab = e.task.kind === 'text' ? await TextLab.restore(e, state, requireAssets(opts)) : LandscapeLab.restore(e, state);
+    const runner = new Runner(e, opts, lab, {
       rng: new Rng(record.rng),
-      weights,
-      optimizers: record.optimizers,
-      rmNorm: record.models[REWARD_MODEL].spec.norm as RewardNorm,
       position: { ...record.position },
       labels: record.labels,
       metrics: record.metrics,
@@ -222,7 +174,8 @@ export class Runner {
   submitLabel(answer: Answer): boolean {
     const pair = this.pendingPair;
     if (!pair) return false;
-    this.labels.push({ id: pair.id, a: pair.a, b: pair.b, answer, labeler: 'human', round: this.position.round, time: this.now() });
+    const { id, prompt, a, b } = pair;
+    this.labels.push({ id, ...(prompt === undefined ? {} : { prompt }), a, b, answer, labeler: 'human', round: this.position.round, time: this.now() });
     this.pendingPair = null;
     this.wakeUp();
     return true;
@@ -333,17 +286,22 @@ export class Runner {
     this.finishLabelingRequested = false;
     while (this.position.stageStep < wanted) {
       if (this.finishLabelingRequested && this.labelsThisRound() > 0) break;
-      const pts = await sampleMixture(this.policy, 2, this.rng);
-      const a: [number, number] = [pts[0], pts[1]];
-      const b: [number, number] = [pts[2], pts[3]];
+      const proposal = await this.lab.propose(this.rng);
       const who = pickLabeler(labelers, this.rng);
       const labeler = labelers[who];
       const id = this.labels.length ? this.labels[this.labels.length - 1].id + 1 : 0;
+      const prompt = proposal.prompt === undefined ? {} : { prompt: proposal.prompt };
       if (labeler.kind === 'simulated') {
-        const answer = simulatedAnswer(labeler, this.landscape.gold(...a), this.landscape.gold(...b), this.rng);
-        this.labels.push({ id, a, b, answer, labeler: `simulated:${who}`, round: this.position.round, time: this.now() });
+        const answer = simulatedAnswer(
+          labeler,
+          this.lab.labelerReward(labeler, proposal, 'a'),
+          this.lab.labelerReward(labeler, proposal, 'b'),
+          this.rng,
+        );
+        const { a, b } = proposal;
+        this.labels.push({ id, ...prompt, a, b, answer, labeler: `simulated:${who}`, round: this.position.round, time: this.now() });
       } else {
-        this.pendingPair = { id, a, b };
+        this.pendingPair = { id, ...prompt, a: proposal.a, b: proposal.b };
         this.status = 'waiting-for-labels';
         this.progress();
         while (this.pendingPair && !this.stopRequested && !this.finishLabelingRequested) {
@@ -398,24 +356,15 @@ export class Runner {
     if (train.length > 0) {
       while (this.position.stageStep < steps) {
         const n = Math.min(batch_size, train.length);
-        const a = new Float32Array(n * 2);
-        const b = new Float32Array(n * 2);
+        const batch: Label[] = [];
         const y = new Float32Array(n);
         for (let i = 0; i < n; i++) {
           const l = train[this.rng.int(train.length)];
-          a.set(l.a, 2 * i);
-          b.set(l.b, 2 * i);
+          batch.push(l);
           y[i] = targetOf(l.answer)!;
         }
         const last = this.position.stageStep === steps - 1 || this.position.stageStep % 25 === 0;
-        const lossT = tf.tidy(() => {
-          const [ta, tb, ty] = [tf.tensor2d(a, [n, 2]), tf.tensor2d(b, [n, 2]), tf.tensor1d(y)];
-          const { value, grads } = gradsOf(this.rm, () =>
-            bradleyTerryLoss(mlpApply(this.rmSpec, this.rm, ta), mlpApply(this.rmSpec, this.rm, tb), ty),
-          );
-          this.rmOpt.step(grads);
-          return value;
-        });
+        const lossT = this.lab.rewardStep(batch, y);
         if (last) loss = (await lossT.data())[0];
         lossT.dispose();
         this.position.stageStep += 1;
@@ -425,7 +374,7 @@ export class Runner {
     }
     this.rmAccuracy = heldOut.length ? await this.accuracyOn(heldOut) : null;
     this.rmLoss = loss;
-    await this.normalizeReward();
+    await this.lab.normalizeReward();
     this.log(
       `round ${this.position.round + 1}: reward model fit on ${train.length} pairs, loss ${fmt(loss)}, ` +
         `held-out accuracy ${this.rmAccuracy === null ? 'n/a' : fmt(this.rmAccuracy)} (${heldOut.length} pairs)`,
@@ -434,38 +383,11 @@ export class Runner {
   }
 
   private async accuracyOn(labels: Label[]): Promise<number> {
-    const pa = new Float32Array(labels.flatMap((l) => l.a));
-    const pb = new Float32Array(labels.flatMap((l) => l.b));
-    const [ra, rb] = await Promise.all([this.rawReward(pa), this.rawReward(pb)]);
-    return pairAccuracy(ra, rb, labels.map((l) => targetOf(l.answer)!));
+    const { a, b } = await this.lab.rewardScores(labels);
+    return pairAccuracy(a, b, labels.map((l) => targetOf(l.answer)!));
   }
 
-  /** Raw reward-model scores of points [x0, y0, ...]. */
-  private async rawReward(points: Float32Array): Promise<Float32Array> {
-    const r = tf.tidy(() => mlpApply(this.rmSpec, this.rm, tf.tensor2d(points, [points.length / 2, 2])));
-    const out = (await r.data()) as Float32Array;
-    r.dispose();
-    return out;
-  }
-
-  /** The reward model's score on the scale the policy sees: (r − mean) / std over policy samples. */
-  private normalized(raw: ArrayLike<number>): Float32Array {
-    return Float32Array.from(raw, (r) => (r - this.rmNorm.mean) / this.rmNorm.std);
-  }
-
-  /** Sets the normalization so the score is mean 0, std 1 over the current policy's samples. */
-  private async normalizeReward(): Promise<void> {
-    const pts = await sampleMixture(this.policy, NORM_SAMPLES, new Rng(this.experiment.seed ^ 0x5eed));
-    const r = await this.rawReward(pts);
-    let mean = 0;
-    for (const x of r) mean += x;
-    mean /= r.length;
-    let v = 0;
-    for (const x of r) v += (x - mean) ** 2;
-    this.rmNorm = { mean, std: Math.sqrt(v / r.length) || 1 };
-  }
-
-  /** REINFORCE iterations on R = normalized r_RM − kl_coef·logr. */
+  /** The optimizer's iterations on the normalized reward model (REINFORCE or PPO, by task). */
   private async policyStage(): Promise<boolean> {
     const { iterations } = this.experiment.optimizer;
     while (this.position.stageStep < iterations) {
@@ -478,85 +400,20 @@ export class Runner {
   }
 
   private async policyIteration(): Promise<MetricRow> {
-    const { batch_size: n, kl_coef } = this.experiment.optimizer;
     const started = this.now();
-    const points = await sampleMixture(this.policy, n, this.rng);
-    const x = tf.tensor2d(points, [n, 2]);
-    // One readback for everything the update needs: log π, log π_ref and the reward model's score.
-    const stacked = tf.tidy(() =>
-      tf.stack([
-        mixtureLogProb(this.policy, x),
-        mixtureLogProb(this.reference, x),
-        mlpApply(this.rmSpec, this.rm, x),
-      ]),
-    );
-    const values = (await stacked.data()) as Float32Array;
-    stacked.dispose();
-    const logp = values.subarray(0, n);
-    const logpRef = values.subarray(n, 2 * n);
-    const score = this.normalized(values.subarray(2 * n));
-    const logr = Float32Array.from(logp, (lp, i) => lp - logpRef[i]);
-    const returns = klPenalizedReward(score, logr, kl_coef);
-    const advantages = whitenedAdvantages(returns);
-    tf.tidy(() => {
-      const adv = tf.tensor1d(advantages);
-      const { grads } = gradsOf(this.policy, () => reinforceLoss(mixtureLogProb(this.policy, x), adv));
-      this.policyOpt.step(grads);
-    });
-    x.dispose();
+    const row = await this.lab.policyIteration(this.rng);
     this.position.iteration += 1;
-    const gold = goldOf(this.landscape, points);
-    // Does the reward model order the policy's own samples as the gold reward does? (pairs 0-1, 2-3, ...)
-    let agree = 0;
-    for (let i = 0; i + 1 < n; i += 2) agree += Number(score[i] > score[i + 1] === gold[i] > gold[i + 1]);
-    return {
-      ...this.rowBase(points, gold),
-      'proxy/mean': mean(score),
-      'objective/kl': klEstimate(logr, 'k1'),
-      'objective/kl_k3': klEstimate(logr, 'k3'),
-      'objective/kl_coef': kl_coef,
-      'objective/entropy': -mean(logp),
-      'objective/rlhf_reward': mean(returns),
-      'rm/policy_agreement': agree / Math.floor(n / 2),
-      'time/iteration_ms': this.now() - started,
-    };
+    return { ...this.rowBase(), ...row, 'time/iteration_ms': this.now() - started };
   }
 
-  /** The untrained policy's row (step 0), so every chart starts from where the run started. */
-  private async evaluate(): Promise<MetricRow> {
-    const n = this.experiment.optimizer.batch_size;
-    const points = await sampleMixture(this.policy, n, new Rng(this.experiment.seed ^ 0xe7a1));
-    const r = await this.rawReward(points);
-    const logp = tf.tidy(() => mixtureLogProb(this.policy, tf.tensor2d(points, [n, 2])));
-    const lp = await logp.data();
-    logp.dispose();
-    return {
-      ...this.rowBase(points, goldOf(this.landscape, points)),
-      'proxy/mean': mean(this.normalized(r)),
-      'objective/kl': 0,
-      'objective/kl_k3': 0,
-      'objective/kl_coef': this.experiment.optimizer.kl_coef,
-      'objective/entropy': -mean(lp),
-    };
-  }
-
-  private rowBase(points: Float32Array, gold: Float32Array): MetricRow {
-    let mx = 0;
-    let my = 0;
-    for (let i = 0; i < points.length; i += 2) {
-      mx += points[i];
-      my += points[i + 1];
-    }
+  private rowBase(): MetricRow {
     return {
       step: this.position.iteration,
       round: this.position.round,
-      'gold/mean': mean(gold),
       'labels/count': this.labels.filter((l) => l.answer !== 'skip').length,
       'labels/skipped': this.labels.filter((l) => l.answer === 'skip').length,
       'rm/accuracy': this.rmAccuracy ?? Number.NaN,
       'rm/loss': this.rmLoss,
-      'policy/mean_x': mx / (points.length / 2),
-      'policy/mean_y': my / (points.length / 2),
     };
   }
 
@@ -585,18 +442,20 @@ export class Runner {
   }
 
   async toRecord(at = this.now()): Promise<Omit<CheckpointRecord, 'sha256'>> {
+    const models: CheckpointRecord['models'] = {};
+    for (const [name, m] of Object.entries(this.lab.models())) {
+      models[name] = { weights: await readWeights(m.params), spec: structuredClone(m.spec) };
+    }
+    const optimizers: Record<string, AdamState> = {};
+    for (const [name, o] of Object.entries(this.lab.optimizers())) optimizers[name] = await o.state();
     return {
       schema: SCHEMA,
       versions: currentVersions(),
       runId: this.opts.runId,
       experiment: this.experiment,
       position: { ...this.position },
-      models: {
-        [REWARD_MODEL]: { weights: await readWeights(this.rm), spec: { ...this.rmSpec, norm: { ...this.rmNorm } } },
-        [POLICY]: { weights: await readWeights(this.policy), spec: { ...mixtureSpec(this.experiment) } },
-        [REFERENCE]: { weights: await readWeights(this.reference), spec: { ...mixtureSpec(this.experiment) } },
-      },
-      optimizers: { [REWARD_MODEL]: await this.rmOpt.state(), [POLICY]: await this.policyOpt.state() },
+      models,
+      optimizers,
       rng: this.rng.state(),
       labels: this.labels.map((l) => ({ ...l })),
       metrics: this.metrics.map((m) => ({ ...m })),
@@ -605,11 +464,9 @@ export class Runner {
     };
   }
 
-  /** The learned reward on a grid×grid raster and 256 policy samples (drawn with a generator of their own). */
-  async visuals(grid = 48): Promise<LandscapeVisuals> {
-    const reward = this.normalized(await this.rawReward(gridPoints(grid)));
-    const samples = await sampleMixture(this.policy, 256, new Rng(this.position.iteration + 17));
-    return { grid, extent: EXTENT, reward, samples };
+  /** What a host draws: the landscape's reward heatmap and samples, or the text task's sample table. */
+  visuals(): Promise<Visuals> {
+    return this.lab.visuals(this.position.iteration);
   }
 
   private progress(): void {
@@ -623,24 +480,13 @@ export class Runner {
   dispose(): void {
     this.disposed = true;
     this.stop();
-    for (const p of [this.rm, this.policy, this.reference]) disposeParams(p);
-    this.rmOpt.dispose();
-    this.policyOpt.dispose();
+    this.lab.dispose();
   }
 }
 
-export function rewardModelSpec(e: Experiment): MlpSpec {
-  return { inputs: 2, hidden: e.reward_model.hidden, activation: e.reward_model.activation, input_scale: EXTENT };
-}
-
-function mixtureSpec(e: Experiment): MixtureSpec {
-  return { components: e.policy.components, init_mean: e.policy.init_mean, init_std: e.policy.init_std };
-}
-
-function mean(xs: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i];
-  return s / xs.length;
+function requireAssets(opts: RunnerOptions): Assets {
+  if (!opts.assets) throw new Error('the text task needs the lab\'s shipped files (base model and lexicon), and this host gave none');
+  return opts.assets;
 }
 
 function lastValue(rows: MetricRow[], key: string): number | null {

@@ -4,7 +4,7 @@ import { proxy, wrap, type Remote } from 'comlink';
 import type { InitResult, LabApi, LabUpdate } from '../worker/lab.worker';
 import type { BackendChoice } from '../core/backend_names';
 import { ExperimentError, applyOverrides, parseExperimentJson, type Experiment } from '../core/experiment/spec';
-import type { LandscapeVisuals, PendingPair, RunStatus } from '../core/runner';
+import type { PendingPair, RunStatus, Visuals } from '../core/runner';
 import type { MetricRow, Position } from '../core/checkpoint/record';
 import type { Answer, Label } from '../core/feedback/labelers';
 
@@ -24,7 +24,9 @@ export class Lab {
   pendingPair = $state.raw<PendingPair | null>(null);
   metrics = $state.raw<MetricRow[]>([]);
   labels = $state.raw<Label[]>([]);
-  visuals = $state.raw<LandscapeVisuals | null>(null);
+  visuals = $state.raw<Visuals | null>(null);
+  /** A new run is being set up (the text task loads its base model and samples first). */
+  starting = $state(false);
   lastCheckpointAt = $state(0);
   error = $state<string | null>(null);
   notices = $state<string[]>([]);
@@ -161,12 +163,15 @@ export class Lab {
     this.restored = false;
     this.error = null;
     this.askPersistence();
+    this.starting = true;
     try {
       const edits = Object.entries(this.edits).map(([k, v]) => `${k}=${v}`);
       await this.api.start(edits.length ? applyOverrides(p, edits) : p, this.startLabels);
       this.startLabels = [];
     } catch (e) {
-      this.error = (e as Error).message;
+      this.error = `The run could not start: ${(e as Error).message}`;
+    } finally {
+      this.starting = false;
     }
   }
 

@@ -10,7 +10,7 @@ import { tf } from '../core/tf';
 import { parseBackendName, selectBackend, type BackendChoice } from '../core/backend';
 import { PRESETS } from '../core/experiment/presets';
 import { parseExperiment, type Experiment } from '../core/experiment/spec';
-import { Runner, type LandscapeVisuals, type PendingPair, type RunStatus } from '../core/runner';
+import { Runner, type Assets, type PendingPair, type RunStatus, type Visuals } from '../core/runner';
 import { keys } from '../core/checkpoint/store';
 import type { MetricRow, Position } from '../core/checkpoint/record';
 import type { Answer, Label } from '../core/feedback/labelers';
@@ -39,7 +39,7 @@ export interface LabUpdate {
   metrics: MetricRow[];
   labelsFrom: number;
   labels: Label[];
-  visuals: LandscapeVisuals;
+  visuals: Visuals;
   lastCheckpointAt: number;
   error: string | null;
   notices: string[];
@@ -53,6 +53,16 @@ export interface InitResult {
   /** The run the tab had open before a reload, restored paused. */
   restored: LabUpdate | null;
 }
+
+/** The lab's shipped files (the text task's base model and lexicon), fetched from where the page is served. */
+const assets: Assets = async (path) => {
+  const url = new URL(`${import.meta.env.BASE_URL}${path}`, self.location.origin);
+  const res = await fetch(url);
+  if (!res.ok) {
+    throw new Error(`the lab's file ${url.pathname} could not be loaded (HTTP ${res.status}); reload the page, or check that the lab is served whole`);
+  }
+  return new Uint8Array(await res.arrayBuffer());
+};
 
 /** At most this many updates per second reach the page. */
 const UPDATES_PER_SECOND = 10;
@@ -191,7 +201,7 @@ const api = {
     const lastRun = (await store.get(keys.lastRun)) as string | undefined;
     if (lastRun) {
       try {
-        const found = await Runner.restore(store, lastRun, { backend: backend.name, hooks: hooks() });
+        const found = await Runner.restore(store, lastRun, { backend: backend.name, assets, hooks: hooks() });
         if (found) {
           attach(found.runner);
           if (found.notice) notices.push(found.notice);
@@ -217,7 +227,7 @@ const api = {
       runner.dispose();
     }
     const runId = `${experiment.name}-${Date.now().toString(36)}`;
-    const r = await Runner.create(experiment, { store, runId, backend: tf.getBackend(), hooks: hooks() });
+    const r = await Runner.create(experiment, { store, runId, backend: tf.getBackend(), assets, hooks: hooks() });
     r.labels.push(...labels.map((l, id) => ({ ...l, id, round: 0 })));
     attach(r);
     await r.checkpoint();
@@ -269,7 +279,7 @@ const api = {
   async openRun(runId: string): Promise<LabUpdate> {
     if (runner?.runId === runId) return fullUpdate(runner);
     await closeRunner(true);
-    const found = await Runner.restore(store, runId, { backend: tf.getBackend(), hooks: hooks() });
+    const found = await Runner.restore(store, runId, { backend: tf.getBackend(), assets, hooks: hooks() });
     if (!found) throw new Error('This run has no checkpoint any more (was it deleted in another tab?).');
     attach(found.runner);
     await store.setMany([[keys.lastRun, runId]]);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeJson } from '../../src/cli/fs_store';
 import { hashRecord, type CheckpointRecord } from '../../src/core/checkpoint/record';
-import { preset } from '../../src/core/experiment/presets';
+import { preset, PRESETS } from '../../src/core/experiment/presets';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -43,9 +43,9 @@ describe('rlhf-lab presets', () => {
     const { code, stdout } = await cli(['presets']);
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
-    expect(lines.length).toBe(5);
+    expect(lines.length).toBe(PRESETS.length);
     expect(lines[0]).toMatch(/^landscape-hello\s+\S/);
-    for (const name of ['landscape-human', 'landscape-decoy', 'landscape-ridge', 'landscape-noisy']) {
+    for (const name of ['landscape-human', 'landscape-decoy', 'landscape-ridge', 'landscape-noisy', 'text-sentiment-ppo', 'text-haiku-ppo']) {
       expect(lines.filter((l) => l.startsWith(`${name} `))).toHaveLength(1);
     }
   });

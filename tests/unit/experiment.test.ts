@@ -7,10 +7,11 @@ import {
   parseExperiment,
   parseExperimentJson,
   type Experiment,
+  type LandscapeExperiment,
 } from '../../src/core/experiment/spec';
 import { DEFAULT_PRESET, PRESETS, preset } from '../../src/core/experiment/presets';
 
-const base = (): Experiment => preset('landscape-hello')!;
+const base = () => preset('landscape-hello')! as LandscapeExperiment;
 
 /** The problems an ExperimentError lists (fails the test if something else, or nothing, is thrown). */
 function problemsOf(f: () => unknown): string[] {
@@ -184,7 +185,7 @@ describe('applyOverrides', () => {
       'reward_model.hidden=[8,4]',
       'policy.init_mean[1]=-0.25',
       'seed=77',
-    ]);
+    ]) as LandscapeExperiment;
     expect(e.optimizer.kl_coef).toBe(0.5);
     expect(e.labelers[0]).toMatchObject({ kind: 'simulated', beta: 3 });
     expect(e.task.landscape).toBe('ridge');

@@ -28,7 +28,7 @@ beforeAll(async () => {
   e.schedule = { rounds: 2, labels_per_round: 60, checkpoint_every_s: 3600 };
   e.reward_model = { ...e.reward_model, hidden: [16], steps: 150 };
   e.optimizer = { ...e.optimizer, iterations: 8, batch_size: 64 };
-  e.labelers = [{ kind: 'simulated', beta: 50, epsilon: 0.1, tie_margin: 0.01, skip_prob: 0.1, weight: 1 }];
+  e.labelers = [{ kind: 'simulated', beta: 50, epsilon: 0.1, tie_margin: 0.01, skip_prob: 0.1, weight: 1, length_bias: 0 }];
   const store = new MemoryStore();
   const r = await Runner.create(e, { store, runId: 'exp', backend: 'cpu' });
   await r.run();
@@ -69,8 +69,8 @@ describe('export bundle', () => {
     const [chosen, rejected] = l0.answer === 'a' ? [l0.a, l0.b] : [l0.b, l0.a];
     expect(lines[0]).toEqual({
       prompt: '',
-      chosen: JSON.stringify(chosen.map((x) => Number(x.toFixed(6)))),
-      rejected: JSON.stringify(rejected.map((x) => Number(x.toFixed(6)))),
+      chosen: JSON.stringify((chosen as number[]).map((x) => Number(x.toFixed(6)))),
+      rejected: JSON.stringify((rejected as number[]).map((x) => Number(x.toFixed(6)))),
       labeler: 'simulated:0',
       time: new Date(l0.time).toISOString(),
       round: 0,
@@ -149,7 +149,7 @@ describe('export bundle', () => {
     const decisiveLabels = record.labels.filter((l) => l.answer === 'a' || l.answer === 'b');
     const agree = decisiveLabels.filter((l) => {
       const [c, r] = l.answer === 'a' ? [l.a, l.b] : [l.b, l.a];
-      return mlpScore(rm.weights, rm.spec, ...c) > mlpScore(rm.weights, rm.spec, ...r);
+      return mlpScore(rm.weights, rm.spec, ...(c as [number, number])) > mlpScore(rm.weights, rm.spec, ...(r as [number, number]));
     }).length;
     expect(result.reward_model_agrees_with_preferences).toBeCloseTo(agree / decisiveLabels.length, 2);
     expect(result.reward_model_agrees_with_preferences).toBeGreaterThan(0.6);
@@ -210,7 +210,7 @@ describe('import', () => {
     const decisive = record.labels.filter((l) => l.answer === 'a' || l.answer === 'b');
     expect(r.labels).toHaveLength(decisive.length);
     const d0 = decisive[0];
-    expect(r.labels![0].a[0]).toBeCloseTo((d0.answer === 'a' ? d0.a : d0.b)[0], 5);
+    expect(r.labels![0].a[0]).toBeCloseTo((d0.answer === 'a' ? d0.a : d0.b)[0] as number, 5);
     expect(r.labels![0].labeler).toBe('imported:simulated:0');
   });
 

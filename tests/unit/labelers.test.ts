@@ -13,6 +13,7 @@ const labeler = (o: Partial<Simulated>): Simulated => ({
   tie_margin: 0,
   skip_prob: 0,
   weight: 1,
+  length_bias: 0,
   ...o,
 });
 

@@ -54,7 +54,7 @@ describe('migrations', () => {
     const loaded = await loadCheckpoint(store, old.runId as string);
     expect(loaded!.notice).toBeUndefined();
     expect(loaded!.record.schema).toBe(SCHEMA);
-    const runner = Runner.fromRecord(loaded!.record, { store, runId: old.runId as string, backend: 'cpu' });
+    const runner = await Runner.fromRecord(loaded!.record, { store, runId: old.runId as string, backend: 'cpu' });
     expect(runner.status).toBe('done');
     // the stored record is still the schema-1 one: reads never rewrite
     expect(((await store.get(keys.checkpoint(old.runId as string, 0))) as RawRecord).schema).toBe(1);

@@ -95,7 +95,7 @@ describe('runs', () => {
     const back = await loadCheckpoint(store, 'one');
     expect(back!.record.position).toEqual({ round: 0, stage: 'label', stageStep: 0, iteration: 0 });
     expect(back!.record.metrics).toHaveLength(1);
-    const again = Runner.fromRecord(back!.record, { store, runId: 'one', backend: 'cpu' });
+    const again = await Runner.fromRecord(back!.record, { store, runId: 'one', backend: 'cpu' });
     await again.run(); // and it trains again from there
     expect(again.position.iteration).toBe(4);
     again.dispose();

@@ -43,8 +43,8 @@ describe('share links', () => {
     expect(back.labels).toHaveLength(300);
     back.labels.forEach((l, i) => {
       expect(l.answer).toBe(ls[i].answer);
-      expect(l.a[0]).toBeCloseTo(ls[i].a[0], 4);
-      expect(l.b[1]).toBeCloseTo(ls[i].b[1], 4);
+      expect(l.a[0]).toBeCloseTo(ls[i].a[0] as number, 4);
+      expect(l.b[1]).toBeCloseTo(ls[i].b[1] as number, 4);
       expect(l).toMatchObject({ id: i, labeler: 'shared', round: 0, time: 5 });
     });
   });
@@ -85,7 +85,7 @@ describe('share links', () => {
 
   it('the gallery has a link per demo, each opening its experiment, with one sentence on what to watch', () => {
     const demos = gallery();
-    expect(demos.map((d) => d.id)).toEqual(['hello', 'you-label', 'reward-hacking', 'decoy', 'kl-too-high', 'kl-too-low', 'noisy-labelers', 'kl-only']);
+    expect(demos.map((d) => d.id)).toEqual(['hello', 'you-label', 'reward-hacking', 'decoy', 'kl-too-high', 'kl-too-low', 'noisy-labelers', 'text-cheerful', 'text-biased-labeler', 'kl-only']);
     for (const d of demos) {
       const back = decodeLink(d.fragment);
       expect(back.experiment).toEqual(d.experiment);

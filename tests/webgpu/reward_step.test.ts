@@ -1,25 +1,13 @@
 // One Bradley-Terry step of the reward model on WebGPU (Dawn on SwiftShader in Node) gives the numbers the cpu
 // backend gives: same loss, same gradients, same Adam-updated weights, from identical weights and data.
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installWebgpu } from '../../src/cli/webgpu_node';
+import { HAVE_SWIFTSHADER, maxAbsDiff, registerWebgpu, useBackend } from './dawn';
 import { tf } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
 import { initMlp, mlpApply, type MlpSpec } from '../../src/core/models/mlp';
 import { disposeParams, gradsOf, makeParams, readWeights, type Weights } from '../../src/core/models/params';
 import { bradleyTerryLoss } from '../../src/core/algos/reward';
 import { Adam } from '../../src/core/optim';
-
-const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const HAVE_SWIFTSHADER = existsSync(ICD);
-if (!HAVE_SWIFTSHADER) {
-  console.warn(`webgpu tests skipped: ${ICD} is missing (install chromium for SwiftShader's Vulkan driver)`);
-} else {
-  // Before the backend is imported (in beforeAll): it registers itself only when navigator.gpu exists.
-  // Note: vitest.config.ts sets VK_ICD_FILENAMES, and installWebgpu() then skips preloading Chromium's
-  // libvulkan.so.1, so Dawn finds no Vulkan loader unless the system has one (reported; see webgpu_node.ts).
-  installWebgpu();
-}
 
 const SPEC: MlpSpec = { inputs: 2, hidden: [64, 64], activation: 'relu', input_scale: 3 };
 const N = 64;
@@ -43,10 +31,7 @@ interface StepResult {
 
 /** One step on the given backend, read back with data() only (never dataSync on webgpu). */
 async function oneStep(backend: string): Promise<StepResult> {
-  const ok = await tf.setBackend(backend);
-  expect(ok, `the ${backend} backend did not start (for webgpu: no adapter; was libvulkan.so.1 loaded?)`).toBe(true);
-  await tf.ready();
-  expect(tf.getBackend()).toBe(backend);
+  await useBackend(backend);
   const { weights, a, b, y } = fixture();
   const params = makeParams(weights);
   const opt = new Adam(params, 0.003);
@@ -65,20 +50,12 @@ async function oneStep(backend: string): Promise<StepResult> {
   return { loss, grads: g, weights: updated, leaked };
 }
 
-function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  expect(x.length).toBe(y.length);
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
-  return m;
-}
-
 describe.skipIf(!HAVE_SWIFTSHADER)('reward-model step on webgpu vs cpu', () => {
   let gpu: StepResult;
   let cpu: StepResult;
 
   beforeAll(async () => {
-    await import('@tensorflow/tfjs-backend-webgpu');
-    tf.env().set('WEBGPU_CPU_FORWARD', false); // small ops on the GPU too, as in the tab
+    await registerWebgpu();
     gpu = await oneStep('webgpu');
     cpu = await oneStep('cpu');
   });

@@ -44,8 +44,9 @@ const RecordSchema = v.object({
     v.array(
       v.object({
         id: nonNeg,
-        a: Point,
-        b: Point,
+        prompt: v.optional(v.pipe(v.string(), v.maxLength(10_000))),
+        a: v.union([Point, v.pipe(v.string(), v.maxLength(10_000))]),
+        b: v.union([Point, v.pipe(v.string(), v.maxLength(10_000))]),
         answer: v.picklist(['a', 'b', 'tie', 'skip']),
         labeler: v.pipe(v.string(), v.maxLength(200)),
         round: nonNeg,
@@ -78,6 +79,7 @@ function checkRecord(record: unknown): CheckpointRecord {
   }
   const needed: Record<string, string[]> = {
     landscape2d: ['reward_model', 'policy', 'reference'],
+    text: ['reward_model', 'policy', 'reference'],
   };
   for (const m of needed[rec.experiment.task.kind] ?? []) {
     if (!rec.models[m]) throw new ImportError(`The bundle's checkpoint has no "${m}" model, which a ${rec.experiment.task.kind} run needs.`);

@@ -58,8 +58,9 @@ export function rewardReport(record: CheckpointRecord): string {
   const first = m[0] ?? {};
   const rm = record.models.reward_model;
   const norm = (rm?.spec.norm as { mean: number; std: number } | undefined) ?? { mean: 0, std: 1 };
-  const land = landscape(e.task.landscape);
-  const opt = goldOptimum(land);
+  const task = e.task;
+  const land = task.kind === 'landscape2d' ? landscape(task.landscape) : null;
+  const opt = land ? goldOptimum(land) : null;
   const counts = { a: 0, b: 0, tie: 0, skip: 0 };
   const byLabeler = new Map<string, number>();
   for (const l of record.labels) {
@@ -72,9 +73,9 @@ export function rewardReport(record: CheckpointRecord): string {
   const bins = Array.from({ length: 5 }, () => ({ n: 0, p: 0, y: 0 }));
   let correct = 0;
   let decisive = 0;
-  if (rm) {
+  if (rm && land) {
     for (const l of held) {
-      const p = sigmoid(mlpScore(rm.weights, rm.spec, ...l.a) - mlpScore(rm.weights, rm.spec, ...l.b));
+      const p = sigmoid(mlpScore(rm.weights, rm.spec, ...(l.a as [number, number])) - mlpScore(rm.weights, rm.spec, ...(l.b as [number, number])));
       const y = targetOf(l.answer)!;
       const bin = bins[Math.min(4, Math.floor(p * 5))];
       bin.n += 1;
@@ -93,7 +94,7 @@ export function rewardReport(record: CheckpointRecord): string {
 
   // Where the reward model and the gold reward disagree most, on a grid over the plane (both as z-scores).
   let failures = '';
-  if (rm) {
+  if (rm && land) {
     const pts = gridPoints(32);
     const n = pts.length / 2;
     const proxy = new Float64Array(n);
@@ -116,6 +117,24 @@ export function rewardReport(record: CheckpointRecord): string {
       .map(({ i, d }) => `| (${f(pts[2 * i], 2)}, ${f(pts[2 * i + 1], 2)}) | ${f(proxy[i], 2)} | ${f(gold[i], 3)} | ${f(d, 2)} |`)
       .join('\n');
   }
+  if (task.kind === 'text') {
+    // The text lab keeps its latest completions with their proxy and gold rewards: the failure cases are those the
+    // reward model overrates most relative to the gold reward.
+    const shown = (record.models.policy?.spec.shown as { prompt: string; completion: string; proxy: number; gold: number }[] | undefined) ?? [];
+    const z = (xs: number[]) => {
+      const mu = xs.reduce((a, b) => a + b, 0) / (xs.length || 1);
+      const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mu) ** 2, 0) / (xs.length || 1)) || 1;
+      return xs.map((x) => (x - mu) / sd);
+    };
+    const [zp, zg] = [z(shown.map((r) => r.proxy)), z(shown.map((r) => r.gold))];
+    const cell = (t: string) => JSON.stringify(t).replace(/\|/g, '\\|');
+    failures = shown
+      .map((r, i) => ({ r, d: zp[i] - zg[i] }))
+      .sort((a, b) => b.d - a.d)
+      .slice(0, 5)
+      .map(({ r, d }) => `| ${cell(r.prompt)} ${cell(r.completion)} | ${f(r.proxy, 2)} | ${f(r.gold, 3)} | ${f(d, 2)} |`)
+      .join('\n');
+  }
   const policy = record.models.policy?.weights.means?.data;
   const means = policy ? Array.from({ length: policy.length / 2 }, (_, k) => `(${f(policy[2 * k], 2)}, ${f(policy[2 * k + 1], 2)})`).join(', ') : 'n/a';
   const goldEnd = last(m, 'gold/mean');
@@ -130,10 +149,19 @@ of run \`${record.runId}\`, saved ${new Date(record.createdAt).toISOString()}, a
 ${e.schedule.rounds}, stage \`${record.position.stage}\`, after ${record.position.iteration} policy iterations.
 
 ## Base model and data
-- Task: \`${e.task.kind}\`, gold reward \`${e.task.landscape}\` (${land.about}); its optimum is ${f(opt.value)} at (${f(opt.x, 2)}, ${f(opt.y, 2)}).
+${
+  task.kind === 'landscape2d' && land && opt && e.policy.kind === 'gaussian_mixture'
+    ? `- Task: \`landscape2d\`, gold reward \`${task.landscape}\` (${land.about}); its optimum is ${f(opt.value)} at (${f(opt.x, 2)}, ${f(opt.y, 2)}).
 - Policy: a mixture of ${e.policy.components} diagonal Gaussian(s) over the plane, initialized from the seed at mean
   (${e.policy.init_mean.join(', ')}) with σ = ${e.policy.init_std}. No pretraining data: the reference policy π_ref is the initial policy.
-- Component means now: ${means}.
+- Component means now: ${means}.`
+    : task.kind === 'text'
+      ? `- Task: \`text\`, gold reward \`${JSON.stringify(task.gold)}\`; prompts: ${task.prompts.map((p) => JSON.stringify(p)).join(', ')};
+  ${task.max_new_tokens} new characters per completion, temperature ${task.temperature}, top-k ${task.top_k}.
+- Policy: the lab's shipped base character GPT (\`public/text/base.json\`, pretrained by \`npm run pretrain\` on the lab's
+  corpus) with a value head; the reference policy π_ref is that base model, frozen.`
+      : `- Task: \`${task.kind}\`.`
+}
 
 ## Feedback
 - Comparisons: ${record.labels.length} asked; ${counts.a + counts.b} decisive, ${counts.tie} ties, ${counts.skip} skipped
@@ -141,37 +169,49 @@ ${e.schedule.rounds}, stage \`${record.position.stage}\`, after ${record.positio
 - Labelers (${e.labelers.length === 1 ? 'one' : `a panel of ${e.labelers.length}, sharing queries by weight`}):
 ${e.labelers.map((_, i) => `  - #${i}: ${labelerLine(e, i)}`).join('\n')}
 - Answers by labeler: ${[...byLabeler].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}.
-- Instructions a person is given: "compare two points of the plane; brighter on the gold map is better"; keys ← / 1 for A,
+- Instructions a person is given: ${task.kind === 'text' ? '"pick the completion you prefer"' : '"compare two points of the plane; brighter on the gold map is better"'}; keys ← / 1 for A,
   → / 2 for B, ↓ tie, Space skip. The exported \`preferences.jsonl\` holds the decisive comparisons.
 
 ## Reward model
-- Architecture: MLP ${[2, ...e.reward_model.hidden, 1].join(' → ')}, ${e.reward_model.activation}, inputs divided by ${EXTENT}; an ensemble of 1.
+- Architecture: ${task.kind === 'text' ? 'the base GPT with a scalar reward head on the last token' : `MLP ${[2, ...e.reward_model.hidden, 1].join(' → ')}, ${e.reward_model.activation}, inputs divided by ${EXTENT}`}; an ensemble of 1.
 - Loss: Bradley-Terry, \`L = −log σ(r(chosen) − r(rejected))\` (ties as targets of 0.5); Adam, lr ${e.reward_model.lr},
   ${e.reward_model.steps} steps of ${e.reward_model.batch_size} pairs per round; every ${Math.max(2, Math.round(1 / (e.reward_model.holdout || 1)))}th label held out.
-- Held-out accuracy: ${f(last(m, 'rm/accuracy'))} as logged; ${decisive ? f(correct / decisive) : 'n/a'} recomputed here on ${decisive} decisive held-out pairs.
+- Held-out accuracy: ${f(last(m, 'rm/accuracy'))} as logged${land ? `; ${decisive ? f(correct / decisive) : 'n/a'} recomputed here on ${decisive} decisive held-out pairs` : ''}.
 - Agreement with the gold reward on the policy's own samples: ${f(last(m, 'rm/policy_agreement'))}.
 - Normalization: scores are (r − ${f(norm.mean)}) / ${f(norm.std)}, mean 0 and std 1 over policy samples.
-- Calibration on held-out pairs (predicted P(a ≻ b) against the labelers' answers):
+${
+  land
+    ? `- Calibration on held-out pairs (predicted P(a ≻ b) against the labelers' answers):
 
 | predicted | pairs | mean predicted | observed |
 | --- | --- | --- | --- |
-${calibration}
+${calibration}`
+    : '- Calibration: not computed in this report for a GPT reward model; load the exported weights to compute it.'
+}
 
 ## Optimizer and KL
-- ${e.optimizer.algo.toUpperCase()} with a mean baseline on \`R = r(x) − kl_coef·(log π(x) − log π_ref(x))\`; Adam lr ${e.optimizer.lr},
+- ${
+  e.optimizer.algo === 'ppo'
+    ? `PPO with a per-token KL penalty \`r_t = −β·KL_t\` (${e.optimizer.kl_estimator}), GAE (γ ${e.optimizer.gamma}, λ ${e.optimizer.lam}), clip ${e.optimizer.clip}`
+    : `REINFORCE with a mean baseline on \`R = r(x) − kl_coef·(log π(x) − log π_ref(x))\``
+}; Adam lr ${e.optimizer.lr},
   ${e.optimizer.batch_size} samples per iteration, ${e.optimizer.iterations} iterations per round.
-- KL coefficient ${e.optimizer.kl_coef} (fixed; no target). Final KL(π ‖ π_ref): ${f(last(m, 'objective/kl'))} nats (k1),
+- KL coefficient ${e.optimizer.kl_coef} (${e.optimizer.algo === 'ppo' && e.optimizer.kl_target !== null ? `adaptive, target ${e.optimizer.kl_target}; now ${f(last(m, 'objective/kl_coef'))}` : 'fixed; no target'}). Final KL(π ‖ π_ref): ${f(last(m, 'objective/kl'))} nats (k1),
   ${f(last(m, 'objective/kl_k3'))} (k3). Final entropy ${f(last(m, 'objective/entropy'))}.
 
 ## Gold vs proxy reward
-- Gold reward: ${f(first['gold/mean'])} at the start → ${f(goldEnd)} now (peak ${f(goldPeak.v)} at step ${goldPeak.step}; optimum ${f(opt.value)}).
+- Gold reward: ${f(first['gold/mean'])} at the start → ${f(goldEnd)} now (peak ${f(goldPeak.v)} at step ${goldPeak.step}${opt ? `; optimum ${f(opt.value)}` : ''}).
 - Proxy (reward model, normalized): ${f(first['proxy/mean'])} → ${f(last(m, 'proxy/mean'))}.
 ${goldEnd !== null && goldPeak.v > goldEnd + 0.05 ? `- **Over-optimization:** gold fell ${f(goldPeak.v - goldEnd)} from its peak while training went on.\n` : ''}
 ## Known failure cases
-Points of the plane where the reward model scores highest relative to the gold reward (z-scores over a 32×32 grid):
+${
+  land
+    ? 'Points of the plane where the reward model scores highest relative to the gold reward (z-scores over a 32×32 grid):'
+    : "The policy's latest completions the reward model overrates most relative to the gold reward (z-scores over them):"
+}
 a policy that finds them is rewarded for what the labelers would not prefer.
 
-| point | proxy | gold | proxy − gold (z) |
+| ${land ? 'point' : 'prompt + completion'} | proxy | gold | proxy − gold (z) |
 | --- | --- | --- | --- |
 ${failures || '| n/a | | | |'}
 

@@ -12,6 +12,40 @@ const landscapeBase = {
   schedule: { rounds: 4, labels_per_round: 100, checkpoint_every_s: 30 },
 } satisfies Omit<ExperimentInput, 'name'>;
 
+const textBase = {
+  version: 1,
+  seed: 1,
+  task: {
+    kind: 'text',
+    gold: { kind: 'sentiment' },
+    prompts: ['the movie was', 'i think the', 'today was', 'my friend', 'this book', 'we had a', 'it was'],
+    max_new_tokens: 24,
+    temperature: 1,
+    top_k: 0,
+  },
+  labelers: [{ kind: 'simulated', beta: 2, epsilon: 0.05, tie_margin: 0.5, skip_prob: 0 }],
+  reward_model: { lr: 0.001, steps: 100, batch_size: 16, holdout: 0.2, pool: 'mean' },
+  policy: { kind: 'gpt' },
+  optimizer: {
+    algo: 'ppo',
+    lr: 0.0003,
+    kl_coef: 0.1,
+    kl_estimator: 'k1',
+    kl_target: 6,
+    kl_horizon: 200,
+    batch_size: 32,
+    minibatches: 2,
+    epochs: 2,
+    clip: 0.2,
+    value_clip: 0.2,
+    vf_coef: 0.1,
+    gamma: 1,
+    lam: 0.95,
+    iterations: 15,
+  },
+  schedule: { rounds: 2, labels_per_round: 120, checkpoint_every_s: 30 },
+} satisfies Omit<ExperimentInput, 'name'>;
+
 const inputs: ExperimentInput[] = [
   {
     ...landscapeBase,
@@ -52,6 +86,40 @@ const inputs: ExperimentInput[] = [
       { kind: 'simulated', beta: 30, epsilon: 0.33, tie_margin: 0, skip_prob: 0.05, weight: 1 },
       { kind: 'simulated', beta: 3, epsilon: 0.1, tie_margin: 0.02, skip_prob: 0, weight: 1 },
     ],
+  },
+  {
+    ...textBase,
+    name: 'text-sentiment-ppo',
+    description:
+      'A tiny character GPT learns cheerful sentences: a simulated labeler prefers completions with happier words (AFINN-165), a GPT reward model learns that, and PPO pulls the policy toward it while a per-token KL penalty keeps it speaking the base model\'s language.',
+  },
+  {
+    ...textBase,
+    name: 'text-haiku-ppo',
+    description:
+      'Haiku-shaped lines: the labeler prefers a prompt plus completion of exactly 5 syllables (CMU Pronouncing Dictionary), as a haiku\'s first line. Watch completions get shorter and end on time.',
+    task: {
+      ...textBase.task,
+      gold: { kind: 'syllables', target: 5 },
+      prompts: ['the lake', 'today', 'my friend', 'the storm', 'what a', 'the night'],
+    },
+    labelers: [{ kind: 'simulated', beta: 1.5, epsilon: 0.05, tie_margin: 0.5, skip_prob: 0 }],
+  },
+  {
+    ...textBase,
+    name: 'text-sentiment-lengthy',
+    description:
+      'The cheerful-sentence run with a biased labeler who also likes longer completions (0.25 per character). The reward model learns the bias with the sentiment, and the policy writes longer completions to please it: watch completion length climb where the unbiased run\'s falls, paid for in KL the gold reward does not value.',
+    labelers: [{ kind: 'simulated', beta: 2, epsilon: 0.05, tie_margin: 0.5, skip_prob: 0, length_bias: 0.25 }],
+  },
+  {
+    ...textBase,
+    name: 'text-sentiment-human',
+    description:
+      'You are the labeler: for each prompt pick the completion you prefer (the lab\'s gold reward prefers cheerful ones; yours may differ), train the reward model on your answers, then watch PPO follow it.',
+    labelers: [{ kind: 'human' }],
+    schedule: { rounds: 3, labels_per_round: 24, checkpoint_every_s: 30 },
+    optimizer: { ...textBase.optimizer, iterations: 10 },
   },
 ];
 

@@ -5,11 +5,16 @@ import type { LabelerConfig } from '../experiment/spec';
 export type Answer = 'a' | 'b' | 'tie' | 'skip';
 export const ANSWERS: readonly Answer[] = ['a', 'b', 'tie', 'skip'];
 
-/** One comparison of two samples and who answered it. Points are [x, y] for the landscape. */
+/** A sample a labeler sees: a point [x, y] of the landscape, or a text completion (without its prompt). */
+export type Sample = [number, number] | string;
+
+/** One comparison of two samples and who answered it. */
 export interface Label {
   id: number;
-  a: [number, number];
-  b: [number, number];
+  /** Text task: the prompt both completions continue. */
+  prompt?: string;
+  a: Sample;
+  b: Sample;
   answer: Answer;
   /** "human" or "simulated:<index in the panel>" */
   labeler: string;

@@ -28,7 +28,9 @@ export function preferenceOf(experiment: Experiment, label: Label): Preference |
   const base = { labeler: label.labeler, time: new Date(label.time).toISOString() };
   switch (experiment.task.kind) {
     case 'landscape2d':
-      return { prompt: '', chosen: pointText(chosen), rejected: pointText(rejected), ...base };
+      return { prompt: '', chosen: pointText(chosen as [number, number]), rejected: pointText(rejected as [number, number]), ...base };
+    case 'text':
+      return { prompt: label.prompt ?? '', chosen: String(chosen), rejected: String(rejected), ...base };
   }
 }
 

@@ -49,6 +49,18 @@ export function gallery(): Demo[] {
     ),
     demo('noisy-labelers', 'Noisy labelers', 'A careless panel answers at random a third of the time: held-out accuracy and gold fall behind the clean hello run.', 'landscape-noisy'),
     demo(
+      'text-cheerful',
+      'Text: a tiny GPT learns cheer',
+      'Completions turn cheerful (gold: AFINN-165 word scores) while the adaptive KL controller holds KL near its target.',
+      'text-sentiment-ppo',
+    ),
+    demo(
+      'text-biased-labeler',
+      'Text: a labeler who likes long answers',
+      'The reward model learns the labeler\'s taste for length along with the sentiment, and completions grow where the unbiased run\'s shrink.',
+      'text-sentiment-lengthy',
+    ),
+    demo(
       'kl-only',
       'Classroom: only the KL knob',
       'Every parameter but the KL coefficient is locked: each student picks one value and the class compares final KL and gold.',

@@ -70,6 +70,13 @@ function adler32(data: Uint8Array): number {
   return ((b << 16) | a) >>> 0;
 }
 
+function pointLabel(l: Label): number[] {
+  if (typeof l.a === 'string' || typeof l.b === 'string') {
+    throw new LinkError('A link carries landscape labels only; to share a text run with its labels, export it and send the file.');
+  }
+  return [r4(l.a[0]), r4(l.a[1]), r4(l.b[0]), r4(l.b[1]), ANSWER_CODE[l.answer]];
+}
+
 /** The fragment (starting "#share=") of a link to `experiment` with the given options. Throws LinkError past the cap. */
 export function encodeLink(experiment: Experiment, opts: ShareOptions = {}): string {
   const labels = opts.labels ?? [];
@@ -81,7 +88,7 @@ export function encodeLink(experiment: Experiment, opts: ShareOptions = {}): str
     ...(opts.autostart ? { autostart: true } : {}),
     ...(opts.lock?.length ? { lock: opts.lock } : {}),
     ...(opts.hide?.length ? { hide: opts.hide } : {}),
-    ...(labels.length ? { labels: labels.map((l) => [r4(l.a[0]), r4(l.a[1]), r4(l.b[0]), r4(l.b[1]), ANSWER_CODE[l.answer]]) } : {}),
+    ...(labels.length ? { labels: labels.map(pointLabel) } : {}),
   };
   const fragment = LINK_PREFIX + VERSION_TAG + base64url(zlibSync(strToU8(JSON.stringify(payload)), { level: 9 }));
   if (fragment.length > MAX_LINK_CHARS) {

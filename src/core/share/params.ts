@@ -34,3 +34,8 @@ export const PANELS = [
 ] as const;
 
 export type PanelName = (typeof PANELS)[number]['name'];
+
+/** The task in a few words, for banners and lists. */
+export function taskTitle(e: Experiment): string {
+  return e.task.kind === 'landscape2d' ? `landscape ${e.task.landscape}` : `text, gold ${e.task.gold.kind}`;
+}

@@ -1,0 +1,82 @@
+// What a task brings to the runner: its models and optimizers, how it proposes a pair to compare, what the
+// gold reward says of a sample, one reward-model step, one policy iteration, and what a host draws.
+// The runner owns the loop (rounds, stages, labels, checkpoints, pause and stop); a task owns the math.
+import type { Tensor } from '../tf';
+import type { Params, Weights } from '../models/params';
+import type { Adam, AdamState } from '../optim';
+import type { Rng } from '../rng';
+import type { Label, Sample } from '../feedback/labelers';
+import type { LabelerConfig } from '../experiment/spec';
+import type { MetricRow } from '../checkpoint/record';
+
+/** Reads a file the lab ships in public/ (e.g. "text/base.json"): fetch in the tab, the file system in Node. */
+export type Assets = (path: string) => Promise<Uint8Array>;
+
+/** Two samples for one comparison; text pairs share a prompt. */
+export interface Proposal {
+  prompt?: string;
+  a: Sample;
+  b: Sample;
+}
+
+export interface LandscapeVisuals {
+  kind: 'landscape2d';
+  grid: number;
+  extent: number;
+  /** Normalized reward-model score at gridPoints(grid), row by row from the top. */
+  reward: Float32Array;
+  /** Current policy samples [x0, y0, ...]. */
+  samples: Float32Array;
+}
+
+export interface TextSampleRow {
+  prompt: string;
+  completion: string;
+  /** Normalized reward-model score. */
+  proxy: number;
+  gold: number;
+}
+
+export interface TextVisuals {
+  kind: 'text';
+  /** The latest policy completions with their proxy and gold rewards. */
+  samples: TextSampleRow[];
+}
+
+export type Visuals = LandscapeVisuals | TextVisuals;
+
+export interface ModelState {
+  params: Params;
+  /** Everything besides weights needed to rebuild the model (architecture, reward normalization, ...). */
+  spec: Record<string, unknown>;
+}
+
+export interface TaskLab {
+  /** Models a checkpoint stores, by name. */
+  models(): Record<string, ModelState>;
+  /** Optimizers a checkpoint stores, by the name of the model they train. */
+  optimizers(): Record<string, Adam>;
+  /** Two samples of the current policy to compare. */
+  propose(rng: Rng): Promise<Proposal>;
+  /** What a simulated labeler's reward says of one side of a proposal (gold plus the labeler's bias). */
+  labelerReward(labeler: Extract<LabelerConfig, { kind: 'simulated' }>, p: Proposal, side: 'a' | 'b'): number;
+  /** One Bradley-Terry step of the reward model on labels with targets P(a ≻ b); returns the loss (caller disposes). */
+  rewardStep(batch: Label[], targets: Float32Array): Tensor;
+  /** Raw reward-model scores of both sides of labels. */
+  rewardScores(labels: Label[]): Promise<{ a: Float32Array; b: Float32Array }>;
+  /** Sets the reward normalization to mean 0, std 1 over the current policy's samples. */
+  normalizeReward(): Promise<void>;
+  /** One policy iteration; returns the task's metrics for the row. */
+  policyIteration(rng: Rng): Promise<MetricRow>;
+  /** The untrained policy's metrics (step 0). */
+  evaluate(): Promise<MetricRow>;
+  visuals(iteration: number): Promise<Visuals>;
+  dispose(): void;
+}
+
+/** Restores a model's weights and its optimizer's state from a checkpoint. */
+export interface TaskState {
+  weights: Record<string, Weights>;
+  specs: Record<string, Record<string, unknown>>;
+  optimizers?: Record<string, AdamState>;
+}

@@ -1,0 +1,91 @@
+// The text loop in a real browser (Debian's Chromium, WebGPU on SwiftShader, a real worker and IndexedDB):
+// label 8 pairs of completions with the keyboard, the reward model trains, 2 PPO iterations run, the sample table
+// updates; completions and prompts show as text, never as markup.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { launch, BASE_URL } from './browser';
+import { goldReward } from '../../src/core/tasks/text/gold';
+
+const fixture = 'tests/fixtures/text-human-tiny.json';
+const experiment = JSON.parse(readFileSync(fixture, 'utf8'));
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function openLab(page: Page): Promise<void> {
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${BASE_URL}/`);
+  await page.waitForSelector('[data-testid=backend]', { timeout: 60_000 });
+}
+
+describe('text in the tab', () => {
+  it('labels 8 text pairs, trains the reward model, runs 2 PPO iterations and updates the samples', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openLab(page);
+    expect(await page.getAttribute('[data-testid=backend]', 'data-backend')).toBe('webgpu');
+    await page.setInputFiles('[data-testid=open-file]', fixture);
+    await page.waitForFunction((name) => (document.querySelector('[data-testid=preset]') as HTMLSelectElement).value === name, experiment.name);
+    await page.click('[data-testid=start]');
+
+    // Eight comparisons, answered as the sentiment gold would, with the keyboard.
+    let lastId = '';
+    for (let i = 0; i < 8; i++) {
+      const handle = await page.waitForFunction(
+        (prev) => {
+          const id = document.querySelector('[data-testid=labeler]')?.getAttribute('data-pair-id');
+          return id && id !== prev && document.querySelector('[data-testid=pair-a]') ? id : null;
+        },
+        lastId,
+        { timeout: 120_000 },
+      );
+      lastId = (await handle.jsonValue()) as string;
+      const [a, b] = await Promise.all(['a', 'b'].map((w) => page.getAttribute(`[data-testid=pair-${w}]`, 'data-text')));
+      const prompt = (await page.textContent('[data-testid=pair-a] .prompt')) ?? '';
+      expect(experiment.task.prompts).toContain(prompt);
+      const [ga, gb] = [a!, b!].map((c) => goldReward({ kind: 'sentiment' }, prompt, c, {}));
+      await page.keyboard.press(ga > gb ? 'ArrowLeft' : gb > ga ? 'ArrowRight' : 'ArrowDown');
+    }
+
+    // The samples table shows the starting policy, then the policy after PPO iterations.
+    await page.waitForFunction(() => document.querySelector('[data-testid=samples]')?.getAttribute('data-step') === '2', null, {
+      timeout: 240_000,
+    });
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.getAttribute('data-status') === 'done', null, {
+      timeout: 60_000,
+    });
+    expect(Number(await page.textContent('[data-testid=labels-count]'))).toBe(8);
+    const rows = await page.$$eval('[data-testid=sample-row]', (trs) => trs.map((tr) => tr.textContent ?? ''));
+    expect(rows).toHaveLength(4);
+    for (const r of rows) expect(experiment.task.prompts.some((p: string) => r.startsWith(p))).toBe(true);
+    // Metric rows for step 0, 1, 2 reached the charts.
+    expect(Number(await page.getAttribute('[data-testid=chart-reward]', 'data-points'))).toBe(3);
+    await context.close();
+  });
+
+  it('shows a prompt with markup in an opened experiment as a clear error, and nothing runs', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openLab(page);
+    const bad = { ...experiment, name: 'text-markup', task: { ...experiment.task, prompts: ['<img src=x onerror=alert(1)>'] } };
+    await page.setInputFiles('[data-testid=open-file]', {
+      name: 'markup.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(bad)),
+    });
+    await page.waitForSelector('[data-testid=file-error]');
+    const msg = await page.textContent('[data-testid=file-error]');
+    expect(msg).toContain('task.prompts[0]');
+    expect(msg).toContain('<img src=x onerror=alert(1)>');
+    expect(await page.$('img[src=x]')).toBeNull();
+    await context.close();
+  });
+});

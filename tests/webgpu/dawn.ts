@@ -1,0 +1,37 @@
+// Dawn's WebGPU in Node on SwiftShader, for the webgpu tests: installed before the tfjs backend is imported.
+import { existsSync } from 'node:fs';
+import { expect } from 'vitest';
+import { installWebgpu } from '../../src/cli/webgpu_node';
+import { tf } from '../../src/core/tf';
+
+const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+export const HAVE_SWIFTSHADER = existsSync(ICD);
+if (!HAVE_SWIFTSHADER) {
+  console.warn(`webgpu tests skipped: ${ICD} is missing (install chromium for SwiftShader's Vulkan driver)`);
+} else {
+  // Before the backend is imported (in beforeAll): it registers itself only when navigator.gpu exists.
+  // Note: vitest.config.ts sets VK_ICD_FILENAMES, and installWebgpu() then skips preloading Chromium's
+  // libvulkan.so.1, so Dawn finds no Vulkan loader unless the system has one (reported; see webgpu_node.ts).
+  installWebgpu();
+}
+
+/** Registers the webgpu backend, running small ops on the GPU too, as in the tab. */
+export async function registerWebgpu(): Promise<void> {
+  await import('@tensorflow/tfjs-backend-webgpu');
+  tf.env().set('WEBGPU_CPU_FORWARD', false);
+}
+
+/** Switches to a backend and checks it really started. */
+export async function useBackend(backend: string): Promise<void> {
+  const ok = await tf.setBackend(backend);
+  expect(ok, `the ${backend} backend did not start (for webgpu: no adapter; was libvulkan.so.1 loaded?)`).toBe(true);
+  await tf.ready();
+  expect(tf.getBackend()).toBe(backend);
+}
+
+export function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  expect(x.length).toBe(y.length);
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  return m;
+}

@@ -145,8 +145,11 @@ export function rewardReport(record: CheckpointRecord): string {
 ${e.description}
 
 Written by RLHF Lab ${record.versions.lab} (TensorFlow.js ${record.versions.tfjs}) from checkpoint \`${record.sha256.slice(0, 16)}…\`
-of run \`${record.runId}\`, saved ${new Date(record.createdAt).toISOString()}, at round ${record.position.round + 1} of
-${e.schedule.rounds}, stage \`${record.position.stage}\`, after ${record.position.iteration} policy iterations.
+of run \`${record.runId}\`, saved ${new Date(record.createdAt).toISOString()}, ${
+  record.position.stage === 'done'
+    ? `when the run had finished its ${e.schedule.rounds} rounds`
+    : `at round ${record.position.round + 1} of ${e.schedule.rounds}, stage \`${record.position.stage}\``
+}, after ${record.position.iteration} policy iterations.
 
 ## Base model and data
 ${

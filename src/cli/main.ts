@@ -1,6 +1,7 @@
 // rlhf-lab: the lab's experiments from a terminal, on the same core as the tab.
 //   rlhf-lab presets
 //   rlhf-lab run <preset | file.json> [--backend cpu|wasm|webgpu] [--seed N] [--set path=value ...] [--out DIR]
+//   rlhf-lab import FILE
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PRESETS, preset } from '../core/experiment/presets';
@@ -14,6 +15,9 @@ import { installWebgpu } from './webgpu_node';
 import { tf } from '../core/tf';
 import { loadCheckpoint } from '../core/checkpoint/record';
 import type { MetricRow } from '../core/checkpoint/record';
+import { buildBundle } from '../core/checkpoint/export';
+import { ImportError } from '../core/checkpoint/import';
+import { importCommand } from './import_cmd';
 import { pretrainCommand, PRETRAIN_DEFAULTS } from './pretrain';
 import { CorpusError } from '../core/tasks/text/corpus';
 import { BaseModelError } from '../core/tasks/text/base_model';
@@ -26,8 +30,9 @@ Usage:
       --backend cpu|wasm|webgpu        compute backend (default cpu; webgpu uses Dawn through the webgpu package)
       --seed N                         override the experiment's seed
       --set path=value                 override any field, e.g. --set optimizer.kl_coef=0.1 (repeatable)
-      --out DIR                        where metrics.jsonl, summary.json and checkpoint.json go
+      --out DIR                        where metrics.jsonl, summary.json, checkpoint.json and export.zip go
                                        (default runs/<name>-<time>)
+  rlhf-lab import FILE                 check an export bundle (.zip) or preference file (.jsonl) and say what it holds
   rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
       --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)
   rlhf-lab help                        this text
@@ -161,6 +166,8 @@ async function run(argv: string[]): Promise<void> {
   await writeFile(join(out, 'metrics.jsonl'), metricsLines.join('\n') + '\n');
   const loaded = await loadCheckpoint(store, runId);
   if (loaded) await writeFile(join(out, 'checkpoint.json'), encodeJson(loaded.record));
+  // The same bundle the tab exports: weights (tfjs + safetensors), preferences, Reward Report, Python scripts.
+  if (loaded) await writeFile(join(out, 'export.zip'), buildBundle(loaded.record));
   const first = runner.metrics[0];
   const last = runner.metrics[runner.metrics.length - 1];
   const optimum = experiment.task.kind === 'landscape2d' ? goldOptimum(landscape(experiment.task.landscape)).value : null;
@@ -215,6 +222,9 @@ async function main(argv: string[]): Promise<number> {
       case 'run':
         await run(rest);
         return 0;
+      case 'import':
+        await importCommand(rest, (t) => process.stdout.write(t));
+        return 0;
       case 'pretrain':
         await pretrainCommand(rest, (m) => new UsageError(m));
         return 0;
@@ -232,7 +242,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`rlhf-lab: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof ExperimentError || e instanceof BackendError || e instanceof CorpusError || e instanceof BaseModelError) {
+    if (e instanceof ExperimentError || e instanceof BackendError || e instanceof CorpusError || e instanceof BaseModelError || e instanceof ImportError) {
       process.stderr.write(`rlhf-lab: ${e.message}\n`);
       return 2;
     }

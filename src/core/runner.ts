@@ -10,6 +10,8 @@ import { pickLabeler, simulatedAnswer, targetOf, type Answer, type Label, type S
 import { readWeights, type Weights } from './models/params';
 import type { AdamState } from './optim';
 import {
+  SCHEMA,
+  currentVersions,
   loadCheckpoint,
   saveCheckpoint,
   type CheckpointRecord,
@@ -447,7 +449,8 @@ export class Runner {
     const optimizers: Record<string, AdamState> = {};
     for (const [name, o] of Object.entries(this.lab.optimizers())) optimizers[name] = await o.state();
     return {
-      schema: 1,
+      schema: SCHEMA,
+      versions: currentVersions(),
       runId: this.opts.runId,
       experiment: this.experiment,
       position: { ...this.position },

@@ -3,7 +3,7 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { InitResult, LabApi, LabUpdate } from '../worker/lab.worker';
 import type { BackendChoice } from '../core/backend_names';
-import { ExperimentError, parseExperimentJson, type Experiment } from '../core/experiment/spec';
+import { ExperimentError, applyOverrides, parseExperimentJson, type Experiment } from '../core/experiment/spec';
 import type { PendingPair, RunStatus, Visuals } from '../core/runner';
 import type { MetricRow, Position } from '../core/checkpoint/record';
 import type { Answer, Label } from '../core/feedback/labelers';
@@ -33,6 +33,30 @@ export class Lab {
   restored = $state(false);
 
   private api: Remote<LabApi> | null = null;
+  /** The worker, for the runs page, export, import and share links (src/ui/runs, src/ui/share). */
+  get remote(): Remote<LabApi> | null {
+    return this.api;
+  }
+
+  /** Parameter changes from the Parameters panel, as `--set` paths and values, applied when a run starts. */
+  edits = $state.raw<Record<string, number>>({});
+  /** Labels the next run starts with (from a share link or an imported preference file). */
+  startLabels = $state.raw<Label[]>([]);
+  private persistAsked = false;
+
+  /**
+   * Asks the browser to keep this origin's storage (navigator.storage.persist is window-only), once, when the first run
+   * starts: its first checkpoint is saved right then. Asked at the click rather than from a later update because
+   * Chromium's answer costs the main thread a long task, which belongs with the click, not in the middle of training.
+   */
+  private askPersistence(): void {
+    if (this.persistAsked || typeof navigator === 'undefined' || !navigator.storage?.persist) return;
+    this.persistAsked = true;
+    void navigator.storage
+      .persisted()
+      .then((already) => already || navigator.storage.persist())
+      .catch(() => false);
+  }
 
   async connect(requestedBackend: string | null): Promise<void> {
     try {
@@ -54,6 +78,26 @@ export class Lab {
     } catch (e) {
       this.fatal = `The lab could not start: ${(e as Error).message}`;
     }
+  }
+
+  /** Shows an update the worker returned (a run opened from the runs page). */
+  show(u: LabUpdate): void {
+    this.restored = u.status === 'paused';
+    this.selected = u.experiment.name;
+    if (!this.choices.some((c) => c.experiment.name === u.experiment.name)) this.opened = [...this.opened, u.experiment];
+    this.apply(u);
+  }
+
+  /** The open run was deleted: the tab has no run. */
+  closeRun(): void {
+    this.runId = null;
+    this.status = 'none';
+    this.position = null;
+    this.pendingPair = null;
+    this.metrics = [];
+    this.labels = [];
+    this.visuals = null;
+    this.lastCheckpointAt = 0;
   }
 
   private apply(u: LabUpdate): void {
@@ -80,7 +124,9 @@ export class Lab {
     this.visuals = u.visuals;
     this.lastCheckpointAt = u.lastCheckpointAt;
     this.error = u.error;
-    if (u.notices.length) this.notices = [...this.notices, ...u.notices];
+    // A notice that repeats (a full disk refuses every save) is shown once until dismissed.
+    const fresh = [...new Set(u.notices)].filter((n) => !this.notices.includes(n));
+    if (fresh.length) this.notices = [...this.notices, ...fresh];
   }
 
   /** Experiments opened from files this session, offered beside the presets. */
@@ -116,9 +162,12 @@ export class Lab {
     if (!this.api || !p) return;
     this.restored = false;
     this.error = null;
+    this.askPersistence();
     this.starting = true;
     try {
-      await this.api.start(p);
+      const edits = Object.entries(this.edits).map(([k, v]) => `${k}=${v}`);
+      await this.api.start(edits.length ? applyOverrides(p, edits) : p, this.startLabels);
+      this.startLabels = [];
     } catch (e) {
       this.error = `The run could not start: ${(e as Error).message}`;
     } finally {

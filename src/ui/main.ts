@@ -1,5 +1,5 @@
 import { mount } from 'svelte';
-import App from './App.svelte';
+import Shell from './Shell.svelte';
 import './app.css';
 
-mount(App, { target: document.getElementById('app')! });
+mount(Shell, { target: document.getElementById('app')! });

@@ -19,6 +19,9 @@ export function isQuotaError(e: unknown): boolean {
   return false;
 }
 
+/** Writes begun and finished, for diagnostics: the e2e test ends the worker while begun > done (a write in flight). */
+export const writes = { begun: 0, done: 0 };
+
 export class IdbStore implements Store {
   private readonly db: UseStore;
 
@@ -31,13 +34,16 @@ export class IdbStore implements Store {
   }
 
   async setMany(entries: [string, unknown][]): Promise<void> {
+    writes.begun++;
     try {
       await setMany(entries, this.db);
+      writes.done++;
     } catch (e) {
+      writes.done++;
       if (isQuotaError(e)) {
         throw new StorageFullError(
-          'Browser storage is full, so this checkpoint was not saved (earlier checkpoints are intact). ' +
-            'Free space by deleting old runs or site data, then save again.',
+          'Browser storage is full, so this checkpoint was not saved; every earlier checkpoint is intact and training ' +
+            'goes on. To free space: export the runs you want to keep (Runs page → Export), then delete old runs there.',
         );
       }
       throw e;

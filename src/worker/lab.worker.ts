@@ -14,7 +14,12 @@ import { Runner, type Assets, type PendingPair, type RunStatus, type Visuals } f
 import { keys } from '../core/checkpoint/store';
 import type { MetricRow, Position } from '../core/checkpoint/record';
 import type { Answer, Label } from '../core/feedback/labelers';
-import { IdbStore } from './idb_store';
+import { IdbStore, writes } from './idb_store';
+import * as runs from '../core/checkpoint/runs';
+import { loadCheckpoint } from '../core/checkpoint/record';
+import { buildBundle, bundleFileName } from '../core/checkpoint/export';
+import { readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
+import { writeNewRun } from '../core/checkpoint/runs';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -63,6 +68,7 @@ const assets: Assets = async (path) => {
 const UPDATES_PER_SECOND = 10;
 
 const store = new IdbStore();
+(self as unknown as { labStoreWrites: typeof writes }).labStoreWrites = writes;
 let runner: Runner | null = null;
 let listener: ((u: LabUpdate) => void) | null = null;
 let sentMetrics = 0;
@@ -160,6 +166,19 @@ function watchDeviceLoss(): void {
   });
 }
 
+/** Stops the open run (saving where it stood when `save`) and lets it go; the tab then has no run. */
+async function closeRunner(save: boolean): Promise<void> {
+  const r = runner;
+  if (!r) return;
+  runner = null;
+  if (save && r.active) {
+    r.stop(); // run() saves a checkpoint as it halts
+    for (let waited = 0; r.active && waited < 10_000; waited += 20) await new Promise((res) => setTimeout(res, 20));
+  }
+  r.stop();
+  r.dispose();
+}
+
 const api = {
   /** Starts the backend (`?backend=` first if given) and restores the run the tab had open. */
   async init(requestedBackend: string | null, onUpdate: (u: LabUpdate) => void): Promise<InitResult> {
@@ -197,8 +216,11 @@ const api = {
     return { backend, backendError, presets: PRESETS, restored };
   },
 
-  /** Validates the experiment and starts a new run (the previous run stays saved); its state arrives as updates. */
-  async start(input: unknown): Promise<string> {
+  /**
+   * Validates the experiment and starts a new run (the previous run stays saved); its state arrives as updates.
+   * `labels` (from a share link or an imported preference file) join the first round's comparisons.
+   */
+  async start(input: unknown, labels: Label[] = []): Promise<string> {
     const experiment = parseExperiment(input);
     if (runner) {
       runner.stop();
@@ -206,6 +228,7 @@ const api = {
     }
     const runId = `${experiment.name}-${Date.now().toString(36)}`;
     const r = await Runner.create(experiment, { store, runId, backend: tf.getBackend(), assets, hooks: hooks() });
+    r.labels.push(...labels.map((l, id) => ({ ...l, id, round: 0 })));
     attach(r);
     await r.checkpoint();
     drive(r);
@@ -241,6 +264,79 @@ const api = {
 
   finishLabeling(): boolean {
     return runner?.finishLabeling() ?? false;
+  },
+
+  // ---- runs page: list, open, rename, duplicate, delete, snapshots, export, import, storage -------------------
+
+  listRuns: () => runs.listRuns(store),
+  runMetrics: (runId: string) => runs.runMetrics(store, runId),
+  renameRun: (runId: string, name: string) => runs.renameRun(store, runId, name),
+  duplicateRun: (runId: string) => runs.duplicateRun(store, runId),
+  saveSnapshot: (runId: string, name: string) => runs.saveSnapshot(store, runId, name),
+  deleteSnapshot: (runId: string, n: number) => runs.deleteSnapshot(store, runId, n),
+
+  /** Opens a stored run in the tab, paused, in place of the current one (which stays saved). */
+  async openRun(runId: string): Promise<LabUpdate> {
+    if (runner?.runId === runId) return fullUpdate(runner);
+    await closeRunner(true);
+    const found = await Runner.restore(store, runId, { backend: tf.getBackend(), assets, hooks: hooks() });
+    if (!found) throw new Error('This run has no checkpoint any more (was it deleted in another tab?).');
+    attach(found.runner);
+    await store.setMany([[keys.lastRun, runId]]);
+    if (found.notice) notices.push(found.notice);
+    const u = await fullUpdate(found.runner);
+    sentMetrics = u.metrics.length;
+    sentLabels = u.labels.length;
+    return u;
+  },
+
+  /** Deletes a run; true when it was the one open (the tab then has no run). */
+  async deleteRun(runId: string): Promise<boolean> {
+    const open = runner?.runId === runId;
+    if (open) await closeRunner(false);
+    await runs.deleteRun(store, runId);
+    return open;
+  },
+
+  /** Rolls a run back to a named snapshot; an open run is reopened there, paused. */
+  async restoreSnapshot(runId: string, n: number): Promise<LabUpdate | null> {
+    const open = runner?.runId === runId;
+    if (open) await closeRunner(false);
+    await runs.restoreSnapshot(store, runId, n);
+    return open ? api.openRun(runId) : null;
+  },
+
+  /** The export zip of a run (the open one is saved first when it is not training), built here, not in the page. */
+  async exportRun(runId: string): Promise<{ fileName: string; bytes: Uint8Array }> {
+    if (runner?.runId === runId && !runner.active) await runner.checkpoint();
+    const loaded = await loadCheckpoint(store, runId);
+    if (!loaded) throw new Error('This run has no checkpoint to export yet.');
+    const name = ((await runs.listRuns(store)).find((r) => r.runId === runId)?.name ?? loaded.record.experiment.name);
+    return { fileName: bundleFileName(name), bytes: buildBundle(loaded.record, name) };
+  },
+
+  /**
+   * Checks a file the user chose. A bundle becomes a new run; a preference file changes nothing stored and comes back
+   * with its labels (landscape points) for the next run. A bad file throws an ImportError that says why.
+   */
+  async importFile(
+    fileName: string,
+    bytes: Uint8Array,
+  ): Promise<{ kind: 'bundle'; runId: string; summary: BundleSummary } | { kind: 'preferences'; summary: PreferenceSummary; labels: Label[] | null }> {
+    const read = await readImport(bytes, fileName);
+    if ('record' in read) {
+      const runId = await writeNewRun(store, read.record, `${read.summary.name} (imported)`.slice(0, 80));
+      return { kind: 'bundle', runId, summary: read.summary };
+    }
+    return { kind: 'preferences', summary: read.summary, labels: read.labels };
+  },
+
+  /** Bytes used and available to this origin (navigator.storage.estimate), and whether storage is persistent. */
+  async storage(): Promise<{ usage: number; quota: number; persisted: boolean | null }> {
+    const s = (self.navigator as Navigator).storage;
+    if (!s?.estimate) return { usage: 0, quota: 0, persisted: null };
+    const { usage = 0, quota = 0 } = await s.estimate();
+    return { usage, quota, persisted: s.persisted ? await s.persisted() : null };
   },
 };
 

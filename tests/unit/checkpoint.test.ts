@@ -41,6 +41,7 @@ function record(i: number, runId = RUN): Omit<CheckpointRecord, 'sha256'> {
     labels: [{ id: 0, a: [0, 0], b: [1, 1], answer: 'a', labeler: 'simulated:0', round: 0, time: 1000 + i }],
     metrics: [{ step: i, 'gold/mean': 0.1 * i }],
     backend: 'cpu',
+    versions: { lab: 'test', tfjs: 'test' },
     createdAt: 1_700_000_000_000 + i,
   };
 }

@@ -8,8 +8,12 @@ import type { AdamState } from '../optim';
 import type { Weights } from '../models/params';
 import type { RngState } from '../rng';
 import { keys, type Store } from './store';
+import { migrate, type RawRecord } from './migrations';
+import { tf } from '../tf';
+import pkg from '../../../package.json';
 
-export const SCHEMA = 1;
+/** The record schema this code writes; older records are migrated on read (migrations.ts). */
+export const SCHEMA = 2;
 /** How many checkpoints of a run are kept (older ones are deleted after a successful write). */
 export const KEEP = 3;
 
@@ -36,8 +40,20 @@ export interface CheckpointRecord {
   labels: Label[];
   metrics: MetricRow[];
   backend: string;
+  /** Which lab and tfjs wrote the record (schema 2). */
+  versions: Versions;
   createdAt: number;
   sha256: string;
+}
+
+export interface Versions {
+  lab: string;
+  tfjs: string;
+}
+
+/** The versions of this build, stamped on every record it writes. */
+export function currentVersions(): Versions {
+  return { lab: pkg.version, tfjs: tf.version.tfjs };
 }
 
 export interface LatestPointer {
@@ -87,7 +103,8 @@ export async function saveCheckpoint(
   const prev = (await store.get(keys.latest(record.runId))) as LatestPointer | undefined;
   const n = prev ? prev.n + 1 : 0;
   const kept = [...(prev?.kept ?? []), n].slice(-KEEP);
-  const pointer: LatestPointer = { n, kept, name: record.experiment.name, updatedAt: record.createdAt };
+  // The name is the user's (runs page rename); a run starts with its experiment's name.
+  const pointer: LatestPointer = { n, kept, name: prev?.name ?? record.experiment.name, updatedAt: record.createdAt };
   await store.setMany([
     [keys.checkpoint(record.runId, n), full],
     [keys.latest(record.runId), pointer],
@@ -98,28 +115,53 @@ export async function saveCheckpoint(
   return full;
 }
 
+export class IntegrityError extends Error {
+  override name = 'IntegrityError';
+}
+
+/**
+ * A stored record made ready to use: its SHA-256 verified as stored, then migrated to SCHEMA (and re-hashed, so the
+ * result verifies as a record of this schema). Throws IntegrityError or SchemaError (migrations.ts) with the reason.
+ */
+export async function verifyRecord(stored: unknown): Promise<CheckpointRecord> {
+  if (!stored || typeof stored !== 'object' || typeof (stored as RawRecord).schema !== 'number') {
+    throw new IntegrityError('the checkpoint is missing or is not a checkpoint record');
+  }
+  const raw = stored as RawRecord & { sha256?: unknown };
+  const hash = await hashRecord(raw as unknown as CheckpointRecord).catch(() => '');
+  if (raw.sha256 !== hash) throw new IntegrityError('the checkpoint does not match its SHA-256 (it was changed or damaged)');
+  if (raw.schema === SCHEMA) return raw as unknown as CheckpointRecord;
+  const up = migrate(raw, SCHEMA) as unknown as Omit<CheckpointRecord, 'sha256'>;
+  return { ...up, sha256: await hashRecord(up) };
+}
+
 export interface Loaded {
   record: CheckpointRecord;
   /** Set when the newest checkpoint was unreadable and an older one was loaded instead. */
   notice?: string;
 }
 
-/** The newest checkpoint of a run whose hash verifies, or null when the run has none. */
+/** The newest checkpoint of a run that verifies (older schemas migrated), or null when the run has none. */
 export async function loadCheckpoint(store: Store, runId: string): Promise<Loaded | null> {
   const pointer = (await store.get(keys.latest(runId))) as LatestPointer | undefined;
   if (!pointer) return null;
   const bad: number[] = [];
+  const reasons: string[] = [];
   for (const n of [...pointer.kept].reverse()) {
-    const record = (await store.get(keys.checkpoint(runId, n))) as CheckpointRecord | undefined;
-    if (record && record.schema === SCHEMA && record.sha256 === (await hashRecord(record).catch(() => ''))) {
+    try {
+      const record = await verifyRecord(await store.get(keys.checkpoint(runId, n)));
       const notice = bad.length
-        ? `The newest checkpoint of this run (#${bad[0]}) was damaged; the run was restored from checkpoint #${n}.`
+        ? `The newest checkpoint of this run (#${bad[0]}) could not be used (${reasons[0]}); ` +
+          `the run was restored from checkpoint #${n}.`
         : undefined;
       return { record, notice };
+    } catch (e) {
+      bad.push(n);
+      reasons.push((e as Error).message);
     }
-    bad.push(n);
   }
   throw new Error(
-    `Every kept checkpoint of run ${runId} (#${pointer.kept.join(', #')}) failed its integrity check; nothing was loaded.`,
+    `Every kept checkpoint of run ${runId} (#${pointer.kept.join(', #')}) failed its integrity check ` +
+      `(${[...new Set(reasons)].join('; ')}); nothing was loaded.`,
   );
 }

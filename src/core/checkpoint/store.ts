@@ -13,6 +13,8 @@ export const KEY_PREFIX = 'rlhf-lab:v1:';
 export const keys = {
   checkpoint: (runId: string, n: number) => `${KEY_PREFIX}run:${runId}:ckpt:${n}`,
   latest: (runId: string) => `${KEY_PREFIX}run:${runId}:latest`,
+  /** A checkpoint the user named (runs page); kept until deleted, outside the last-KEEP rotation. */
+  snapshot: (runId: string, n: number) => `${KEY_PREFIX}run:${runId}:snap:${n}`,
   /** The run the tab had open last, reopened on reload. */
   lastRun: `${KEY_PREFIX}last-run`,
 };

@@ -1,0 +1,155 @@
+// One zip holding a run, for people and for other tools (fflate, built in the worker or the CLI, never in the UI):
+//   manifest.json            what this is, which lab wrote it, the files
+//   experiment.json          the experiment, as `rlhf-lab run` and the tab read it
+//   preferences.jsonl        prompt / chosen / rejected (+ labeler, time), as TRL and HF datasets use
+//   metrics.jsonl            one row per policy iteration, as the CLI writes it
+//   models/<name>/model.json + weights.bin    TensorFlow.js weights (tf.io.loadWeights reads them)
+//   models/<name>.safetensors                 the same weights as safetensors, with the model's spec as metadata
+//   REWARD_REPORT.md         the disclosure RLHF.md asks for, filled from the run
+//   load_in_python.py        numpy + stdlib loader;  train_trl.py: continue in TRL with this run's hyperparameters
+//   checkpoint/record.json + checkpoint/arrays.bin   the exact checkpoint, so an import resumes bit for bit
+import { strToU8, zipSync, type Zippable } from 'fflate';
+import type { CheckpointRecord } from './record';
+import { writeSafetensors } from './safetensors';
+import { preferencesJsonl } from '../feedback/preferences_io';
+import { rewardReport } from './report';
+import { LOAD_IN_PYTHON, trainTrl } from './python';
+import type { Weights } from '../models/params';
+
+export const BUNDLE_FORMAT = 'rlhf-lab-bundle';
+export const BUNDLE_VERSION = 1;
+
+export interface Manifest {
+  format: typeof BUNDLE_FORMAT;
+  version: number;
+  lab: string;
+  runId: string;
+  name: string;
+  createdAt: string;
+  models: string[];
+  files: string[];
+}
+
+/** A record as JSON plus one binary blob: each Float32Array becomes {"$f32": [byteOffset, length]} into the blob. */
+export function packRecord(record: CheckpointRecord): { json: string; bin: Uint8Array } {
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  const json = JSON.stringify(record, (_k, v) => {
+    if (v instanceof Float32Array) {
+      const bytes = new Uint8Array(v.length * 4);
+      new Float32Array(bytes.buffer).set(v);
+      parts.push(bytes);
+      const ref = { $f32: [offset, v.length] };
+      offset += bytes.length;
+      return ref;
+    }
+    return v;
+  });
+  const bin = new Uint8Array(offset);
+  let at = 0;
+  for (const p of parts) {
+    bin.set(p, at);
+    at += p.length;
+  }
+  return { json, bin };
+}
+
+export class BundleError extends Error {
+  override name = 'BundleError';
+}
+
+/** The inverse of packRecord; every array reference is checked against the blob. */
+export function unpackRecord(json: string, bin: Uint8Array): unknown {
+  const aligned = new Uint8Array(bin); // a copy at offset 0, so Float32Array views are aligned
+  return JSON.parse(json, (_k, v) => {
+    if (v && typeof v === 'object' && !Array.isArray(v) && '$f32' in v) {
+      const ref = (v as { $f32: unknown }).$f32;
+      if (Object.keys(v).length !== 1 || !Array.isArray(ref) || ref.length !== 2 || !ref.every((x) => Number.isSafeInteger(x) && x >= 0)) {
+        throw new BundleError('checkpoint/record.json has a malformed array reference');
+      }
+      const [off, len] = ref as [number, number];
+      if (off % 4 !== 0 || off + 4 * len > aligned.length) {
+        throw new BundleError('checkpoint/record.json points past the end of checkpoint/arrays.bin');
+      }
+      return new Float32Array(aligned.buffer.slice(off, off + 4 * len));
+    }
+    return v;
+  });
+}
+
+/** TensorFlow.js weights: model.json with a weightsManifest (tf.io.loadWeights format) and weights.bin. */
+function tfjsModel(name: string, weights: Weights, spec: Record<string, unknown>, lab: string): { modelJson: string; bin: Uint8Array } {
+  const names = Object.keys(weights).sort();
+  const total = names.reduce((s, n) => s + weights[n].data.length, 0);
+  const bin = new Uint8Array(total * 4);
+  const f32 = new Float32Array(bin.buffer);
+  let at = 0;
+  for (const n of names) {
+    f32.set(weights[n].data, at);
+    at += weights[n].data.length;
+  }
+  const modelJson = {
+    format: 'rlhf-lab-params',
+    generatedBy: `RLHF Lab ${lab}`,
+    convertedBy: null,
+    // Not a tf.LayersModel: plain named parameters and the spec the lab builds its model from.
+    modelTopology: { model: name, spec },
+    weightsManifest: [{ paths: ['weights.bin'], weights: names.map((n) => ({ name: n, shape: weights[n].shape, dtype: 'float32' })) }],
+  };
+  return { modelJson: JSON.stringify(modelJson, null, 2), bin };
+}
+
+const jsonl = (rows: unknown[]) => (rows.length ? rows.map((r) => JSON.stringify(r)).join('\n') + '\n' : '');
+
+/** The export zip of a checkpoint. `now` fixes the manifest's date (tests). */
+export function buildBundle(record: CheckpointRecord, name = record.experiment.name, now = Date.now()): Uint8Array {
+  const e = record.experiment;
+  const files: Record<string, Uint8Array> = {};
+  const put = (path: string, data: string | Uint8Array) => (files[path] = typeof data === 'string' ? strToU8(data) : data);
+  put('experiment.json', JSON.stringify(e, null, 2) + '\n');
+  put('preferences.jsonl', preferencesJsonl(e, record.labels));
+  put('metrics.jsonl', jsonl(record.metrics));
+  for (const [model, { weights, spec }] of Object.entries(record.models)) {
+    const tfjs = tfjsModel(model, weights, spec, record.versions.lab);
+    put(`models/${model}/model.json`, tfjs.modelJson);
+    put(`models/${model}/weights.bin`, tfjs.bin);
+    put(
+      `models/${model}.safetensors`,
+      writeSafetensors(weights, {
+        format: 'np',
+        model,
+        spec: JSON.stringify(spec),
+        task: e.task.kind,
+        experiment: e.name,
+        lab: record.versions.lab,
+      }),
+    );
+  }
+  put('REWARD_REPORT.md', rewardReport(record));
+  put('load_in_python.py', LOAD_IN_PYTHON);
+  put('train_trl.py', trainTrl(e));
+  const packed = packRecord(record);
+  put('checkpoint/record.json', packed.json);
+  put('checkpoint/arrays.bin', packed.bin);
+  const manifest: Manifest = {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    lab: record.versions.lab,
+    runId: record.runId,
+    name,
+    createdAt: new Date(now).toISOString(),
+    models: Object.keys(record.models),
+    files: Object.keys(files).sort(),
+  };
+  const zip: Zippable = { 'manifest.json': strToU8(JSON.stringify(manifest, null, 2) + '\n') };
+  for (const [path, data] of Object.entries(files)) {
+    // Weights barely compress; store them and save the time.
+    zip[path] = /\.(bin|safetensors)$/.test(path) ? [data, { level: 0 }] : data;
+  }
+  return zipSync(zip, { level: 6, mtime: new Date(now) });
+}
+
+/** A file name for the bundle: the run's name, safe on every file system. */
+export function bundleFileName(name: string): string {
+  return `${name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'run'}.rlhf-lab.zip`;
+}

@@ -1,0 +1,174 @@
+// Preferences in and out, in the layout TRL and Hugging Face datasets use: one JSON object per line with
+// `prompt`, `chosen` and `rejected` texts (plus, from the lab, who answered and when). On the way in, the Anthropic
+// HH layout (only `chosen` and `rejected`, each the whole conversation) is split into the shared prompt and the
+// two final replies. Everything read is validated; a bad file gets line-numbered problems and changes nothing.
+import * as v from 'valibot';
+import type { Experiment } from '../experiment/spec';
+import type { Label } from './labelers';
+
+export interface Preference {
+  prompt: string;
+  chosen: string;
+  rejected: string;
+  labeler?: string;
+  /** ISO 8601 */
+  time?: string;
+}
+
+/** A landscape point as preference text: compact JSON, 6 decimals ("[0.123457,-1.5]"). */
+export const pointText = (p: readonly number[]) => JSON.stringify(p.map((x) => Number(x.toFixed(6))));
+
+/**
+ * The one per-task function from a label to TRL's prompt/chosen/rejected; null for ties and skips, which have no
+ * chosen side. A new task adds one case here.
+ */
+export function preferenceOf(experiment: Experiment, label: Label): Preference | null {
+  if (label.answer !== 'a' && label.answer !== 'b') return null;
+  const [chosen, rejected] = label.answer === 'a' ? [label.a, label.b] : [label.b, label.a];
+  const base = { labeler: label.labeler, time: new Date(label.time).toISOString() };
+  switch (experiment.task.kind) {
+    case 'landscape2d':
+      return { prompt: '', chosen: pointText(chosen as [number, number]), rejected: pointText(rejected as [number, number]), ...base };
+    case 'text':
+      return { prompt: label.prompt ?? '', chosen: String(chosen), rejected: String(rejected), ...base };
+  }
+}
+
+/** preferences.jsonl: one line per decisive label, in label order. */
+export function preferencesJsonl(experiment: Experiment, labels: readonly Label[]): string {
+  const lines: string[] = [];
+  for (const l of labels) {
+    const p = preferenceOf(experiment, l);
+    if (p) lines.push(JSON.stringify({ ...p, round: l.round, id: l.id }));
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+// ---- reading --------------------------------------------------------------------------------------------------
+
+export class PreferenceFileError extends Error {
+  override name = 'PreferenceFileError';
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file} is not a valid preference file, nothing was imported:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+export const MAX_PREFERENCE_LINES = 200_000;
+export const MAX_TEXT = 100_000;
+
+const text = (max = MAX_TEXT) => v.pipe(v.string(), v.maxLength(max));
+/** Extra columns (ids, scores, sources) are common in published datasets and are ignored. */
+const Line = v.looseObject({
+  prompt: v.optional(text()),
+  chosen: text(),
+  rejected: text(),
+  labeler: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  time: v.optional(v.union([v.pipe(v.string(), v.maxLength(64)), v.pipe(v.number(), v.finite())])),
+});
+
+const ASSISTANT = '\n\nAssistant:';
+
+/** Anthropic HH: the shared conversation up to and including the last "\n\nAssistant:" both texts have in common. */
+export function splitHH(chosen: string, rejected: string): { prompt: string; chosen: string; rejected: string } {
+  let common = 0;
+  const max = Math.min(chosen.length, rejected.length);
+  while (common < max && chosen.charCodeAt(common) === rejected.charCodeAt(common)) common++;
+  const cut = chosen.lastIndexOf(ASSISTANT, common - ASSISTANT.length);
+  if (cut < 0 || cut + ASSISTANT.length > common) return { prompt: '', chosen, rejected };
+  const end = cut + ASSISTANT.length;
+  return { prompt: chosen.slice(0, end), chosen: chosen.slice(end), rejected: rejected.slice(end) };
+}
+
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+  const key = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+  if (issue.kind === 'schema' && issue.input === undefined) return `${key}: missing`;
+  if (issue.type === 'max_length') return `${key}: longer than ${issue.requirement} characters`;
+  if (Array.isArray(issue.input) && (key === 'chosen' || key === 'rejected')) {
+    return `${key}: a list of messages (conversational layout) is not supported; give the texts as strings`;
+  }
+  return `${key || 'the line'}: expected ${issue.expected}, got ${issue.received}`;
+}
+
+export interface PreferenceFile {
+  preferences: Preference[];
+  /** 'trl' when lines carry a prompt, 'hh' when the prompt was split out of full conversations. */
+  layout: 'trl' | 'hh' | 'mixed';
+  ignoredColumns: string[];
+}
+
+/** Parses preference JSONL (TRL or HH layout). Throws PreferenceFileError listing up to 8 problems by line. */
+export function parsePreferencesJsonl(content: string, file = 'the file'): PreferenceFile {
+  const problems: string[] = [];
+  const fail = (p: string) => {
+    if (problems.length < 8) problems.push(p);
+    else if (problems.length === 8) problems.push('… and more; fix these first');
+  };
+  const trimmed = content.trimStart();
+  if (trimmed.startsWith('[')) {
+    throw new PreferenceFileError(file, [
+      'this is one JSON array; the layout is JSON Lines, one {"prompt", "chosen", "rejected"} object per line',
+    ]);
+  }
+  const lines = content.split(/\r?\n/);
+  if (lines.length > MAX_PREFERENCE_LINES + 1) {
+    throw new PreferenceFileError(file, [`${lines.length} lines; at most ${MAX_PREFERENCE_LINES} pairs are read at once, split the file`]);
+  }
+  const preferences: Preference[] = [];
+  const ignored = new Set<string>();
+  let trl = 0;
+  let hh = 0;
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    let data: unknown;
+    try {
+      data = JSON.parse(line);
+    } catch (e) {
+      return fail(`line ${i + 1}: not valid JSON (${(e as Error).message})`);
+    }
+    if (!data || typeof data !== 'object' || Array.isArray(data)) return fail(`line ${i + 1}: expected a JSON object`);
+    const r = v.safeParse(Line, data);
+    if (!r.success) return fail(`line ${i + 1}: ${r.issues.slice(0, 3).map(describeIssue).join('; ')}`);
+    const o = r.output;
+    for (const k of Object.keys(o)) if (!['prompt', 'chosen', 'rejected', 'labeler', 'time'].includes(k)) ignored.add(k);
+    const p = o.prompt === undefined ? (hh++, splitHH(o.chosen, o.rejected)) : (trl++, { prompt: o.prompt, chosen: o.chosen, rejected: o.rejected });
+    if (p.chosen === p.rejected) return fail(`line ${i + 1}: chosen and rejected are the same text, so the pair says nothing`);
+    let time: string | undefined;
+    if (o.time !== undefined) {
+      const d = new Date(o.time);
+      if (Number.isNaN(d.getTime())) return fail(`line ${i + 1}: time: ${JSON.stringify(o.time)} is not a date`);
+      time = d.toISOString();
+    }
+    preferences.push({ ...p, labeler: o.labeler, time });
+  });
+  if (!problems.length && preferences.length === 0) fail('no preference pairs: the file is empty');
+  if (problems.length) throw new PreferenceFileError(file, problems);
+  return { preferences, layout: hh && trl ? 'mixed' : hh ? 'hh' : 'trl', ignoredColumns: [...ignored].sort() };
+}
+
+const POINT = /^\s*\[\s*(-?[\d.eE+-]+)\s*,\s*(-?[\d.eE+-]+)\s*\]\s*$/;
+
+function parsePoint(s: string): [number, number] | null {
+  const m = POINT.exec(s);
+  if (!m) return null;
+  const p: [number, number] = [Number(m[1]), Number(m[2])];
+  return p.every((x) => Number.isFinite(x) && Math.abs(x) <= 1e6) ? p : null;
+}
+
+/**
+ * Landscape labels from preferences whose texts are points ("[x,y]", as the lab exports them), or null when any is
+ * not: then the file holds text preferences for a text task.
+ */
+export function landscapeLabels(prefs: readonly Preference[], now = Date.now()): Label[] | null {
+  const out: Label[] = [];
+  for (const [i, p] of prefs.entries()) {
+    const a = parsePoint(p.chosen);
+    const b = parsePoint(p.rejected);
+    if (p.prompt !== '' || !a || !b) return null;
+    const time = p.time ? Date.parse(p.time) : now;
+    out.push({ id: i, a, b, answer: 'a', labeler: `imported:${p.labeler ?? 'unknown'}`.slice(0, 200), round: 0, time });
+  }
+  return out;
+}

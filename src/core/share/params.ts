@@ -1,0 +1,41 @@
+// The knobs the tab lets a student turn before a run, and the panels it can hide: what a share link may lock or hide.
+// Paths are those of `--set` (applyOverrides), so the tab, the CLI and links name a parameter the same way.
+import type { Experiment } from '../experiment/spec';
+
+export interface Knob {
+  path: string;
+  label: string;
+  /** A line on what it does. */
+  help: string;
+  min: number;
+  max: number;
+  step: number;
+  get(e: Experiment): number;
+}
+
+export const LOCKABLE: Knob[] = [
+  { path: 'seed', label: 'Seed', help: 'every random draw of the run', min: 0, max: 2 ** 32 - 1, step: 1, get: (e) => e.seed },
+  { path: 'optimizer.kl_coef', label: 'KL coefficient', help: 'how hard the policy is held near where it started', min: 0, max: 1000, step: 0.001, get: (e) => e.optimizer.kl_coef },
+  { path: 'optimizer.lr', label: 'Policy learning rate', help: 'Adam step size of the policy', min: 1e-7, max: 1, step: 0.001, get: (e) => e.optimizer.lr },
+  { path: 'optimizer.iterations', label: 'Policy iterations per round', help: 'optimization pressure on the reward model', min: 0, max: 100000, step: 1, get: (e) => e.optimizer.iterations },
+  { path: 'schedule.rounds', label: 'Rounds', help: 'label → fit reward model → optimize, repeated', min: 1, max: 1000, step: 1, get: (e) => e.schedule.rounds },
+  { path: 'schedule.labels_per_round', label: 'Labels per round', help: 'comparisons asked each round', min: 0, max: 100000, step: 1, get: (e) => e.schedule.labels_per_round },
+  { path: 'reward_model.steps', label: 'Reward model steps', help: 'gradient steps per round on the labels', min: 0, max: 100000, step: 1, get: (e) => e.reward_model.steps },
+  { path: 'reward_model.lr', label: 'Reward model learning rate', help: 'Adam step size of the reward model', min: 1e-7, max: 1, step: 0.0001, get: (e) => e.reward_model.lr },
+];
+
+export const PANELS = [
+  { name: 'experiment-picker', label: 'experiment picker and file opener' },
+  { name: 'params', label: 'parameters' },
+  { name: 'gold-map', label: 'gold reward map' },
+  { name: 'rm-map', label: 'reward model map' },
+  { name: 'figures', label: 'figures' },
+  { name: 'charts', label: 'charts' },
+] as const;
+
+export type PanelName = (typeof PANELS)[number]['name'];
+
+/** The task in a few words, for banners and lists. */
+export function taskTitle(e: Experiment): string {
+  return e.task.kind === 'landscape2d' ? `landscape ${e.task.landscape}` : `text, gold ${e.task.gold.kind}`;
+}

@@ -15,6 +15,7 @@ import { tf } from '../core/tf';
 import { loadCheckpoint } from '../core/checkpoint/record';
 import type { MetricRow } from '../core/checkpoint/record';
 import { pretrainCommand, PRETRAIN_DEFAULTS } from './pretrain';
+import { benchCommand, BENCH_USAGE } from './bench';
 import { CorpusError } from '../core/tasks/text/corpus';
 import { BaseModelError } from '../core/tasks/text/base_model';
 
@@ -30,6 +31,7 @@ Usage:
                                        (default runs/<name>-<time>)
   rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
       --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)
+${BENCH_USAGE}
   rlhf-lab help                        this text
 `;
 
@@ -217,6 +219,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'pretrain':
         await pretrainCommand(rest, (m) => new UsageError(m));
+        return 0;
+      case 'bench':
+        await benchCommand(rest, (m) => new UsageError(m));
         return 0;
       case undefined:
       case 'help':

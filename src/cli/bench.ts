@@ -10,17 +10,19 @@ import { installWebgpu } from './webgpu_node';
 export const BENCH_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 type BenchBackend = (typeof BENCH_BACKENDS)[number];
 
-export const BENCH_DEFAULTS = { backend: 'wasm', workload: 'gpt-tiny:lm', steps: 10, warmup: 2 };
+export const BENCH_DEFAULTS = { backend: 'wasm', workload: 'gpt-tiny:lm', steps: 10, warmup: 2, wasmMatMulGrad: 'on' };
 
 export const BENCH_USAGE = `  rlhf-lab bench                       time training steps, one JSON line per workload and backend
-      --backend cpu|wasm|webgpu --workload MODEL:KIND|all --steps N --warmup N   (repeatable backend and workload;
-      defaults ${BENCH_DEFAULTS.backend}, ${BENCH_DEFAULTS.workload}, ${BENCH_DEFAULTS.steps}, ${BENCH_DEFAULTS.warmup}; models gpt-tiny, gpt-small; kinds lm, rm, dpo, ppo)`;
+      --backend cpu|wasm|webgpu --workload MODEL:KIND|all --steps N --warmup N --wasm-matmul-grad on|off
+      (repeatable backend and workload; defaults ${BENCH_DEFAULTS.backend}, ${BENCH_DEFAULTS.workload}, ${BENCH_DEFAULTS.steps}, ${BENCH_DEFAULTS.warmup}, ${BENCH_DEFAULTS.wasmMatMulGrad};
+      models gpt-tiny, gpt-small; kinds lm, rm, dpo, ppo)`;
 
 interface BenchArgs {
   backends: BenchBackend[];
   workloads: string[];
   steps: number;
   warmup: number;
+  wasmMatMulGrad: boolean;
 }
 
 function parseBenchArgs(argv: string[], usage: (message: string) => Error): BenchArgs {
@@ -28,6 +30,7 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
   const workloads: string[] = [];
   let steps = BENCH_DEFAULTS.steps;
   let warmup = BENCH_DEFAULTS.warmup;
+  let wasmMatMulGrad = BENCH_DEFAULTS.wasmMatMulGrad === 'on';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null];
@@ -66,6 +69,12 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
         else warmup = n;
         break;
       }
+      case '--wasm-matmul-grad': {
+        const v = take();
+        if (v !== 'on' && v !== 'off') throw usage(`--wasm-matmul-grad ${v}: expected on or off`);
+        wasmMatMulGrad = v === 'on';
+        break;
+      }
       default:
         throw usage(`unknown option ${a}`);
     }
@@ -75,6 +84,7 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
     workloads: workloads.length ? workloads : [BENCH_DEFAULTS.workload],
     steps,
     warmup,
+    wasmMatMulGrad,
   };
 }
 
@@ -96,7 +106,7 @@ export async function benchCommand(argv: string[], usage: (message: string) => E
     for (const workload of args.workloads) {
       process.stderr.write(`bench ${workload} on ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}: ` +
         `${args.warmup} warm-up, 1 counted, ${args.steps} timed steps\n`);
-      const result = await benchWorkload(workload, { steps: args.steps, warmup: args.warmup }, backend.adapter);
+      const result = await benchWorkload(workload, { steps: args.steps, warmup: args.warmup, wasmMatMulGrad: args.wasmMatMulGrad }, backend.adapter);
       process.stdout.write(JSON.stringify(result) + '\n');
     }
   }

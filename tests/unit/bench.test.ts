@@ -27,6 +27,7 @@ describe('rlhf-lab bench --backend wasm --workload gpt-tiny:lm --steps 2', () =>
     expect(r.adapter).toBeNull();
     expect(r.config).toEqual(BENCH_MODELS['gpt-tiny']);
     expect(r.steps).toBe(2);
+    expect(r.wasm_matmul_grad).toBe(true); // the default: kernels/wasm_matmul_grad.ts
     expect(r.ms_per_step).toBeGreaterThan(0);
     // tokens_per_s is B·T tokens over the median step.
     expect(Math.abs(r.tokens_per_s - (32 * 64 * 1000) / r.ms_per_step)).toBeLessThanOrEqual(1);
@@ -62,6 +63,9 @@ describe('rlhf-lab bench refuses what it cannot run', () => {
     const s = await cli(['bench', '--steps', '0']);
     expect(s.code).toBe(2);
     expect(s.stderr).toContain('--steps 0');
+    const g = await cli(['bench', '--wasm-matmul-grad', 'maybe']);
+    expect(g.code).toBe(2);
+    expect(g.stderr).toContain('--wasm-matmul-grad maybe: expected on or off');
   });
 });
 

@@ -4,6 +4,7 @@
 import { tf } from '../tf';
 import { buildWorkload, type BenchModel, type Workload } from './workloads';
 import type { PpoBenchSettings } from './ppo_iteration';
+import { useWasmMatMulGradient } from '../kernels/wasm_matmul_grad';
 
 export interface BenchOptions {
   /** Measured steps (the median is reported). */
@@ -14,6 +15,11 @@ export interface BenchOptions {
   seed?: number;
   /** Where the workload's model comes from (tests pass smaller ones). */
   models?: Record<string, BenchModel>;
+  /**
+   * On wasm, take matMul's gradient through XNNPACK's plain product (kernels/wasm_matmul_grad.ts; default true).
+   * The lab's own training does not use it yet; false measures tfjs-core's gradient, as the lab runs today.
+   */
+  wasmMatMulGrad?: boolean;
   /** The PPO iteration's settings (default PPO_BENCH: 64 completions × 32 tokens, 4 epochs × 4 minibatches). */
   ppo?: PpoBenchSettings;
 }
@@ -37,6 +43,8 @@ export interface BenchResult {
   tensors_after: number;
   steps: number;
   warmup: number;
+  /** Whether the wasm matMul gradient of kernels/wasm_matmul_grad.ts was on (false on other backends). */
+  wasm_matmul_grad: boolean;
   params: number;
   /** The last measured step's loss. */
   loss: number;
@@ -110,6 +118,7 @@ export async function measure(w: Workload, opts: BenchOptions, adapter: string |
     tensors_after: tensorsAfter,
     steps: opts.steps,
     warmup: opts.warmup,
+    wasm_matmul_grad: tf.getBackend() === 'wasm' && (opts.wasmMatMulGrad ?? true),
     params: w.params,
     loss: Number(loss.toFixed(6)),
   };
@@ -117,10 +126,12 @@ export async function measure(w: Workload, opts: BenchOptions, adapter: string |
 
 /** Builds, measures and disposes one workload on the current backend. */
 export async function benchWorkload(name: string, opts: BenchOptions, adapter: string | null = null): Promise<BenchResult> {
+  useWasmMatMulGradient(opts.wasmMatMulGrad ?? true); // a no-op off wasm
   const w = buildWorkload(name, opts.seed ?? 0, opts.models, opts.ppo);
   try {
     return await measure(w, opts, adapter);
   } finally {
     w.dispose();
+    useWasmMatMulGradient(false); // tfjs-core's gradient again, as the rest of the lab has it
   }
 }

@@ -127,3 +127,19 @@ describe('every kind on a small GPT (cpu)', () => {
     expect(perUpdate).toBeGreaterThan(100);
   });
 });
+
+describe('a workload', () => {
+  it('gives back every tensor it made when disposed', async () => {
+    await tf.setBackend('cpu');
+    const models: Record<string, BenchModel> = {
+      'gpt-test': { V: 8, T: 8, d: 8, L: 1, H: 2, B: 2, act: 'relu', linear_bias: false, lr: 0.01 },
+    };
+    for (const kind of ['lm', 'rm', 'dpo', 'ppo']) {
+      const before = tf.memory().numTensors;
+      const w = buildWorkload(`gpt-test:${kind}`, 0, models, { ...PPO_BENCH, completions: 4, new_tokens: 4, prompt_tokens: 2, minibatches: 2, epochs: 1 });
+      (await w.step()).dispose();
+      w.dispose();
+      expect(tf.memory().numTensors, kind).toBe(before);
+    }
+  });
+});

@@ -163,7 +163,7 @@ export function buildWorkload(name: string, seed = 0, models = BENCH_MODELS, ppo
     tokens = B * T;
   } else if (kind === 'rm') {
     // −logsigmoid(r(chosen) − r(rejected)).mean() with r the head on the last position.
-    const ids = own(tf.concat([randomIds(rng, B, T, V), randomIds(rng, B, T, V)]));
+    const ids = own(tf.tidy(() => tf.concat([randomIds(rng, B, T, V), randomIds(rng, B, T, V)])));
     const last = new Int32Array(2 * B).fill(T - 1);
     const zeroBias = makeParams({ 'reward.b': { shape: [1], data: new Float32Array(1) } }, false);
     owned.push(zeroBias['reward.b']);
@@ -177,7 +177,7 @@ export function buildWorkload(name: string, seed = 0, models = BENCH_MODELS, ppo
   } else {
     // seq_logp: the model reads idx[:, :-1] and is scored on idx[:, 1:]; the reference is a second, frozen GPT.
     reference = makeParams(referenceWeights(c, 'lm', rng), false);
-    const ids = own(tf.concat([randomIds(rng, B, T, V), randomIds(rng, B, T, V)]));
+    const ids = own(tf.tidy(() => tf.concat([randomIds(rng, B, T, V), randomIds(rng, B, T, V)])));
     const inputs = own(tf.slice(ids, [0, 0], [2 * B, T - 1]));
     const targets = own(tf.slice(ids, [0, 1], [2 * B, T - 1]));
     const ref = reference;

@@ -98,16 +98,36 @@ async function registerBackend(name: BenchBackend): Promise<void> {
   }
 }
 
+/**
+ * A workload that fails (e.g. gpt-small's rm on wasm outgrows its 4 GB heap) gets a line with `error` instead of
+ * figures, and the backend's later workloads are skipped: after such a failure its state cannot be trusted.
+ * Other backends still run; the command then fails.
+ */
 export async function benchCommand(argv: string[], usage: (message: string) => Error): Promise<void> {
   const args = parseBenchArgs(argv, usage);
+  const failed: string[] = [];
   for (const name of args.backends) {
     await registerBackend(name);
     const backend = await selectBackend(name, true);
+    let broken: string | null = null;
     for (const workload of args.workloads) {
+      if (broken) {
+        process.stdout.write(JSON.stringify({ workload, backend: backend.name, error: `skipped: ${broken} failed on this backend` }) + '\n');
+        continue;
+      }
       process.stderr.write(`bench ${workload} on ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}: ` +
         `${args.warmup} warm-up, 1 counted, ${args.steps} timed steps\n`);
-      const result = await benchWorkload(workload, { steps: args.steps, warmup: args.warmup, wasmMatMulGrad: args.wasmMatMulGrad }, backend.adapter);
-      process.stdout.write(JSON.stringify(result) + '\n');
+      try {
+        const result = await benchWorkload(workload, { steps: args.steps, warmup: args.warmup, wasmMatMulGrad: args.wasmMatMulGrad }, backend.adapter);
+        process.stdout.write(JSON.stringify(result) + '\n');
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        process.stdout.write(JSON.stringify({ workload, backend: backend.name, error: message }) + '\n');
+        process.stderr.write(`bench ${workload} on ${backend.name} failed: ${e instanceof Error ? (e.stack ?? message) : message}\n`);
+        broken = workload;
+        failed.push(`${workload} on ${backend.name}`);
+      }
     }
   }
+  if (failed.length) throw new Error(`bench: ${failed.join(', ')} failed (see the error lines)`);
 }

@@ -19,6 +19,7 @@ import { buildBundle } from '../core/checkpoint/export';
 import { ImportError } from '../core/checkpoint/import';
 import { importCommand } from './import_cmd';
 import { pretrainCommand, PRETRAIN_DEFAULTS } from './pretrain';
+import { benchCommand, BENCH_USAGE } from './bench';
 import { CorpusError } from '../core/tasks/text/corpus';
 import { BaseModelError } from '../core/tasks/text/base_model';
 
@@ -35,6 +36,7 @@ Usage:
   rlhf-lab import FILE                 check an export bundle (.zip) or preference file (.jsonl) and say what it holds
   rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
       --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)
+${BENCH_USAGE}
   rlhf-lab help                        this text
 `;
 
@@ -227,6 +229,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'pretrain':
         await pretrainCommand(rest, (m) => new UsageError(m));
+        return 0;
+      case 'bench':
+        await benchCommand(rest, (m) => new UsageError(m));
         return 0;
       case undefined:
       case 'help':

@@ -1,0 +1,133 @@
+// rlhf-lab bench: times the lab's training steps (src/core/bench) on the backends asked, one JSON line per
+// (workload, backend) on stdout, progress on stderr. The workloads are ../shared/bench/workloads.json's, the same
+// steps torch_reference.py runs in PyTorch.
+import { tf } from '../core/tf';
+import { selectBackend } from '../core/backend';
+import { ALL_WORKLOADS, BenchError, parseWorkload } from '../core/bench/workloads';
+import { benchWorkload } from '../core/bench/measure';
+import { installWebgpu } from './webgpu_node';
+
+export const BENCH_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
+type BenchBackend = (typeof BENCH_BACKENDS)[number];
+
+export const BENCH_DEFAULTS = { backend: 'wasm', workload: 'gpt-tiny:lm', steps: 10, warmup: 2, wasmMatMulGrad: 'on' };
+
+export const BENCH_USAGE = `  rlhf-lab bench                       time training steps, one JSON line per workload and backend
+      --backend cpu|wasm|webgpu --workload MODEL:KIND|all --steps N --warmup N --wasm-matmul-grad on|off
+      (repeatable backend and workload; defaults ${BENCH_DEFAULTS.backend}, ${BENCH_DEFAULTS.workload}, ${BENCH_DEFAULTS.steps}, ${BENCH_DEFAULTS.warmup}, ${BENCH_DEFAULTS.wasmMatMulGrad};
+      models gpt-tiny, gpt-small; kinds lm, rm, dpo, ppo)`;
+
+interface BenchArgs {
+  backends: BenchBackend[];
+  workloads: string[];
+  steps: number;
+  warmup: number;
+  wasmMatMulGrad: boolean;
+}
+
+function parseBenchArgs(argv: string[], usage: (message: string) => Error): BenchArgs {
+  const backends: BenchBackend[] = [];
+  const workloads: string[] = [];
+  let steps = BENCH_DEFAULTS.steps;
+  let warmup = BENCH_DEFAULTS.warmup;
+  let wasmMatMulGrad = BENCH_DEFAULTS.wasmMatMulGrad === 'on';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null];
+    const take = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v.startsWith('--')) throw usage(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--backend': {
+        const b = take().trim().toLowerCase();
+        if (!(BENCH_BACKENDS as readonly string[]).includes(b)) throw usage(`--backend ${b}: unknown backend; choose cpu, wasm or webgpu`);
+        if (!backends.includes(b as BenchBackend)) backends.push(b as BenchBackend);
+        break;
+      }
+      case '--workload': {
+        const w = take();
+        for (const name of w === 'all' ? ALL_WORKLOADS : [w]) {
+          try {
+            parseWorkload(name);
+          } catch (e) {
+            if (e instanceof BenchError) throw usage(e.message);
+            throw e;
+          }
+          if (!workloads.includes(name)) workloads.push(name);
+        }
+        break;
+      }
+      case '--steps':
+      case '--warmup': {
+        const v = take();
+        const n = Number(v);
+        const min = flag === '--steps' ? 1 : 0;
+        if (!/^\d+$/.test(v) || n < min) throw usage(`${flag} ${v}: expected a whole number of at least ${min}`);
+        if (flag === '--steps') steps = n;
+        else warmup = n;
+        break;
+      }
+      case '--wasm-matmul-grad': {
+        const v = take();
+        if (v !== 'on' && v !== 'off') throw usage(`--wasm-matmul-grad ${v}: expected on or off`);
+        wasmMatMulGrad = v === 'on';
+        break;
+      }
+      default:
+        throw usage(`unknown option ${a}`);
+    }
+  }
+  return {
+    backends: backends.length ? backends : [BENCH_DEFAULTS.backend as BenchBackend],
+    workloads: workloads.length ? workloads : [BENCH_DEFAULTS.workload],
+    steps,
+    warmup,
+    wasmMatMulGrad,
+  };
+}
+
+async function registerBackend(name: BenchBackend): Promise<void> {
+  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  if (name === 'webgpu') {
+    // Dawn's navigator.gpu first: the tfjs webgpu backend registers itself only when it exists.
+    installWebgpu();
+    await import('@tensorflow/tfjs-backend-webgpu');
+    tf.env().set('WEBGPU_CPU_FORWARD', false); // small ops on the GPU too, as the tab runs them
+  }
+}
+
+/**
+ * A workload that fails (e.g. gpt-small's rm on wasm outgrows its 4 GB heap) gets a line with `error` instead of
+ * figures, and the backend's later workloads are skipped: after such a failure its state cannot be trusted.
+ * Other backends still run; the command then fails.
+ */
+export async function benchCommand(argv: string[], usage: (message: string) => Error): Promise<void> {
+  const args = parseBenchArgs(argv, usage);
+  const failed: string[] = [];
+  for (const name of args.backends) {
+    await registerBackend(name);
+    const backend = await selectBackend(name, true);
+    let broken: string | null = null;
+    for (const workload of args.workloads) {
+      if (broken) {
+        process.stdout.write(JSON.stringify({ workload, backend: backend.name, error: `skipped: ${broken} failed on this backend` }) + '\n');
+        continue;
+      }
+      process.stderr.write(`bench ${workload} on ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}: ` +
+        `${args.warmup} warm-up, 1 counted, ${args.steps} timed steps\n`);
+      try {
+        const result = await benchWorkload(workload, { steps: args.steps, warmup: args.warmup, wasmMatMulGrad: args.wasmMatMulGrad }, backend.adapter);
+        process.stdout.write(JSON.stringify(result) + '\n');
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        process.stdout.write(JSON.stringify({ workload, backend: backend.name, error: message }) + '\n');
+        process.stderr.write(`bench ${workload} on ${backend.name} failed: ${e instanceof Error ? (e.stack ?? message) : message}\n`);
+        broken = workload;
+        failed.push(`${workload} on ${backend.name}`);
+      }
+    }
+  }
+  if (failed.length) throw new Error(`bench: ${failed.join(', ')} failed (see the error lines)`);
+}

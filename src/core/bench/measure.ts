@@ -1,0 +1,137 @@
+// Times a workload's step the way torch_reference.py does (warm-up, then the median of per-step times, each
+// synchronized: here by reading the step's loss with data()), counts what one step dispatches, and checks that
+// the measured steps leave no tensor behind.
+import { tf } from '../tf';
+import { buildWorkload, type BenchModel, type Workload } from './workloads';
+import type { PpoBenchSettings } from './ppo_iteration';
+import { useWasmMatMulGradient } from '../kernels/wasm_matmul_grad';
+
+export interface BenchOptions {
+  /** Measured steps (the median is reported). */
+  steps: number;
+  /** Unmeasured steps first: shader compilation, XNNPACK packing, allocator growth. */
+  warmup: number;
+  /** Seed of the weights and the batch. */
+  seed?: number;
+  /** Where the workload's model comes from (tests pass smaller ones). */
+  models?: Record<string, BenchModel>;
+  /**
+   * On wasm, take matMul's gradient through XNNPACK's plain product (kernels/wasm_matmul_grad.ts; default true).
+   * The lab's own training does not use it yet; false measures tfjs-core's gradient, as the lab runs today.
+   */
+  wasmMatMulGrad?: boolean;
+  /** The PPO iteration's settings (default PPO_BENCH: 64 completions × 32 tokens, 4 epochs × 4 minibatches). */
+  ppo?: PpoBenchSettings;
+}
+
+/** One line of `rlhf-lab bench`. */
+export interface BenchResult {
+  workload: string;
+  config: Record<string, unknown>;
+  backend: string;
+  adapter: string | null;
+  /** Median wall time of one step, loss read back (ms). */
+  ms_per_step: number;
+  /** tokens per step / ms_per_step. */
+  tokens_per_s: number;
+  /** GPU compute dispatches of one step on webgpu; tfjs kernels run on cpu and wasm (see countDispatches). */
+  dispatches_per_step: number;
+  /** tfjs kernels one step runs (tf.profile), on every backend. */
+  kernels_per_step: number;
+  /** tf.memory().numTensors before and after the measured steps: equal when a step leaks nothing. */
+  tensors_before: number;
+  tensors_after: number;
+  steps: number;
+  warmup: number;
+  /** Whether the wasm matMul gradient of kernels/wasm_matmul_grad.ts was on (false on other backends). */
+  wasm_matmul_grad: boolean;
+  params: number;
+  /** The last measured step's loss. */
+  loss: number;
+}
+
+interface WebgpuLike {
+  recordAndSubmit?: (...args: unknown[]) => unknown;
+}
+
+/**
+ * Counts one step's work two ways. Kernels: every kernel the tfjs engine runs (forward, the gradient tape's
+ * backward, Adam), as tf.profile lists them; this is the "806 kernels per step" of bench/README.md. Dispatches: on
+ * webgpu, the compute passes the backend really records (its recordAndSubmit, wrapped for this step: one call per
+ * dispatchWorkgroups), which leaves out kernels that only reshape or alias a buffer or run on the host; on cpu and
+ * wasm, where nothing is dispatched to a device, each kernel is one call into the backend and the count is the kernels.
+ */
+export async function countDispatches(step: () => Promise<void>): Promise<{ kernels: number; dispatches: number | null }> {
+  const backend = tf.backend() as unknown as WebgpuLike;
+  const original = tf.getBackend() === 'webgpu' ? backend.recordAndSubmit : undefined;
+  let dispatches = 0;
+  if (original) {
+    backend.recordAndSubmit = function (this: unknown, ...args: unknown[]) {
+      dispatches += 1;
+      return original.apply(this, args);
+    };
+  }
+  try {
+    const profile = await tf.profile(step);
+    return { kernels: profile.kernels.length, dispatches: original ? dispatches : null };
+  } finally {
+    if (original) delete backend.recordAndSubmit; // the prototype's method again
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Runs a built workload: warm-up, one counted step, then the measured steps. */
+export async function measure(w: Workload, opts: BenchOptions, adapter: string | null = null): Promise<BenchResult> {
+  const run = async () => {
+    const loss = await w.step();
+    const value = (await loss.data())[0];
+    loss.dispose();
+    return value;
+  };
+  for (let i = 0; i < opts.warmup; i++) await run();
+  const counted = await countDispatches(async () => void (await run()));
+  const tensorsBefore = tf.memory().numTensors;
+  const times: number[] = [];
+  let loss = Number.NaN;
+  for (let i = 0; i < opts.steps; i++) {
+    const t0 = performance.now();
+    loss = await run();
+    times.push(performance.now() - t0);
+  }
+  const tensorsAfter = tf.memory().numTensors;
+  const ms = median(times);
+  return {
+    workload: w.name,
+    config: w.config,
+    backend: tf.getBackend(),
+    adapter,
+    ms_per_step: Number(ms.toFixed(3)),
+    tokens_per_s: Math.round((w.tokens / ms) * 1000),
+    dispatches_per_step: counted.dispatches ?? counted.kernels,
+    kernels_per_step: counted.kernels,
+    tensors_before: tensorsBefore,
+    tensors_after: tensorsAfter,
+    steps: opts.steps,
+    warmup: opts.warmup,
+    wasm_matmul_grad: tf.getBackend() === 'wasm' && (opts.wasmMatMulGrad ?? true),
+    params: w.params,
+    loss: Number(loss.toFixed(6)),
+  };
+}
+
+/** Builds, measures and disposes one workload on the current backend. */
+export async function benchWorkload(name: string, opts: BenchOptions, adapter: string | null = null): Promise<BenchResult> {
+  useWasmMatMulGradient(opts.wasmMatMulGrad ?? true); // a no-op off wasm
+  const w = buildWorkload(name, opts.seed ?? 0, opts.models, opts.ppo);
+  try {
+    return await measure(w, opts, adapter);
+  } finally {
+    w.dispose();
+    useWasmMatMulGradient(false); // tfjs-core's gradient again, as the rest of the lab has it
+  }
+}

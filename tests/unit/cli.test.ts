@@ -1,34 +1,13 @@
 // The command line, as a user runs it: `node bin/rlhf-lab.js ...` in the repository root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { decodeJson } from '../../src/cli/fs_store';
+import { cli } from './cli_run';
 import { hashRecord, type CheckpointRecord } from '../../src/core/checkpoint/record';
 import { preset, PRESETS } from '../../src/core/experiment/presets';
-
-const ROOT = resolve(__dirname, '../..');
-
-function cli(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, ['bin/rlhf-lab.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rej(new Error(`rlhf-lab ${args.join(' ')} did not exit in ${timeoutMs} ms; stderr:\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', rej);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      res({ code, stdout, stderr });
-    });
-  });
-}
 
 let tmp: string;
 beforeAll(async () => {

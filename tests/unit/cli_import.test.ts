@@ -1,27 +1,13 @@
 // `rlhf-lab run --out DIR` leaves DIR/export.zip, and `rlhf-lab import FILE` checks a bundle or a preference file:
 // exit 0 and a summary when valid, exit 2 and the reason when not.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { strFromU8, unzipSync, zipSync, strToU8 } from 'fflate';
 import { decodeJson } from '../../src/cli/fs_store';
+import { cli } from './cli_run';
 import type { CheckpointRecord } from '../../src/core/checkpoint/record';
-
-const ROOT = resolve(__dirname, '../..');
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, ['bin/rlhf-lab.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', rej);
-    child.on('close', (code) => res({ code, stdout, stderr }));
-  });
-}
 
 let tmp: string;
 let out: string;

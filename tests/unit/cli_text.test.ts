@@ -39,8 +39,8 @@ describe('rlhf-lab run text-sentiment-ppo --backend wasm --seed 1', () => {
     const after = mean(rows.slice(-5).map((r) => r['gold/mean']));
     expect(after - before).toBeGreaterThan(1); // AFINN points per completion
     expect(mean(rows.slice(-5).map((r) => r['proxy/mean']))).toBeGreaterThan(mean(rows.slice(0, 4).map((r) => r['proxy/mean'])));
-    // The adaptive controller holds the KL per completion near its target.
-    const kl = mean(rows.slice(-5).map((r) => r['objective/kl']));
+    // The adaptive controller holds the KL per completion near its target (over the last third of the run).
+    const kl = mean(rows.slice(-10).map((r) => r['objective/kl']));
     expect(kl).toBeGreaterThan(0.25 * target);
     expect(kl).toBeLessThan(1.5 * target);
     for (const r of rows.slice(1)) {

@@ -32,7 +32,7 @@ const textBase = {
     kl_coef: 0.1,
     kl_estimator: 'k1',
     kl_target: 6,
-    kl_horizon: 200,
+    kl_horizon: 32,
     batch_size: 32,
     minibatches: 2,
     epochs: 2,

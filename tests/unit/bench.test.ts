@@ -107,7 +107,9 @@ describe('every kind on a small GPT (cpu)', () => {
       const r = await benchWorkload(`gpt-test:${kind}`, { steps: 2, warmup: 1, models });
       expect(r.tensors_after).toBe(r.tensors_before);
       expect(r.dispatches_per_step).toBeGreaterThan(0);
-      expect(r.tokens_per_s).toBe(Math.round(((kind === 'lm' ? 1 : 2) * 4 * 48 * 1000) / r.ms_per_step));
+      // ms_per_step is printed rounded to the microsecond, so the recomputed rate may differ in the last unit.
+      const expected = ((kind === 'lm' ? 1 : 2) * 4 * 48 * 1000) / r.ms_per_step;
+      expect(Math.abs(r.tokens_per_s - expected)).toBeLessThanOrEqual(1);
     });
   }
 

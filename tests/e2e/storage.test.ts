@@ -120,7 +120,8 @@ describe('checkpoints under faults', () => {
     await page.setInputFiles('[data-testid=open-file]', {
       name: 'storm.json',
       mimeType: 'application/json',
-      buffer: Buffer.from(JSON.stringify({ ...experiment, name: 'quota', schedule: { ...experiment.schedule, rounds: 4 } })),
+      // Rounds enough to keep training well past the refused saves, however late Chromium applies the new quota.
+      buffer: Buffer.from(JSON.stringify({ ...experiment, name: 'quota', schedule: { ...experiment.schedule, rounds: 40 } })),
     });
     await page.click('[data-testid=start]');
     // Let a few checkpoints land, pause (a save), then squeeze the quota below what is used.

@@ -16,7 +16,7 @@ import {
   type GptConfig,
   type Samples,
 } from '../../models/gpt';
-import { disposeParams, gradsOf, makeParams, type Params, type Weights } from '../../models/params';
+import { disposeParams, gradsOf, makeParams, type Params } from '../../models/params';
 import { Adam } from '../../optim';
 import { bradleyTerryLoss } from '../../algos/reward';
 import { explainedVariance, gae, KlController, perTokenKl, ppoPolicyLoss, ppoValueLoss, whiten } from '../../algos/ppo';
@@ -198,27 +198,31 @@ export class TextLab implements TaskLab {
 
   async rewardScores(labels: Label[]) {
     const n = labels.length;
-    if (n === 0) return { a: new Float32Array(0), b: new Float32Array(0) };
-    const r = this.rawRewardTensor([
+    const all = await this.scorePairs([
       ...labels.map((l) => [l.prompt ?? '', l.a as string] as [string, string]),
       ...labels.map((l) => [l.prompt ?? '', l.b as string] as [string, string]),
     ]);
-    const all = (await r.data()) as Float32Array;
-    r.dispose();
     return { a: all.slice(0, n), b: all.slice(n) };
+  }
+
+  /** Raw reward-model scores of (prompt, completion) pairs, read back. */
+  private async scorePairs(pairs: [string, string][]): Promise<Float32Array> {
+    if (pairs.length === 0) return new Float32Array(0);
+    const r = this.rawRewardTensor(pairs);
+    const out = (await r.data()) as Float32Array;
+    r.dispose();
+    return out;
   }
 
   async normalizeReward(): Promise<void> {
     const rng = new Rng(this.experiment.seed ^ 0x5eed);
     const idx = Array.from({ length: NORM_SAMPLES }, (_, i) => i % this.prefixes.length);
     const s = await this.sample(idx, rng);
-    const prompts = this.experiment.task.prompts;
+    const prompts = idx.map((i) => this.experiment.task.prompts[i]);
     const completions = idx.map((_, b) => completionOf(s, b));
-    const scores = await this.rewardScores(
-      idx.map((i, b) => ({ id: b, prompt: prompts[i], a: completions[b], b: '', answer: 'a', labeler: '', round: 0, time: 0 })),
-    );
-    this.rmNorm = normalizeScores(scores.a);
-    this.normBatch = { prompts: idx.map((i) => prompts[i]), completions, raw: scores.a };
+    const raw = await this.scorePairs(prompts.map((p, b) => [p, completions[b]]));
+    this.rmNorm = normalizeScores(raw);
+    this.normBatch = { prompts, completions, raw };
   }
 
   private normalized(raw: number): number {
@@ -396,4 +400,3 @@ export class TextLab implements TaskLab {
   }
 }
 
-export type { Weights };

@@ -4,7 +4,7 @@
 // Hosts (the tab's worker, the CLI, tests) drive it through this class only.
 import { tf } from './tf';
 import { Rng } from './rng';
-import type { Experiment } from './experiment/spec';
+import { policyIterations, type Experiment } from './experiment/spec';
 import { pairAccuracy } from './algos/reward';
 import { pickLabeler, simulatedAnswer, targetOf, type Answer, type Label, type Sample } from './feedback/labelers';
 import { readWeights, type Weights } from './models/params';
@@ -392,7 +392,7 @@ export class Runner {
 
   /** The optimizer's iterations on the normalized reward model (REINFORCE or PPO, by task). */
   private async policyStage(): Promise<boolean> {
-    const { iterations } = this.experiment.optimizer;
+    const iterations = policyIterations(this.experiment);
     while (this.position.stageStep < iterations) {
       this.emit(await this.policyIteration());
       this.position.stageStep += 1;
@@ -404,7 +404,8 @@ export class Runner {
 
   private async policyIteration(): Promise<MetricRow> {
     const started = this.now();
-    const row = await this.lab.policyIteration(this.rng);
+    const labels = this.labels.filter((l) => targetOf(l.answer) !== null);
+    const row = await this.lab.policyIteration(this.rng, { labels, stageStep: this.position.stageStep });
     this.position.iteration += 1;
     return { ...this.rowBase(), ...row, 'time/iteration_ms': this.now() - started };
   }

@@ -1,5 +1,6 @@
 // The Experiment spec: presets validate; bad input is refused with a message that names the field and what was
 // expected; --set overrides reach nested fields and are validated as a whole.
+import type { OptimizerOf } from '../../src/core/experiment/spec';
 import { describe, expect, it } from 'vitest';
 import {
   applyOverrides,
@@ -43,9 +44,9 @@ describe('presets', () => {
 
   it('preset() hands out a copy', () => {
     const p = base();
-    p.optimizer.lr = 0.5;
+    (p.optimizer as OptimizerOf<'reinforce'>).lr = 0.5;
     p.labelers.push({ kind: 'human', weight: 1 });
-    expect(base().optimizer.lr).toBe(0.04);
+    expect((base().optimizer as OptimizerOf<'reinforce'>).lr).toBe(0.04);
     expect(base().labelers).toHaveLength(1);
   });
 
@@ -90,7 +91,7 @@ describe('parseExperiment refuses bad input', () => {
 
   it('names the field and the bound for out-of-range values', () => {
     const neg = base();
-    neg.optimizer.lr = -1;
+    (neg.optimizer as OptimizerOf<'reinforce'>).lr = -1;
     const [p] = problemsOf(() => parseExperiment(neg));
     expect(p).toMatch(/^optimizer\.lr: /);
     expect(p).toContain('1e-7');
@@ -103,7 +104,7 @@ describe('parseExperiment refuses bad input', () => {
     expect(q).toContain('1.5');
 
     const frac = base();
-    frac.optimizer.iterations = 2.5;
+    (frac.optimizer as OptimizerOf<'reinforce'>).iterations = 2.5;
     expect(problemsOf(() => parseExperiment(frac))[0]).toMatch(/^optimizer\.iterations: .*integer/);
 
     const far = base();
@@ -111,7 +112,7 @@ describe('parseExperiment refuses bad input', () => {
     expect(problemsOf(() => parseExperiment(far))[0]).toMatch(/^policy\.init_mean\[1\]: .*3/);
 
     const nan = base();
-    nan.optimizer.kl_coef = Number.NaN;
+    (nan.optimizer as OptimizerOf<'reinforce'>).kl_coef = Number.NaN;
     expect(problemsOf(() => parseExperiment(nan))[0]).toMatch(/^optimizer\.kl_coef: /);
   });
 
@@ -129,7 +130,7 @@ describe('parseExperiment refuses bad input', () => {
 
   it('lists every problem at once', () => {
     const e = base() as unknown as Record<string, Record<string, unknown>>;
-    e.optimizer.lr = -1;
+    (e.optimizer as OptimizerOf<'reinforce'>).lr = -1;
     e.schedule.rounds = 0;
     e.reward_model.lrr = 1;
     const problems = problemsOf(() => parseExperiment(e));
@@ -186,7 +187,7 @@ describe('applyOverrides', () => {
       'policy.init_mean[1]=-0.25',
       'seed=77',
     ]) as LandscapeExperiment;
-    expect(e.optimizer.kl_coef).toBe(0.5);
+    expect((e.optimizer as OptimizerOf<'reinforce'>).kl_coef).toBe(0.5);
     expect(e.labelers[0]).toMatchObject({ kind: 'simulated', beta: 3 });
     expect(e.task.landscape).toBe('ridge');
     expect(e.reward_model.hidden).toEqual([8, 4]);

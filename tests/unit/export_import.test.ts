@@ -1,5 +1,6 @@
 // The export bundle of a real run: every file there and right, the Python loader reads it (when python3 and numpy
 // are present), and an import brings the run back bit for bit; preference files in TRL and HH layout.
+import type { OptimizerOf } from '../../src/core/experiment/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unzipSync, strFromU8, zipSync, strToU8 } from 'fflate';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -25,9 +26,9 @@ const NOW = Date.UTC(2026, 10, 23, 12);
 
 beforeAll(async () => {
   const e = preset('landscape-hello')!;
-  e.schedule = { rounds: 2, labels_per_round: 60, checkpoint_every_s: 3600 };
+  e.schedule = { rounds: 2, labels_per_round: 60, checkpoint_every_s: 3600, rollback: false };
   e.reward_model = { ...e.reward_model, hidden: [16], steps: 150 };
-  e.optimizer = { ...e.optimizer, iterations: 8, batch_size: 64 };
+  e.optimizer = { ...(e.optimizer as OptimizerOf<'reinforce'>), iterations: 8, batch_size: 64 };
   e.labelers = [{ kind: 'simulated', beta: 50, epsilon: 0.1, tie_margin: 0.01, skip_prob: 0.1, weight: 1, length_bias: 0 }];
   const store = new MemoryStore();
   const r = await Runner.create(e, { store, runId: 'exp', backend: 'cpu' });
@@ -107,7 +108,7 @@ describe('export bundle', () => {
     }
     expect(report).toContain(`Comparisons: ${record.labels.length} asked`);
     expect(report).toContain('β = 50, random answers ε = 0.1');
-    expect(report).toContain(`KL coefficient ${record.experiment.optimizer.kl_coef}`);
+    expect(report).toContain(`KL coefficient ${(record.experiment.optimizer as OptimizerOf<'reinforce'>).kl_coef}`);
     expect(report).toContain(`Seed ${record.experiment.seed}, backend \`cpu\``);
     const acc = Number(/recomputed here on \d+ decisive held-out pairs/.test(report) && /; ([\d.]+) recomputed/.exec(report)![1]);
     // The plain-JS reward model of the report agrees with the runner's own held-out accuracy.
@@ -119,7 +120,7 @@ describe('export bundle', () => {
   it('train_trl.py carries the run’s hyperparameters, and both Python files compile', () => {
     const trl = text('train_trl.py');
     expect(trl).toContain(`"learning_rate": ${record.experiment.reward_model.lr}`);
-    expect(trl).toContain(`"beta": ${record.experiment.optimizer.kl_coef}`);
+    expect(trl).toContain(`"beta": ${(record.experiment.optimizer as OptimizerOf<'reinforce'>).kl_coef}`);
     expect(trl).toContain(`"max_steps": ${record.experiment.reward_model.steps * record.experiment.schedule.rounds}`);
     expect(trl).toContain('RewardTrainer');
     expect(trl).toContain('DPOTrainer');

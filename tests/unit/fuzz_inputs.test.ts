@@ -2,6 +2,7 @@
 // Each mutant must be either accepted as a valid whole, or refused with the decoder's own error type (a message
 // for the user), never a crash; a refused import leaves the store exactly as it was. Counts are printed for the
 // issue's fault report.
+import type { OptimizerOf } from '../../src/core/experiment/spec';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { strFromU8, strToU8, unzipSync, unzlibSync, zipSync, zlibSync } from 'fflate';
 import { decodeLink, encodeLink, LinkError } from '../../src/core/share/link';
@@ -106,9 +107,9 @@ describe('mutated inputs', () => {
 
   it('300 mutated export bundles and 300 mutated preference files: an ImportError or a valid import; a refusal stores nothing', async () => {
     const e = preset('landscape-hello')!;
-    e.schedule = { rounds: 1, labels_per_round: 40, checkpoint_every_s: 3600 };
+    e.schedule = { rounds: 1, labels_per_round: 40, checkpoint_every_s: 3600, rollback: false };
     e.reward_model = { ...e.reward_model, hidden: [8], steps: 20 };
-    e.optimizer = { ...e.optimizer, iterations: 3, batch_size: 32 };
+    e.optimizer = { ...(e.optimizer as OptimizerOf<'reinforce'>), iterations: 3, batch_size: 32 };
     const store = new MemoryStore();
     const r = await Runner.create(e, { store, runId: 'base', backend: 'cpu' });
     await r.run();

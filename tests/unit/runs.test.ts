@@ -1,4 +1,5 @@
 // The runs page's operations on a real store: list, rename, duplicate, delete, snapshots.
+import type { OptimizerOf } from '../../src/core/experiment/spec';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, keys } from '../../src/core/checkpoint/store';
 import { Runner } from '../../src/core/runner';
@@ -18,9 +19,9 @@ import {
 
 function tiny(name = 'landscape-hello') {
   const e = preset(name)!;
-  e.schedule = { rounds: 2, labels_per_round: 8, checkpoint_every_s: 3600 };
+  e.schedule = { rounds: 2, labels_per_round: 8, checkpoint_every_s: 3600, rollback: false };
   e.reward_model = { ...e.reward_model, hidden: [8], steps: 5 };
-  e.optimizer = { ...e.optimizer, iterations: 2, batch_size: 16 };
+  e.optimizer = { ...(e.optimizer as OptimizerOf<'reinforce'>), iterations: 2, batch_size: 16 };
   return e;
 }
 

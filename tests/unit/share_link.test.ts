@@ -1,5 +1,6 @@
 // Share links: round trip, educator options, the length cap, and clear errors for every kind of bad link.
 import { describe, expect, it } from 'vitest';
+import { klCoef } from '../../src/core/experiment/spec';
 import { strToU8, zlibSync } from 'fflate';
 import { decodeLink, encodeLink, LinkError, MAX_LINK_CHARS, MAX_LINK_LABELS } from '../../src/core/share/link';
 import { gallery } from '../../src/core/share/gallery';
@@ -92,7 +93,7 @@ describe('share links', () => {
       expect(d.watch.split(/[.!?](\s|$)/).filter((s) => s.trim()).length).toBe(1);
       expect(d.fragment.length).toBeLessThan(2000);
     }
-    expect(demos.find((d) => d.id === 'kl-too-high')!.experiment.optimizer.kl_coef).toBe(2);
+    expect(klCoef(demos.find((d) => d.id === 'kl-too-high')!.experiment)).toBe(2);
     const klOnly = decodeLink(demos.find((d) => d.id === 'kl-only')!.fragment);
     expect(klOnly.lock).toContain('experiment');
     expect(klOnly.lock).not.toContain('optimizer.kl_coef');

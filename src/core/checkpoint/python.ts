@@ -1,6 +1,6 @@
 // The two Python files of an export bundle: a loader (numpy and the standard library only) and a TRL script set up
 // with the run's preferences and hyperparameters, for the user who moves on to real GPUs.
-import type { Experiment } from '../experiment/spec';
+import { klCoef, type Experiment } from '../experiment/spec';
 
 export const LOAD_IN_PYTHON = `"""Load an RLHF Lab export with numpy and the Python standard library only.
 
@@ -94,8 +94,8 @@ export function trainTrl(e: Experiment): string {
     max_steps: e.reward_model.steps * e.schedule.rounds,
     eval_fraction: e.reward_model.holdout,
     // The KL coefficient of the lab's policy step; DPO's β plays the same part (RLHF.md).
-    beta: e.optimizer.kl_coef,
-    policy_learning_rate: e.optimizer.lr,
+    beta: klCoef(e) ?? 0.1,
+    policy_learning_rate: 'lr' in e.optimizer ? e.optimizer.lr : 1e-6,
   };
   return `"""Continue this run in TRL on real GPUs: a reward model (default) or DPO on the exported preferences.
 

@@ -1,7 +1,7 @@
 // REWARD_REPORT.md: what RLHF.md's "Transparency" section asks a run to disclose, filled from its checkpoint.
 // Plain TypeScript (no tfjs): the landscape reward model is small enough to evaluate here for calibration and for
 // the places where it and the gold reward disagree most.
-import type { Experiment } from '../experiment/spec';
+import { klCoef, type Experiment } from '../experiment/spec';
 import type { CheckpointRecord, MetricRow } from './record';
 import type { Label } from '../feedback/labelers';
 import { targetOf, sigmoid } from '../feedback/labelers';
@@ -193,13 +193,8 @@ ${calibration}`
 }
 
 ## Optimizer and KL
-- ${
-  e.optimizer.algo === 'ppo'
-    ? `PPO with a per-token KL penalty \`r_t = −β·KL_t\` (${e.optimizer.kl_estimator}), GAE (γ ${e.optimizer.gamma}, λ ${e.optimizer.lam}), clip ${e.optimizer.clip}`
-    : `REINFORCE with a mean baseline on \`R = r(x) − kl_coef·(log π(x) − log π_ref(x))\``
-}; Adam lr ${e.optimizer.lr},
-  ${e.optimizer.batch_size} samples per iteration, ${e.optimizer.iterations} iterations per round.
-- KL coefficient ${e.optimizer.kl_coef} (${e.optimizer.algo === 'ppo' && e.optimizer.kl_target !== null ? `adaptive, target ${e.optimizer.kl_target}; now ${f(last(m, 'objective/kl_coef'))}` : 'fixed; no target'}). Final KL(π ‖ π_ref): ${f(last(m, 'objective/kl'))} nats (k1),
+- ${optimizerLine(e)}
+- KL coefficient ${klCoef(e) ?? 'none (best-of-n spends KL log n − (n−1)/n)'} (${e.optimizer.algo === 'ppo' && e.optimizer.kl_target !== null ? `adaptive, target ${e.optimizer.kl_target}; now ${f(last(m, 'objective/kl_coef'))}` : 'fixed; no target'}). Final KL(π ‖ π_ref): ${f(last(m, 'objective/kl'))} nats (k1),
   ${f(last(m, 'objective/kl_k3'))} (k3). Final entropy ${f(last(m, 'objective/entropy'))}.
 
 ## Gold vs proxy reward
@@ -223,4 +218,23 @@ ${failures || '| n/a | | | |'}
 - \`npx rlhf-lab run experiment.json --backend ${record.backend === 'webgl' ? 'cpu' : record.backend}\` reruns it (a human labeler's answers
   are in \`preferences.jsonl\`); same seed and backend give the same numbers.
 `;
+}
+
+/** One line on the optimizer and its schedule. */
+function optimizerLine(e: Experiment): string {
+  const o = e.optimizer;
+  switch (o.algo) {
+    case 'ppo':
+      return `PPO with a per-token KL penalty \`r_t = −β·KL_t\` (${o.kl_estimator}), GAE (γ ${o.gamma}, λ ${o.lam}), clip ${o.clip}; Adam lr ${o.lr}, ${o.batch_size} samples per iteration, ${o.iterations} iterations per round.`;
+    case 'reinforce':
+      return `REINFORCE with a mean baseline on \`R = r(x) − kl_coef·(log π(x) − log π_ref(x))\`; Adam lr ${o.lr}, ${o.batch_size} samples per iteration, ${o.iterations} iterations per round.`;
+    case 'dpo':
+      return `${o.loss === 'ipo' ? 'IPO' : o.loss === 'cdpo' ? `Conservative DPO (label smoothing ${o.label_smoothing})` : 'DPO'} on the comparisons directly (no reward model); Adam lr ${o.lr}, ${o.batch_size} pairs per step, ${o.iterations} steps per round.`;
+    case 'rloo':
+      return `RLOO: ${o.k} samples per prompt, each baselined by the mean KL-penalized reward of the other ${o.k - 1}; Adam lr ${o.lr}, ${o.batch_size} samples per iteration, ${o.iterations} iterations per round.`;
+    case 'grpo':
+      return `GRPO: advantages normalized within groups of ${o.k}, k3 KL as a loss term, clip ${o.clip}; Adam lr ${o.lr}, ${o.batch_size} samples per iteration, ${o.iterations} iterations per round.`;
+    case 'best_of_n':
+      return `Best-of-n of the reference policy on the reward model for n = ${o.n.join(', ')}, ${o.samples} picks per n.`;
+  }
 }

@@ -124,6 +124,75 @@ const Ppo = v.strictObject({
   iterations: int(0, 100000),
 });
 
+const Dpo = v.strictObject({
+  /** Direct preference optimization on the run's comparisons: no reward model, no sampling during training (RLHF.md). */
+  algo: v.literal('dpo'),
+  /** "sigmoid": DPO's −log σ(h); "ipo": IPO's (h/β − 1/(2β))²; "cdpo": conservative DPO with label smoothing. */
+  loss: v.optional(v.picklist(['sigmoid', 'ipo', 'cdpo']), 'sigmoid'),
+  /** cDPO's ε: the share of labels assumed flipped (used by "cdpo" only). */
+  label_smoothing: v.optional(num(0, 0.5), 0.1),
+  lr: num(1e-7, 1),
+  /** DPO's β: the strength of the implicit KL constraint to the reference policy (IPO's τ). */
+  kl_coef: num(1e-6, 1000),
+  /** Preference pairs per gradient step. */
+  batch_size: int(1, 4096),
+  /** Samples drawn after each step to measure gold reward and KL. */
+  eval_samples: v.optional(int(2, 4096), 32),
+  /** Gradient steps per round, one metrics row each. */
+  iterations: int(0, 100000),
+});
+
+const Rloo = v.strictObject({
+  /** REINFORCE leave-one-out: k samples per prompt, each baselined by the mean reward of the other k − 1. */
+  algo: v.literal('rloo'),
+  lr: num(1e-7, 1),
+  /** β of the sequence KL penalty in R_i = r_RM − β·Σ_t log(π/π_ref). */
+  kl_coef: num(0, 1000),
+  /** Samples per prompt (group size). */
+  k: int(2, 256),
+  /** Samples per iteration (prompts × k). */
+  batch_size: int(2, 4096),
+  iterations: int(0, 100000),
+});
+
+const Grpo = v.strictObject({
+  /** Group relative policy optimization: advantages normalized within each prompt's group, a k3 KL loss term. */
+  algo: v.literal('grpo'),
+  lr: num(1e-7, 1),
+  /** β of the k3 KL term added to the loss. */
+  kl_coef: num(0, 1000),
+  /** Samples per prompt (group size). */
+  k: int(2, 256),
+  /** Samples per iteration (prompts × k). */
+  batch_size: int(2, 4096),
+  /** Passes over each batch, with the clipped ratio as in PPO. */
+  epochs: v.optional(int(1, 64), 1),
+  /** ε of the clipped ratio. */
+  clip: v.optional(num(0, 10), 0.2),
+  iterations: int(0, 100000),
+});
+
+const BestOfN = v.strictObject({
+  /** Best-of-n: draw n samples of the reference policy, keep the reward model's favourite. One metrics row per n. */
+  algo: v.literal('best_of_n'),
+  /** The n to try, in order; KL(best-of-n ‖ base) = log n − (n−1)/n. */
+  n: v.pipe(v.array(int(1, 4096)), v.minLength(1), v.maxLength(16)),
+  /** Best-of-n picks drawn per n (for text, prompts are cycled). */
+  samples: int(1, 4096),
+});
+
+const Overoptimization = v.strictObject({
+  /**
+   * After the last round, best-of-n of the initial policy on the final reward model for each n, one row each
+   * (rows carry `bon/n`), so RL and best-of-n are drawn against √KL on one chart with Gao et al.'s fits.
+   */
+  bon_n: v.optional(v.pipe(v.array(int(1, 4096)), v.maxLength(16)), []),
+  /** Best-of-n picks per n. */
+  bon_samples: v.optional(int(1, 4096), 64),
+  /** How many samples with the largest proxy − gold gap the reward-hacking panel lists. */
+  hacking_samples: v.optional(int(0, 64), 8),
+});
+
 export const ExperimentSpec = v.strictObject({
   /** Spec version; only 1 exists. */
   version: v.literal(1),
@@ -154,9 +223,21 @@ export const ExperimentSpec = v.strictObject({
     batch_size: int(1, 4096),
     /** Every k-th label is held out for accuracy (k = round(1 / holdout)). */
     holdout: num(0, 0.5),
+    /** Members of the reward-model ensemble (1: a single model); each starts from its own seed. */
+    ensemble: v.optional(int(1, 16), 1),
+    /** Each member trains on its own bootstrap resample of the labels (ensemble > 1). */
+    bootstrap: v.optional(v.boolean(), true),
+    /** The score the policy optimizes: the members' "mean", the "worst" member, or "mean_minus_std" (mean − λ·std). */
+    conservative: v.optional(v.picklist(['mean', 'worst', 'mean_minus_std']), 'mean'),
+    /** λ of "mean_minus_std". */
+    conservative_lambda: v.optional(num(0, 100), 1),
+    /** Which pairs are asked: "random" draws of the policy, or the "disagreement" pair the ensemble is least sure of. */
+    query: v.optional(v.picklist(['random', 'disagreement']), 'random'),
+    /** Candidate pairs scored per query when query is "disagreement". */
+    query_candidates: v.optional(int(2, 1024), 16),
   }),
   policy: v.variant('kind', [MixturePolicy, GptPolicy]),
-  optimizer: v.variant('algo', [Reinforce, Ppo]),
+  optimizer: v.variant('algo', [Reinforce, Ppo, Dpo, Rloo, Grpo, BestOfN]),
   schedule: v.strictObject({
     /** Rounds of label → fit reward model → optimize policy; later rounds label the current policy's samples. */
     rounds: int(1, 1000),
@@ -164,11 +245,20 @@ export const ExperimentSpec = v.strictObject({
     labels_per_round: int(0, 100000),
     /** Save a checkpoint at least this often during a stage, in seconds (and after every stage). */
     checkpoint_every_s: num(1, 3600),
+    /**
+     * Iterated RLHF with rollback: from the second round on, the policy (and its optimizer) is rolled back to where
+     * it started before it is optimized on the retrained reward model; the labels still come from the latest policy.
+     */
+    rollback: v.optional(v.boolean(), false),
   }),
+  /** The over-optimization lab: best-of-n sweep, Gao et al. fits and the reward-hacking panel (optional). */
+  overoptimization: v.optional(Overoptimization),
 });
 
 export type Experiment = v.InferOutput<typeof ExperimentSpec>;
 export type ExperimentInput = v.InferInput<typeof ExperimentSpec>;
+/** The settings of one optimizer, by its algo. */
+export type OptimizerOf<A extends Experiment['optimizer']['algo']> = Extract<Experiment['optimizer'], { algo: A }>;
 export type LabelerConfig = v.InferOutput<typeof LabelerSpec>;
 
 export class ExperimentError extends Error {
@@ -215,19 +305,50 @@ export function parseExperiment(input: unknown): Experiment {
   return result.output;
 }
 
+/** The optimizers each task runs. */
+export const TASK_ALGOS = {
+  landscape2d: ['reinforce', 'dpo', 'rloo', 'grpo', 'best_of_n'],
+  text: ['ppo', 'dpo', 'rloo', 'grpo', 'best_of_n'],
+} as const satisfies Record<Experiment['task']['kind'], readonly Experiment['optimizer']['algo'][]>;
+
+function algoProblem(task: string, algo: string, allowed: readonly string[]): string {
+  return `optimizer.algo: the ${task} task is optimized with ${allowed.map((a) => `"${a}"`).join(', ')}; got "${algo}"`;
+}
+
+/** Policy iterations (metrics rows) per round: best-of-n has one per n. */
+export function policyIterations(e: Experiment): number {
+  return e.optimizer.algo === 'best_of_n' ? e.optimizer.n.length : e.optimizer.iterations;
+}
+
+/** The optimizer's KL coefficient β, where it has one (best-of-n has none). */
+export function klCoef(e: Experiment): number | undefined {
+  return e.optimizer.algo === 'best_of_n' ? undefined : e.optimizer.kl_coef;
+}
+
+/** The policy's Adam learning rate (best-of-n trains nothing: 0). */
+export function optimizerLr(e: Experiment): number {
+  return e.optimizer.algo === 'best_of_n' ? 0 : e.optimizer.lr;
+}
+
+/** The optimizer's settings when it is `algo`; a task calls this where only that optimizer's math applies. */
+export function optimizerAs<A extends Experiment['optimizer']['algo']>(e: Experiment, algo: A): OptimizerOf<A> {
+  if (e.optimizer.algo !== algo) throw new Error(`this step needs optimizer "${algo}", the run has "${e.optimizer.algo}"`);
+  return e.optimizer as OptimizerOf<A>;
+}
+
 /** Rules that span fields: which policy and optimizer each task takes, and what must fit the text model. */
 function crossCheck(e: Experiment): string[] {
   const out: string[] = [];
   const { task, policy, optimizer } = e;
   if (task.kind === 'landscape2d') {
     if (policy.kind !== 'gaussian_mixture') out.push(`policy.kind: the landscape task needs "gaussian_mixture", got "${policy.kind}"`);
-    if (optimizer.algo !== 'reinforce') out.push(`optimizer.algo: the landscape task is optimized with "reinforce", got "${optimizer.algo}"`);
+    if (!(TASK_ALGOS.landscape2d as readonly string[]).includes(optimizer.algo)) out.push(algoProblem('landscape', optimizer.algo, TASK_ALGOS.landscape2d));
     e.labelers.forEach((l, i) => {
       if (l.kind === 'simulated' && l.length_bias !== 0) out.push(`labelers[${i}].length_bias: a length bias applies to text only; set it to 0`);
     });
   } else {
     if (policy.kind !== 'gpt') out.push(`policy.kind: the text task needs "gpt", got "${policy.kind}"`);
-    if (optimizer.algo !== 'ppo') out.push(`optimizer.algo: the text task is optimized with "ppo", got "${optimizer.algo}"`);
+    if (!(TASK_ALGOS.text as readonly string[]).includes(optimizer.algo)) out.push(algoProblem('text', optimizer.algo, TASK_ALGOS.text));
     task.prompts.forEach((p, i) => {
       const bad = unknownChars(p);
       if (bad.length) {
@@ -246,6 +367,19 @@ function crossCheck(e: Experiment): string[] {
   }
   if (optimizer.algo === 'ppo' && optimizer.batch_size % optimizer.minibatches !== 0) {
     out.push(`optimizer.minibatches: ${optimizer.minibatches} does not divide batch_size ${optimizer.batch_size}`);
+  }
+  if ((optimizer.algo === 'rloo' || optimizer.algo === 'grpo') && optimizer.batch_size % optimizer.k !== 0) {
+    out.push(`optimizer.k: ${optimizer.k} samples per prompt do not divide batch_size ${optimizer.batch_size}`);
+  }
+  const rm = e.reward_model;
+  if (rm.ensemble === 1 && rm.conservative !== 'mean') {
+    out.push(`reward_model.conservative: "${rm.conservative}" needs an ensemble; set reward_model.ensemble to 2 or more`);
+  }
+  if (rm.ensemble === 1 && rm.query === 'disagreement') {
+    out.push(`reward_model.query: "disagreement" needs an ensemble; set reward_model.ensemble to 2 or more`);
+  }
+  if (optimizer.algo === 'dpo' && e.overoptimization && e.overoptimization.bon_n.length > 0) {
+    out.push(`overoptimization.bon_n: best-of-n needs a reward model, which a DPO run does not train; leave bon_n empty`);
   }
   return out;
 }
@@ -302,12 +436,12 @@ export function applyOverrides(base: unknown, overrides: string[]): Experiment {
 export type LandscapeExperiment = Experiment & {
   task: Extract<Experiment['task'], { kind: 'landscape2d' }>;
   policy: Extract<Experiment['policy'], { kind: 'gaussian_mixture' }>;
-  optimizer: Extract<Experiment['optimizer'], { algo: 'reinforce' }>;
+  optimizer: Extract<Experiment['optimizer'], { algo: (typeof TASK_ALGOS.landscape2d)[number] }>;
 };
 
 /** An experiment of the text task (what crossCheck guarantees for task.kind "text"). */
 export type TextExperiment = Experiment & {
   task: Extract<Experiment['task'], { kind: 'text' }>;
   policy: Extract<Experiment['policy'], { kind: 'gpt' }>;
-  optimizer: Extract<Experiment['optimizer'], { algo: 'ppo' }>;
+  optimizer: Extract<Experiment['optimizer'], { algo: (typeof TASK_ALGOS.text)[number] }>;
 };

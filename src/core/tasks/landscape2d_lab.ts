@@ -2,7 +2,7 @@
 // REINFORCE on the normalized reward minus the KL penalty.
 import { tf } from '../tf';
 import { Rng } from '../rng';
-import type { Experiment, LandscapeExperiment } from '../experiment/spec';
+import { optimizerAs, optimizerLr, type Experiment, type LandscapeExperiment } from '../experiment/spec';
 import { landscape, goldOf, gridPoints, EXTENT, type Landscape } from './landscape2d';
 import { initMlp, mlpApply, type MlpSpec } from '../models/mlp';
 import { initMixture, mixtureLogProb, sampleMixture, type MixtureSpec } from '../models/gaussian_mixture';
@@ -48,7 +48,7 @@ export class LandscapeLab implements TaskLab {
     this.policy = makeParams(state.weights.policy);
     this.reference = makeParams(state.weights.reference, false);
     this.rmOpt = new Adam(this.rm, experiment.reward_model.lr);
-    this.policyOpt = new Adam(this.policy, experiment.optimizer.lr);
+    this.policyOpt = new Adam(this.policy, optimizerLr(experiment));
     if (state.optimizers) {
       this.rmOpt.load(state.optimizers.reward_model);
       this.policyOpt.load(state.optimizers.policy);
@@ -132,7 +132,7 @@ export class LandscapeLab implements TaskLab {
 
   /** REINFORCE on R = normalized r_RM − kl_coef·logr. */
   async policyIteration(rng: Rng): Promise<MetricRow> {
-    const { batch_size: n, kl_coef } = this.experiment.optimizer;
+    const { batch_size: n, kl_coef } = optimizerAs(this.experiment, 'reinforce');
     const points = await sampleMixture(this.policy, n, rng);
     const x = tf.tensor2d(points, [n, 2]);
     // One readback for everything the update needs: log π, log π_ref and the reward model's score.
@@ -170,7 +170,7 @@ export class LandscapeLab implements TaskLab {
   }
 
   async evaluate(): Promise<MetricRow> {
-    const n = this.experiment.optimizer.batch_size;
+    const n = optimizerAs(this.experiment, 'reinforce').batch_size;
     const points = await sampleMixture(this.policy, n, new Rng(this.experiment.seed ^ 0xe7a1));
     const r = await this.rawReward(points);
     const logp = tf.tidy(() => mixtureLogProb(this.policy, tf.tensor2d(points, [n, 2])));
@@ -181,7 +181,7 @@ export class LandscapeLab implements TaskLab {
       'proxy/mean': mean(this.normalized(r)),
       'objective/kl': 0,
       'objective/kl_k3': 0,
-      'objective/kl_coef': this.experiment.optimizer.kl_coef,
+      'objective/kl_coef': optimizerAs(this.experiment, 'reinforce').kl_coef,
       'objective/entropy': -mean(lp),
     };
   }

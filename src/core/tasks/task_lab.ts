@@ -66,12 +66,20 @@ export interface TaskLab {
   rewardScores(labels: Label[]): Promise<{ a: Float32Array; b: Float32Array }>;
   /** Sets the reward normalization to mean 0, std 1 over the current policy's samples. */
   normalizeReward(): Promise<void>;
-  /** One policy iteration; returns the task's metrics for the row. */
-  policyIteration(rng: Rng): Promise<MetricRow>;
+  /** One policy iteration of the experiment's optimizer; returns the task's metrics for the row. */
+  policyIteration(rng: Rng, ctx: PolicyContext): Promise<MetricRow>;
   /** The untrained policy's metrics (step 0). */
   evaluate(): Promise<MetricRow>;
   visuals(iteration: number): Promise<Visuals>;
   dispose(): void;
+}
+
+/** What the runner hands a policy iteration besides the generator. */
+export interface PolicyContext {
+  /** The run's comparisons with a decisive or tie answer, in the order given (DPO trains on them). */
+  labels: readonly Label[];
+  /** The iteration's index within this round's policy stage (best-of-n: which n). */
+  stageStep: number;
 }
 
 /** Restores a model's weights and its optimizer's state from a checkpoint. */

@@ -4,7 +4,7 @@
 // iteration, besides the per-token draws of sampling.
 import { tf, type Tensor } from '../../tf';
 import { Rng } from '../../rng';
-import type { Experiment, TextExperiment } from '../../experiment/spec';
+import { klCoef, optimizerAs, optimizerLr, type Experiment, type TextExperiment } from '../../experiment/spec';
 import {
   backboneOf,
   gptHidden,
@@ -99,15 +99,16 @@ export class TextLab implements TaskLab {
     this.policy = makeParams(state.weights.policy);
     this.reference = makeParams(state.weights.reference, false);
     this.rm = makeParams(state.weights.reward_model);
-    this.policyOpt = new Adam(this.policy, this.experiment.optimizer.lr);
+    this.policyOpt = new Adam(this.policy, optimizerLr(this.experiment));
     this.rmOpt = new Adam(this.rm, this.experiment.reward_model.lr);
     if (state.optimizers) {
       this.policyOpt.load(state.optimizers.policy);
       this.rmOpt.load(state.optimizers.reward_model);
     }
     const o = this.experiment.optimizer;
-    const klCoef = state.specs.policy?.kl_coef;
-    this.kl = new KlController(typeof klCoef === 'number' ? klCoef : o.kl_coef, o.kl_target, o.kl_horizon);
+    const saved = state.specs.policy?.kl_coef;
+    const adaptive = o.algo === 'ppo' ? { target: o.kl_target, horizon: o.kl_horizon } : { target: null, horizon: 1 };
+    this.kl = new KlController(typeof saved === 'number' ? saved : (klCoef(this.experiment) ?? 0), adaptive.target, adaptive.horizon);
     this.rmNorm = (state.specs.reward_model?.norm as RewardNorm) ?? { mean: 0, std: 1 };
     this.shown = (state.specs.policy?.shown as TextSampleRow[] | undefined) ?? [];
   }
@@ -231,7 +232,7 @@ export class TextLab implements TaskLab {
 
   /** One PPO iteration: sample a batch, score it, GAE on the KL-penalized per-token rewards, clipped updates. */
   async policyIteration(rng: Rng): Promise<MetricRow> {
-    const o = this.experiment.optimizer;
+    const o = optimizerAs(this.experiment, 'ppo');
     const { temperature } = this.experiment.task;
     const B = o.batch_size;
     const promptIdx = Array.from({ length: B }, () => rng.int(this.prefixes.length));

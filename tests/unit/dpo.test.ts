@@ -1,7 +1,7 @@
 // The DPO loss and its gradient against numbers worked by hand.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf';
-import { dpoLoss, sequenceLogp } from '../../src/core/algos/dpo';
+import { dpoLoss, preferenceLoss, preferenceMetrics, sequenceLogp } from '../../src/core/algos/dpo';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -62,5 +62,46 @@ describe('sequenceLogp', () => {
     expect(Array.from(await sequenceLogp(tokens).data())).toEqual([-6, -4.75]);
     const mask = tf.tensor2d([[0, 1, 1], [1, 1, 0]]);
     expect(Array.from(await sequenceLogp(tokens, mask).data())).toEqual([-5, -0.75]);
+  });
+});
+
+describe('preferenceLoss: IPO and conservative DPO', () => {
+  // The same two pairs: z = policy margin − reference margin = [2, −1], β = 0.1.
+  const x = () => [tf.tensor1d([-10, -5]), tf.tensor1d([-12, -4]), tf.tensor1d([-11, -5]), tf.tensor1d([-11, -5])] as const;
+
+  it('IPO is mean (z − 1/(2β))², with gradient 2(z − 1/(2β))/B on log π(y_w)', async () => {
+    // 1/(2β) = 5: (2 − 5)² = 9, (−1 − 5)² = 36, mean 22.5; gradients 2·(−3)/2 = −3 and 2·(−6)/2 = −6.
+    const [c, r, rc, rr] = x();
+    expect((await preferenceLoss(c, r, rc, rr, { loss: 'ipo', beta: 0.1, labelSmoothing: 0 }).data())[0]).toBeCloseTo(22.5, 4);
+    const g = tf.grads((cc: tf.Tensor, rj: tf.Tensor) => preferenceLoss(cc, rj, rc, rr, { loss: 'ipo', beta: 0.1, labelSmoothing: 0 }));
+    const [dc, dr] = g([c, r]);
+    expect(Array.from(await dc.data())).toEqual([-3, -6].map((v) => expect.closeTo(v, 4)));
+    expect(Array.from(await dr.data())).toEqual([3, 6].map((v) => expect.closeTo(v, 4)));
+  });
+
+  it('cDPO is (1−ε)·(−log σ(h)) + ε·(−log σ(−h)), with its gradient', async () => {
+    // ε = 0.1, h = [0.2, −0.1]: 0.9·0.5981388694 + 0.1·0.7981388694 = 0.6181388694;
+    // 0.9·0.7443966601 + 0.1·0.6443966601 = 0.7343966601; mean 0.6762677647.
+    // ∂/∂ log π(y_w)_i = β/B·(−(1−ε)·σ(−h_i) + ε·σ(h_i)) = −0.0175083001, −0.0212489594.
+    const [c, r, rc, rr] = x();
+    const opts = { loss: 'cdpo', beta: 0.1, labelSmoothing: 0.1 } as const;
+    expect((await preferenceLoss(c, r, rc, rr, opts).data())[0]).toBeCloseTo(0.6762677647, 6);
+    const [dc] = tf.grads((cc: tf.Tensor) => preferenceLoss(cc, r, rc, rr, opts))([c]);
+    const d = await dc.data();
+    expect(d[0]).toBeCloseTo(-0.0175083001, 7);
+    expect(d[1]).toBeCloseTo(-0.0212489594, 7);
+    // ε = 0 is DPO exactly.
+    expect((await preferenceLoss(c, r, rc, rr, { ...opts, labelSmoothing: 0 }).data())[0]).toBeCloseTo(0.6712677647, 6);
+  });
+
+  it('metrics: implicit rewards, margins, accuracy and log-probabilities', () => {
+    // Implicit rewards β(log π − log π_ref): chosen [0.1, 0], rejected [−0.1, 0.1].
+    const m = preferenceMetrics([-10, -5], [-12, -4], [-11, -5], [-11, -5], 0.1);
+    expect(m['rewards/chosen']).toBeCloseTo(0.05, 9);
+    expect(m['rewards/rejected']).toBeCloseTo(0, 9);
+    expect(m['rewards/margins']).toBeCloseTo(0.05, 9);
+    expect(m['rewards/accuracies']).toBe(0.5);
+    expect(m['logps/chosen']).toBe(-7.5);
+    expect(m['logps/rejected']).toBe(-8);
   });
 });

@@ -19,11 +19,75 @@ export interface DpoInputs {
 
 /** The DPO loss, a scalar: −mean log σ(β·(policy margin − reference margin)). */
 export function dpoLoss(x: DpoInputs, beta: number): Tensor {
+  return preferenceLoss(x.policyChosen, x.policyRejected, x.refChosen, x.refRejected, { loss: 'sigmoid', beta, labelSmoothing: 0 });
+}
+
+export interface PreferenceLossOptions {
+  /** "sigmoid": DPO; "ipo": IPO (Azar et al. 2023); "cdpo": conservative DPO with label smoothing. */
+  loss: 'sigmoid' | 'ipo' | 'cdpo';
+  /** DPO's β (IPO's τ). */
+  beta: number;
+  /** cDPO's ε: the share of labels assumed flipped. */
+  labelSmoothing: number;
+}
+
+/**
+ * The mean preference loss over pairs, with z = (log π(y_w) − log π_ref(y_w)) − (log π(y_l) − log π_ref(y_l)) and h = β·z:
+ * DPO −log σ(h); IPO (z − 1/(2β))², i.e. RLHF.md's (h/β − 1/(2τ))² with τ = β as TRL; cDPO (1−ε)·(−log σ(h)) + ε·(−log σ(−h)).
+ */
+export function preferenceLoss(
+  logpChosen: Tensor,
+  logpRejected: Tensor,
+  refChosen: Tensor,
+  refRejected: Tensor,
+  opts: PreferenceLossOptions,
+): Tensor {
   return tf.tidy(() => {
-    const policyMargin = tf.sub(x.policyChosen, x.policyRejected);
-    const refMargin = tf.sub(x.refChosen, x.refRejected);
-    return tf.neg(tf.mean(logSigmoid(tf.mul(tf.sub(policyMargin, refMargin), beta))));
+    const z = tf.sub(tf.sub(logpChosen, logpRejected), tf.sub(refChosen, refRejected));
+    if (opts.loss === 'ipo') return tf.mean(tf.square(tf.sub(z, 1 / (2 * opts.beta))));
+    const h = tf.mul(z, opts.beta);
+    const dpo = tf.neg(logSigmoid(h));
+    if (opts.loss === 'sigmoid') return tf.mean(dpo);
+    const eps = opts.labelSmoothing;
+    return tf.mean(tf.add(tf.mul(dpo, 1 - eps), tf.mul(tf.neg(logSigmoid(tf.neg(h))), eps)));
   });
+}
+
+/**
+ * TRL's DPO metrics from sequence log-probabilities (plain numbers): implicit rewards β·(log π − log π_ref) of the
+ * chosen and rejected completions, their margin, how often chosen beats rejected, and the policy's log-probabilities.
+ * The chosen log-probability can fall while the margin grows: the metrics show both.
+ */
+export function preferenceMetrics(
+  logpChosen: ArrayLike<number>,
+  logpRejected: ArrayLike<number>,
+  refChosen: ArrayLike<number>,
+  refRejected: ArrayLike<number>,
+  beta: number,
+): Record<string, number> {
+  const n = logpChosen.length;
+  let chosen = 0;
+  let rejected = 0;
+  let wins = 0;
+  let lc = 0;
+  let lr = 0;
+  for (let i = 0; i < n; i++) {
+    const rc = beta * (logpChosen[i] - refChosen[i]);
+    const rr = beta * (logpRejected[i] - refRejected[i]);
+    chosen += rc;
+    rejected += rr;
+    wins += Number(rc > rr);
+    lc += logpChosen[i];
+    lr += logpRejected[i];
+  }
+  return {
+    'rewards/chosen': chosen / n,
+    'rewards/rejected': rejected / n,
+    'rewards/margins': (chosen - rejected) / n,
+    'rewards/accuracies': wins / n,
+    'logps/chosen': lc / n,
+    'logps/rejected': lr / n,
+  };
 }
 
 /** Sequence log-probabilities [B] from per-token ones [B, N]: summed over the tokens where mask is 1 (all without one). */

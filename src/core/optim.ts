@@ -59,6 +59,14 @@ export class Adam {
     });
   }
 
+  /** Forgets the moments and the step count: a fresh start for the same variables. */
+  reset(): void {
+    this.t = 0;
+    tf.tidy(() => {
+      for (const x of [...Object.values(this.m), ...Object.values(this.v)]) x.assign(tf.zerosLike(x));
+    });
+  }
+
   async state(): Promise<AdamState> {
     const read = async (vars: Record<string, Variable>) => {
       const w: Weights = {};

@@ -353,6 +353,10 @@ export class Runner {
 
   /** Fits r_θ to the labels with the Bradley-Terry loss, then normalizes it over policy samples. */
   private async rewardStage(): Promise<boolean> {
+    if (this.experiment.optimizer.algo === 'dpo') {
+      this.log(`round ${this.position.round + 1}: DPO trains on the comparisons directly; no reward model is fit`);
+      return true;
+    }
     const { steps, batch_size } = this.experiment.reward_model;
     const { train, heldOut } = this.splitLabels();
     let loss = Number.NaN;
@@ -393,6 +397,11 @@ export class Runner {
   /** The optimizer's iterations on the normalized reward model (REINFORCE or PPO, by task). */
   private async policyStage(): Promise<boolean> {
     const iterations = policyIterations(this.experiment);
+    if (this.experiment.schedule.rollback && this.position.round > 0 && this.position.stageStep === 0) {
+      if (!this.lab.rollback) throw new Error(`this task cannot roll its policy back; set schedule.rollback to false`);
+      this.lab.rollback();
+      this.log(`round ${this.position.round + 1}: policy rolled back to where the run started; optimizing it on the retrained reward model`);
+    }
     while (this.position.stageStep < iterations) {
       this.emit(await this.policyIteration());
       this.position.stageStep += 1;

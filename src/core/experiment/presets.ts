@@ -121,6 +121,36 @@ const inputs: ExperimentInput[] = [
     schedule: { rounds: 3, labels_per_round: 24, checkpoint_every_s: 30 },
     optimizer: { ...textBase.optimizer, iterations: 10 },
   },
+  {
+    ...textBase,
+    name: 'text-sentiment-dpo',
+    description:
+      'The cheerful-sentence comparisons, with no reward model: DPO moves the policy straight from the preference pairs. Watch the chosen log-probability beside the margin: the margin grows even when both log-probabilities fall.',
+    schedule: { rounds: 2, labels_per_round: 120, checkpoint_every_s: 30 },
+    optimizer: { algo: 'dpo', loss: 'sigmoid', lr: 0.0003, kl_coef: 0.1, batch_size: 32, eval_samples: 32, iterations: 20 },
+  },
+  {
+    ...textBase,
+    name: 'text-sentiment-rloo',
+    description:
+      'The cheerful-sentence run optimized with RLOO: four completions per prompt, each baselined by the other three, no value head. Compare its KL and gold with PPO on the same labels.',
+    optimizer: { algo: 'rloo', lr: 0.0003, kl_coef: 0.05, k: 4, batch_size: 32, iterations: 15 },
+  },
+  {
+    ...textBase,
+    name: 'text-sentiment-grpo',
+    description:
+      'The cheerful-sentence run optimized with GRPO: advantages normalized within each prompt\'s group of four, a clipped ratio, and the k3 KL estimate as a loss term instead of a reward penalty.',
+    optimizer: { algo: 'grpo', lr: 0.0003, kl_coef: 0.04, k: 4, batch_size: 32, epochs: 2, clip: 0.2, iterations: 15 },
+  },
+  {
+    ...textBase,
+    name: 'text-bon',
+    description:
+      'Best-of-n as an optimizer: no gradient at all, just n completions of the base model and the reward model\'s favourite kept. Its KL is exactly log n − (n−1)/n; watch how much gold each nat buys compared with PPO.',
+    schedule: { rounds: 1, labels_per_round: 240, checkpoint_every_s: 30 },
+    optimizer: { algo: 'best_of_n', n: [1, 2, 4, 8, 16, 32, 64], samples: 32 },
+  },
 ];
 
 export const PRESETS: Experiment[] = inputs.map((p) => parseExperiment(p));

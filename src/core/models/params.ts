@@ -42,3 +42,13 @@ export function gradsOf(params: Params, f: () => Tensor): { value: Tensor; grads
   for (const [tfName, g] of Object.entries(grads)) out[names.get(tfName) ?? tfName] = g;
   return { value, grads: out };
 }
+
+/** Copies `from`'s values into the variables of `to` that share its names (a rollback to reference weights). */
+export function restoreParams(to: Params, from: Params): void {
+  for (const [name, v] of Object.entries(from)) {
+    const target = to[name];
+    if (!target) continue;
+    if (target.size !== v.size) throw new Error(`cannot restore "${name}": shapes ${target.shape} and ${v.shape} differ`);
+    target.assign(v);
+  }
+}

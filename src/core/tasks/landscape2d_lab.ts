@@ -6,7 +6,7 @@ import { optimizerAs, optimizerLr, type Experiment, type LandscapeExperiment } f
 import { landscape, goldOf, gridPoints, EXTENT, type Landscape } from './landscape2d';
 import { initMlp, mlpApply, type MlpSpec } from '../models/mlp';
 import { initMixture, mixtureLogProb, sampleMixture, type MixtureSpec } from '../models/gaussian_mixture';
-import { disposeParams, gradsOf, makeParams, type Params } from '../models/params';
+import { disposeParams, gradsOf, makeParams, restoreParams, type Params } from '../models/params';
 import { Adam } from '../optim';
 import { bradleyTerryLoss } from '../algos/reward';
 import { klEstimate } from '../algos/kl';
@@ -167,6 +167,12 @@ export class LandscapeLab implements TaskLab {
       'objective/rlhf_reward': mean(returns),
       'rm/policy_agreement': agree / Math.floor(n / 2),
     };
+  }
+
+  /** Iterated RLHF with rollback: the mixture back at its initial weights, Adam's moments forgotten. */
+  rollback(): void {
+    restoreParams(this.policy, this.reference);
+    this.policyOpt.reset();
   }
 
   async evaluate(): Promise<MetricRow> {

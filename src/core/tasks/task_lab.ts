@@ -68,6 +68,8 @@ export interface TaskLab {
   normalizeReward(): Promise<void>;
   /** One policy iteration of the experiment's optimizer; returns the task's metrics for the row. */
   policyIteration(rng: Rng, ctx: PolicyContext): Promise<MetricRow>;
+  /** Puts the policy (and its optimizer) back where the run started: iterated RLHF with rollback. */
+  rollback?(): void;
   /** The untrained policy's metrics (step 0). */
   evaluate(): Promise<MetricRow>;
   visuals(iteration: number): Promise<Visuals>;

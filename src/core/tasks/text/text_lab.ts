@@ -4,7 +4,7 @@
 // iteration, besides the per-token draws of sampling.
 import { tf, type Tensor } from '../../tf';
 import { Rng } from '../../rng';
-import { klCoef, optimizerAs, optimizerLr, type Experiment, type TextExperiment } from '../../experiment/spec';
+import { klCoef, optimizerAs, optimizerLr, type Experiment, type OptimizerOf, type TextExperiment } from '../../experiment/spec';
 import {
   backboneOf,
   gptHidden,
@@ -16,13 +16,16 @@ import {
   type GptConfig,
   type Samples,
 } from '../../models/gpt';
-import { disposeParams, gradsOf, makeParams, type Params } from '../../models/params';
+import { disposeParams, gradsOf, makeParams, restoreParams, type Params } from '../../models/params';
 import { Adam } from '../../optim';
 import { bradleyTerryLoss } from '../../algos/reward';
 import { explainedVariance, gae, KlController, perTokenKl, ppoPolicyLoss, ppoValueLoss, whiten } from '../../algos/ppo';
+import { preferenceLoss, preferenceMetrics, sequenceLogp } from '../../algos/dpo';
+import { grpoAdvantages, rlooAdvantages } from '../../algos/group';
+import { bestOfNKl, bestOfNPicks } from '../../algos/best_of_n';
 import type { Label } from '../../feedback/labelers';
 import type { MetricRow } from '../../checkpoint/record';
-import type { Assets, Proposal, TaskLab, TaskState, TextSampleRow, TextVisuals } from '../task_lab';
+import type { Assets, PolicyContext, Proposal, TaskLab, TaskState, TextSampleRow, TextVisuals } from '../task_lab';
 import { mean, normalizeScores, type RewardNorm } from '../reward_norm';
 import { BASE_BIN, BASE_JSON, LEXICON, decodeBaseModel, type BaseModel } from './base_model';
 import { goldReward, labelerBias, type Lexicon } from './gold';
@@ -144,11 +147,11 @@ export class TextLab implements TaskLab {
     return { policy: this.policyOpt, reward_model: this.rmOpt };
   }
 
-  private sample(promptIdx: number[], rng: Rng): Promise<Samples> {
+  private sample(promptIdx: number[], rng: Rng, params: Params = this.policy): Promise<Samples> {
     const { max_new_tokens, temperature, top_k } = this.experiment.task;
     return sampleGpt(
       this.cfg,
-      this.policy,
+      params,
       { prefixes: promptIdx.map((i) => this.prefixes[i]), maxNew: max_new_tokens, temperature, topK: top_k, eos: EOS },
       rng,
     );
@@ -230,8 +233,247 @@ export class TextLab implements TaskLab {
     return (raw - this.rmNorm.mean) / this.rmNorm.std;
   }
 
+  /** One iteration of the experiment's optimizer. */
+  async policyIteration(rng: Rng, ctx: PolicyContext): Promise<MetricRow> {
+    switch (this.experiment.optimizer.algo) {
+      case 'ppo':
+        return this.ppoIteration(rng);
+      case 'rloo':
+      case 'grpo':
+        return this.groupIteration(rng);
+      case 'dpo':
+        return this.dpoStep(rng, ctx.labels);
+      case 'best_of_n':
+        return this.bestOfN(this.experiment.optimizer.n[ctx.stageStep], this.experiment.optimizer.samples, rng);
+    }
+  }
+
+  /** Puts the policy back where the run started (iterated RLHF with rollback): base weights, fresh Adam, initial β. */
+  rollback(): void {
+    restoreParams(this.policy, this.reference);
+    this.policyOpt.reset();
+    this.kl.beta = klCoef(this.experiment) ?? 0;
+  }
+
+  /**
+   * B completions of prompts drawn k at a time (groups of k share a prompt), with what every policy-gradient method
+   * needs, in one readback: per-token log π and log π_ref over the completions' tokens (mask), entropies, the
+   * normalized reward-model score and the gold reward.
+   */
+  private async rollout(B: number, k: number, rng: Rng) {
+    const { temperature } = this.experiment.task;
+    const promptIdx: number[] = [];
+    while (promptIdx.length < B) {
+      const i = rng.int(this.prefixes.length);
+      for (let j = 0; j < k; j++) promptIdx.push(i);
+    }
+    const s = await this.sample(promptIdx, rng);
+    const { N } = s;
+    const M = N - 1;
+    const mask = new Float32Array(B * M);
+    const last = new Int32Array(B);
+    for (let b = 0; b < B; b++) {
+      for (let t = s.start[b]; t < s.start[b] + s.length[b]; t++) mask[b * M + t] = 1;
+      last[b] = s.start[b] + s.length[b];
+    }
+    const packed = tf.tidy(() => {
+      const ids = tf.tensor2d(s.ids, [B, N], 'int32');
+      const { logp, entropy } = tokenStats(this.cfg, gptHidden(this.cfg, this.policy, ids), this.policy, ids, temperature);
+      const ref = tokenStats(this.cfg, gptHidden(this.cfg, this.reference, ids), this.reference, ids, temperature).logp;
+      const score = gptReward(this.cfg, this.rm, ids, last, this.experiment.reward_model.pool, s.start);
+      return tf.concat([tf.reshape(logp, [-1]), tf.reshape(entropy, [-1]), tf.reshape(ref, [-1]), score]);
+    });
+    const all = (await packed.data()) as Float32Array;
+    packed.dispose();
+    const logp = all.slice(0, B * M);
+    const entropy = all.subarray(B * M, 2 * B * M);
+    const refLogp = all.subarray(2 * B * M, 3 * B * M);
+    const score = Float32Array.from(all.subarray(3 * B * M), (r) => this.normalized(r));
+    const klK1 = new Float32Array(B);
+    const klK3 = new Float32Array(B);
+    for (let b = 0; b < B; b++) {
+      const from = b * M + s.start[b];
+      const lp = logp.subarray(from, from + s.length[b]);
+      const lr = refLogp.subarray(from, from + s.length[b]);
+      klK1[b] = perTokenKl(lp, lr, 'k1').reduce((x, y) => x + y, 0);
+      klK3[b] = perTokenKl(lp, lr, 'k3').reduce((x, y) => x + y, 0);
+    }
+    const prompts = promptIdx.map((i) => this.experiment.task.prompts[i]);
+    const completions = Array.from({ length: B }, (_, b) => completionOf(s, b));
+    const gold = completions.map((c, b) => this.gold(prompts[b], c));
+    let entropySum = 0;
+    let tokens = 0;
+    for (let i = 0; i < mask.length; i++) if (mask[i]) (entropySum += entropy[i]), tokens++;
+    return { s, M, mask, logp, refLogp, score, klK1, klK3, prompts, completions, gold, entropy: entropySum / Math.max(tokens, 1) };
+  }
+
+  private show(prompts: string[], completions: string[], score: ArrayLike<number>, gold: number[]): void {
+    this.shown = completions.slice(0, SHOWN_SAMPLES).map((c, b) => ({ prompt: prompts[b], completion: c, proxy: score[b], gold: gold[b] }));
+  }
+
+  /**
+   * RLOO or GRPO: k completions per prompt. RLOO: one REINFORCE step with A_i = R_i − mean of the other k − 1, on the
+   * KL-penalized sequence reward R_i = r_i − β·Σ_t log(π/π_ref). GRPO: A_i = (r_i − group mean)/group std on every token,
+   * the clipped ratio over `epochs` passes, and β·k3 per token as a loss term.
+   */
+  private async groupIteration(rng: Rng): Promise<MetricRow> {
+    const o = this.experiment.optimizer as OptimizerOf<'rloo'> | OptimizerOf<'grpo'>;
+    const B = o.batch_size;
+    const { temperature } = this.experiment.task;
+    const r = await this.rollout(B, o.k, rng);
+    const { s, M } = r;
+    const seqReward = o.algo === 'rloo' ? Float32Array.from(r.score, (sc, b) => sc - o.kl_coef * r.klK1[b]) : r.score;
+    const adv = o.algo === 'rloo' ? rlooAdvantages(seqReward, o.k) : grpoAdvantages(seqReward, o.k);
+    const tokenAdv = new Float32Array(B * M);
+    for (let b = 0; b < B; b++) tokenAdv.fill(adv[b], b * M, (b + 1) * M);
+    const epochs = o.algo === 'grpo' ? o.epochs : 1;
+    const stats: Tensor[] = [];
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      stats.push(
+        tf.tidy(() => {
+          const shape: [number, number] = [B, M];
+          const ids = tf.tensor2d(s.ids, [B, s.N], 'int32');
+          const [oldT, refT, advT, maskT] = [r.logp, r.refLogp, tokenAdv, r.mask].map((a) => tf.tensor2d(a, shape));
+          let kept: Tensor[] = [];
+          const { value, grads } = gradsOf(this.policy, () => {
+            const { logp } = tokenStats(this.cfg, gptHidden(this.cfg, this.policy, ids), this.policy, ids, temperature);
+            if (o.algo === 'rloo') {
+              // −(1/B)·Σ_i A_i·Σ_t log π(a_t): the sequence score-function estimator.
+              const loss = tf.div(tf.neg(tf.sum(tf.mul(tf.mul(logp, maskT), advT))), B);
+              kept = [tf.keep(tf.clone(loss)), tf.keep(tf.scalar(0))];
+              return loss;
+            }
+            const pl = ppoPolicyLoss(logp, oldT, advT, maskT, o.clip);
+            const logRatioRef = tf.sub(refT, logp);
+            const k3 = tf.sub(tf.sub(tf.exp(logRatioRef), logRatioRef), 1);
+            const klTerm = tf.div(tf.sum(tf.mul(k3, maskT)), tf.maximum(tf.sum(maskT), 1));
+            kept = [tf.keep(pl.policy), tf.keep(pl.clipfrac)];
+            return tf.add(pl.policy, tf.mul(klTerm, o.kl_coef));
+          });
+          this.policyOpt.step(grads);
+          value.dispose();
+          const out = tf.stack(kept);
+          tf.dispose(kept);
+          return out;
+        }),
+      );
+    }
+    const statsT = tf.stack(stats);
+    const st = (await statsT.data()) as Float32Array;
+    tf.dispose([statsT, ...stats]);
+    this.show(r.prompts, r.completions, r.score, r.gold);
+    return {
+      'gold/mean': mean(r.gold),
+      'proxy/mean': mean(r.score),
+      'objective/kl': mean(r.klK1),
+      'objective/kl_k3': mean(r.klK3),
+      'objective/kl_coef': o.kl_coef,
+      'objective/entropy': r.entropy,
+      'objective/rlhf_reward': mean(Float32Array.from(r.score, (sc, b) => sc - o.kl_coef * r.klK1[b])),
+      'loss/policy': mean(Array.from({ length: epochs }, (_, i) => st[i * 2])),
+      ...(o.algo === 'grpo' ? { 'policy/clipfrac': mean(Array.from({ length: epochs }, (_, i) => st[i * 2 + 1])) } : {}),
+      'text/length': mean(r.completions.map((c) => c.replace(/\n$/, '').length)),
+    };
+  }
+
+  /** Sequence log-probabilities log π(completion | prompt) under `params` for each (prompt, completion), [n]. */
+  private sequenceLogps(params: Params, pairs: [string, string][]): Tensor {
+    const rows = pairs.map(([p, c]) => sequence(p, c));
+    const { ids, N } = padded(rows);
+    const M = N - 1;
+    // Position t predicts token t + 1: the completion's tokens are predicted from positions |prompt| … |row| − 2.
+    const mask = new Float32Array(pairs.length * M);
+    pairs.forEach(([p], b) => mask.fill(1, b * M + p.length, b * M + rows[b].length - 1));
+    return tf.tidy(() => {
+      const t = tf.tensor2d(ids, [pairs.length, N], 'int32');
+      const { logp } = tokenStats(this.cfg, gptHidden(this.cfg, params, t), params, t, this.experiment.task.temperature);
+      return sequenceLogp(logp, tf.tensor2d(mask, [pairs.length, M]));
+    });
+  }
+
+  /**
+   * One DPO (IPO, cDPO) step on batch_size comparisons drawn from the run's decisive labels, then eval_samples fresh
+   * completions for gold reward and KL. Ties carry no preference for DPO and are left out.
+   */
+  private async dpoStep(rng: Rng, labels: readonly Label[]): Promise<MetricRow> {
+    const o = optimizerAs(this.experiment, 'dpo');
+    const decisive = labels.filter((l) => l.answer === 'a' || l.answer === 'b');
+    if (decisive.length === 0) throw new Error('DPO needs comparisons with a preferred side; this run has none yet (label some pairs first)');
+    const batch = Array.from({ length: o.batch_size }, () => decisive[rng.int(decisive.length)]);
+    const chosen = batch.map((l) => [l.prompt ?? '', (l.answer === 'a' ? l.a : l.b) as string] as [string, string]);
+    const rejected = batch.map((l) => [l.prompt ?? '', (l.answer === 'a' ? l.b : l.a) as string] as [string, string]);
+    const n = batch.length;
+    const ref = this.sequenceLogps(this.reference, [...chosen, ...rejected]);
+    const out = tf.tidy(() => {
+      const [refC, refR] = [tf.slice(ref, 0, n), tf.slice(ref, n, n)];
+      let kept: Tensor | null = null;
+      const { value, grads } = gradsOf(this.policy, () => {
+        const lp = this.sequenceLogps(this.policy, [...chosen, ...rejected]);
+        kept = tf.keep(tf.concat([lp, ref]));
+        return preferenceLoss(tf.slice(lp, 0, n), tf.slice(lp, n, n), refC, refR, {
+          loss: o.loss,
+          beta: o.kl_coef,
+          labelSmoothing: o.loss === 'cdpo' ? o.label_smoothing : 0,
+        });
+      });
+      this.policyOpt.step(grads);
+      const packed = tf.concat([tf.reshape(value, [1]), kept!]);
+      kept!.dispose();
+      return packed;
+    });
+    ref.dispose();
+    const v = (await out.data()) as Float32Array;
+    out.dispose();
+    const [loss, lp, rf] = [v[0], v.subarray(1, 1 + 2 * n), v.subarray(1 + 2 * n)];
+    const metrics = preferenceMetrics(lp.subarray(0, n), lp.subarray(n), rf.subarray(0, n), rf.subarray(n), o.kl_coef);
+    const r = await this.rollout(o.eval_samples, 1, rng);
+    // The implicit reward β·log(π/π_ref) of each sample stands in for a reward model in the sample table.
+    this.show(r.prompts, r.completions, Array.from(r.klK1, (k) => o.kl_coef * k), r.gold);
+    return {
+      ...metrics,
+      'loss/dpo': loss,
+      'gold/mean': mean(r.gold),
+      'objective/kl': mean(r.klK1),
+      'objective/kl_k3': mean(r.klK3),
+      'objective/kl_coef': o.kl_coef,
+      'objective/entropy': r.entropy,
+      'text/length': mean(r.completions.map((c) => c.replace(/\n$/, '').length)),
+    };
+  }
+
+  /**
+   * Best-of-n of the reference policy on the reward model: for each of `picks` prompts (cycled), n completions, the
+   * reward model's favourite kept. KL(best-of-n ‖ π_ref) = log n − (n−1)/n, exact; one metrics row.
+   */
+  async bestOfN(n: number, picks: number, rng: Rng): Promise<MetricRow> {
+    const idx = Array.from({ length: picks * n }, (_, j) => Math.floor(j / n) % this.prefixes.length);
+    const prompts = idx.map((i) => this.experiment.task.prompts[i]);
+    const completions: string[] = [];
+    // Sample in chunks so n = 256 stays within memory.
+    const CHUNK = 512;
+    for (let from = 0; from < idx.length; from += CHUNK) {
+      const part = idx.slice(from, from + CHUNK);
+      const s = await this.sample(part, rng, this.reference);
+      for (let b = 0; b < part.length; b++) completions.push(completionOf(s, b));
+    }
+    const raw = await this.scorePairs(prompts.map((p, j) => [p, completions[j]]));
+    const best = bestOfNPicks(raw, n);
+    const pickPrompts = best.map((j) => prompts[j]);
+    const pickCompletions = best.map((j) => completions[j]);
+    const proxy = best.map((j) => this.normalized(raw[j]));
+    const gold = best.map((j, i) => this.gold(pickPrompts[i], completions[j]));
+    this.show(pickPrompts, pickCompletions, proxy, gold);
+    return {
+      'bon/n': n,
+      'objective/kl': bestOfNKl(n),
+      'gold/mean': mean(gold),
+      'proxy/mean': mean(proxy),
+      'text/length': mean(pickCompletions.map((c) => c.replace(/\n$/, '').length)),
+    };
+  }
+
   /** One PPO iteration: sample a batch, score it, GAE on the KL-penalized per-token rewards, clipped updates. */
-  async policyIteration(rng: Rng): Promise<MetricRow> {
+  private async ppoIteration(rng: Rng): Promise<MetricRow> {
     const o = optimizerAs(this.experiment, 'ppo');
     const { temperature } = this.experiment.task;
     const B = o.batch_size;

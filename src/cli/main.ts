@@ -191,6 +191,7 @@ async function run(argv: string[]): Promise<void> {
         : { optimum, gap_closed: (last['gold/mean'] - first['gold/mean']) / (optimum - first['gold/mean']) }),
     },
     proxy: { start: first['proxy/mean'], end: last['proxy/mean'] },
+    rounds: roundSummaries(runner.metrics),
     final: last,
   };
   await writeFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
@@ -259,3 +260,18 @@ async function main(argv: string[]): Promise<number> {
 process.exitCode = await main(process.argv.slice(2));
 // tfjs backends (Dawn, wasm) can keep handles open; the work is done and written.
 setTimeout(() => process.exit(process.exitCode), 50).unref();
+
+/** Per round, where its policy stage ended: labels used so far, gold and proxy, KL, the reward model's accuracy. */
+function roundSummaries(rows: MetricRow[]) {
+  const ends = new Map<number, MetricRow>();
+  for (const r of rows) if (r.step > 0) ends.set(r.round, r);
+  return [...ends.values()].map((r) => ({
+    round: r.round + 1,
+    labels: r['labels/count'],
+    gold: r['gold/mean'],
+    proxy: r['proxy/mean'] ?? null,
+    kl: r['objective/kl'],
+    rm_accuracy: Number.isFinite(r['rm/accuracy']) ? r['rm/accuracy'] : null,
+    rm_policy_agreement: r['rm/policy_agreement'] ?? null,
+  }));
+}

@@ -71,6 +71,30 @@ describe('text in the tab', () => {
     await context.close();
   });
 
+  it('runs IPO and best-of-n in the tab: their own charts fill, and the run finishes', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openLab(page);
+    for (const [file, chart, points] of [
+      ['tests/fixtures/text-dpo-tiny.json', 'chart-dpo', 3],
+      ['tests/fixtures/text-bon-tiny.json', 'chart-bon', 2],
+    ] as const) {
+      const name = JSON.parse(readFileSync(file, 'utf8')).name;
+      await page.setInputFiles('[data-testid=open-file]', file);
+      await page.waitForFunction((n) => (document.querySelector('[data-testid=preset]') as HTMLSelectElement).value === n, name);
+      await page.click('[data-testid=start]');
+      // Step 0 and two DPO steps; or one row per n. Then the run finishes.
+      await page.waitForFunction(([c, n]) => document.querySelector(`[data-testid=${c}]`)?.getAttribute('data-points') === String(n), [chart, points] as const, {
+        timeout: 180_000,
+      });
+      await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.getAttribute('data-status') === 'done', null, {
+        timeout: 60_000,
+      });
+      expect(await page.locator('[data-testid=chart-ppo]').count()).toBe(0);
+    }
+    await context.close();
+  });
+
   it('shows a prompt with markup in an opened experiment as a clear error, and nothing runs', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -134,7 +134,7 @@ const inputs: ExperimentInput[] = [
     name: 'text-sentiment-rloo',
     description:
       'The cheerful-sentence run optimized with RLOO: four completions per prompt, each baselined by the other three, no value head. Compare its KL and gold with PPO on the same labels.',
-    optimizer: { algo: 'rloo', lr: 0.0003, kl_coef: 0.05, k: 4, batch_size: 32, iterations: 15 },
+    optimizer: { algo: 'rloo', lr: 0.0005, kl_coef: 0.05, k: 4, batch_size: 64, iterations: 25 },
   },
   {
     ...textBase,
@@ -150,6 +150,15 @@ const inputs: ExperimentInput[] = [
       'Best-of-n as an optimizer: no gradient at all, just n completions of the base model and the reward model\'s favourite kept. Its KL is exactly log n − (n−1)/n; watch how much gold each nat buys compared with PPO.',
     schedule: { rounds: 1, labels_per_round: 240, checkpoint_every_s: 30 },
     optimizer: { algo: 'best_of_n', n: [1, 2, 4, 8, 16, 32, 64], samples: 32 },
+  },
+  {
+    ...landscapeBase,
+    name: 'iterated-rollback',
+    description:
+      'Iterated RLHF with rollback on the ridge: each round labels the latest policy\'s samples, retrains the reward model, rolls the policy back to its start and optimizes again. Watch the reward model\'s agreement with the labeler on the policy\'s own samples climb round by round; compare with one-shot RLHF on the same 400 labels (--set schedule.rounds=1 --set schedule.labels_per_round=400).',
+    task: { kind: 'landscape2d', landscape: 'ridge' },
+    optimizer: { algo: 'reinforce', lr: 0.04, kl_coef: 0.005, batch_size: 256, iterations: 60 },
+    schedule: { rounds: 4, labels_per_round: 100, checkpoint_every_s: 30, rollback: true },
   },
 ];
 

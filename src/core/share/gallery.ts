@@ -61,6 +61,24 @@ export function gallery(): Demo[] {
       'text-sentiment-lengthy',
     ),
     demo(
+      'text-dpo',
+      'Text: DPO, no reward model',
+      'The implicit-reward margin climbs from 0 past 2 and accuracy past 0.9 while log π(chosen) falls from about −8 to −19: DPO widens the gap mostly by pushing the rejected completion down.',
+      'text-sentiment-dpo',
+    ),
+    demo(
+      'text-best-of-n',
+      'Text: best-of-n, no gradient',
+      'Gold rises from 0.1 at n = 1 to about 2.2 at n = 64 for log 64 − 63/64 ≈ 3.2 nats of KL, without a single gradient step on the policy.',
+      'text-bon',
+    ),
+    demo(
+      'iterated-rollback',
+      'Iterated RLHF with rollback',
+      'Round by round the reward model comes to agree with the labeler on the policy\'s own samples (0.05, 0.38, 0.82, 0.96), each round starting the policy over from its initial weights.',
+      'iterated-rollback',
+    ),
+    demo(
       'kl-only',
       'Classroom: only the KL knob',
       'Every parameter but the KL coefficient is locked: each student picks one value and the class compares final KL and gold.',

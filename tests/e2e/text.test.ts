@@ -84,9 +84,13 @@ describe('text in the tab', () => {
       await page.waitForFunction((n) => (document.querySelector('[data-testid=preset]') as HTMLSelectElement).value === n, name);
       await page.click('[data-testid=start]');
       // Step 0 and two DPO steps; or one row per n. Then the run finishes.
-      await page.waitForFunction(([c, n]) => document.querySelector(`[data-testid=${c}]`)?.getAttribute('data-points') === String(n), [chart, points] as const, {
-        timeout: 180_000,
-      });
+      await page
+        .waitForFunction(([c, n]) => document.querySelector(`[data-testid=${c}]`)?.getAttribute('data-points') === String(n), [chart, points] as const, {
+          timeout: 300_000,
+        })
+        .catch(async (e) => {
+          throw new Error(`${file}: ${(e as Error).message}; status line: ${await page.textContent('[data-testid=status]')}`);
+        });
       await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.getAttribute('data-status') === 'done', null, {
         timeout: 60_000,
       });

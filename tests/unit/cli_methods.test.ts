@@ -43,6 +43,15 @@ describe('text optimizers raise gold sentiment on their presets (wasm, seed 1)',
     expect(last['rewards/accuracies']).toBeGreaterThan(0.7);
   }, 600_000);
 
+  it('text-sentiment-rloo and text-sentiment-grpo: k completions per prompt, no value head', async () => {
+    for (const name of ['text-sentiment-rloo', 'text-sentiment-grpo']) {
+      const { rows } = await run(name, 'wasm');
+      const { start, end } = goldGain(rows);
+      expect(end, name).toBeGreaterThan(start + 1);
+      expect(mean(rows.slice(-5).map((r) => r['objective/kl'])), name).toBeLessThan(15);
+    }
+  }, 600_000);
+
   it('text-bon: best-of-n, gold and proxy up with n, KL exactly log n − (n−1)/n', async () => {
     const { rows } = await run('text-bon', 'wasm');
     const bon = rows.filter((r) => r['bon/n'] !== undefined);

@@ -140,8 +140,8 @@ const inputs: ExperimentInput[] = [
     ...textBase,
     name: 'text-sentiment-grpo',
     description:
-      'The cheerful-sentence run optimized with GRPO: advantages normalized within each prompt\'s group of four, a clipped ratio, and the k3 KL estimate as a loss term instead of a reward penalty.',
-    optimizer: { algo: 'grpo', lr: 0.0003, kl_coef: 0.04, k: 4, batch_size: 32, epochs: 2, clip: 0.2, iterations: 15 },
+      'The cheerful-sentence run optimized with GRPO: advantages normalized within each prompt\'s group of eight, a clipped ratio, and the k3 KL estimate as a loss term instead of a reward penalty.',
+    optimizer: { algo: 'grpo', lr: 0.0002, kl_coef: 0.15, k: 8, batch_size: 64, epochs: 2, clip: 0.2, iterations: 25 },
   },
   {
     ...textBase,

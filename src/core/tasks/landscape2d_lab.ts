@@ -317,12 +317,15 @@ export class LandscapeLab implements TaskLab {
       const stacked = tf.tidy(() => {
         const [c, r] = [tf.tensor2d(chosen, [B, 2]), tf.tensor2d(rejected, [B, 2])];
         const [refC, refR] = [mixtureLogProb(this.reference, c), mixtureLogProb(this.reference, r)];
-        const logps: Tensor[] = [];
-        const { value, grads } = gradsOf(this.policy, () => {
-          const [lc, lr] = [mixtureLogProb(this.policy, c), mixtureLogProb(this.policy, r)];
-          logps.push(lc, lr);
-          return preferenceLoss(lc, lr, refC, refR, { loss: opt.loss, beta: opt.kl_coef, labelSmoothing: opt.label_smoothing });
-        });
+        // the policy's log-probabilities before the step, for the metrics (the loss takes its own, with gradients)
+        const logps = [mixtureLogProb(this.policy, c), mixtureLogProb(this.policy, r)];
+        const { value, grads } = gradsOf(this.policy, () =>
+          preferenceLoss(mixtureLogProb(this.policy, c), mixtureLogProb(this.policy, r), refC, refR, {
+            loss: opt.loss,
+            beta: opt.kl_coef,
+            labelSmoothing: opt.label_smoothing,
+          }),
+        );
         this.policyOpt.step(grads);
         return tf.concat([tf.stack([...logps, refC, refR]).reshape([-1]), tf.reshape(value, [1])]);
       });

@@ -22,6 +22,7 @@ import { pretrainCommand, PRETRAIN_DEFAULTS } from './pretrain';
 import { benchCommand, BENCH_USAGE } from './bench';
 import { CorpusError } from '../core/tasks/text/corpus';
 import { BaseModelError } from '../core/tasks/text/base_model';
+import { overoptSummary } from '../core/analysis/overopt';
 
 const USAGE = `rlhf-lab: reinforcement learning from human feedback, small enough to watch
 
@@ -171,9 +172,12 @@ async function run(argv: string[]): Promise<void> {
   // The same bundle the tab exports: weights (tfjs + safetensors), preferences, Reward Report, Python scripts.
   if (loaded) await writeFile(join(out, 'export.zip'), buildBundle(loaded.record));
   const first = runner.metrics[0];
-  const last = runner.metrics[runner.metrics.length - 1];
+  // The over-optimization lab's best-of-n rows come after training: "end" and "final" are the policy's last row.
+  const trained = runner.metrics.filter((r) => r['overopt/bon'] !== 1);
+  const last = trained[trained.length - 1];
   const optimum = experiment.task.kind === 'landscape2d' ? goldOptimum(landscape(experiment.task.landscape)).value : null;
-  const policyRows = runner.metrics.filter((r) => r.step > 0);
+  const policyRows = trained.filter((r) => r.step > 0);
+  const overopt = overoptSummary(runner.metrics);
   const summary = {
     experiment,
     backend: backend.name,
@@ -193,6 +197,8 @@ async function run(argv: string[]): Promise<void> {
     proxy: { start: first['proxy/mean'], end: last['proxy/mean'] },
     rounds: roundSummaries(runner.metrics),
     final: last,
+    // Gao et al.'s fits of gold against √KL, RL and best-of-n, when the run has those rows (analysis/overopt.ts).
+    ...(overopt.rl || overopt.bon ? { overoptimization: overopt } : {}),
   };
   await writeFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   const gap = optimum === null ? '' : ` (optimum ${fmt(optimum)}, ${(100 * summary.gold.gap_closed!).toFixed(0)}% of the gap closed)`;

@@ -254,6 +254,7 @@ export class Runner {
           await this.checkpoint();
         }
       }
+      await this.overoptimizationStage();
       this.position.stage = 'done';
       this.status = 'done';
       this.log(`run finished after ${this.position.iteration} policy iterations and ${this.labels.length} labels`);
@@ -417,6 +418,26 @@ export class Runner {
     const row = await this.lab.policyIteration(this.rng, { labels, stageStep: this.position.stageStep });
     this.position.iteration += 1;
     return { ...this.rowBase(), ...row, 'time/iteration_ms': this.now() - started };
+  }
+
+  // ---- the over-optimization lab ------------------------------------------------------------------------
+
+  /**
+   * After the last round: best-of-n of the initial policy on the final reward model, one row per n of
+   * `overoptimization.bon_n` (rows carry `bon/n` and `overopt/bon` = 1), so best-of-n and the RL run share the √KL
+   * axis (analysis/overopt.ts fits both). Runs once; a task without best-of-n skips it.
+   */
+  private async overoptimizationStage(): Promise<void> {
+    const o = this.experiment.overoptimization;
+    if (!o || o.bon_n.length === 0 || !this.lab.bestOfN || this.metrics.some((r) => r['overopt/bon'] === 1)) return;
+    for (const n of o.bon_n) {
+      const row = await this.lab.bestOfN(n, o.bon_samples, this.rng);
+      this.emit({ ...this.rowBase(), ...row, 'overopt/bon': 1 });
+      this.progress();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    this.log(`over-optimization: best-of-n for n = ${o.bon_n.join(', ')} on the final reward model`);
+    await this.checkpoint();
   }
 
   private rowBase(): MetricRow {

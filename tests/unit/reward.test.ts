@@ -68,6 +68,16 @@ describe('bradleyTerryLoss', () => {
     }
   });
 
+  it('with bootstrap weights is the plain loss on the resampled batch (weights 2, 0, 1: pair 0 twice, pair 2 once)', async () => {
+    const [a, b, y] = [[0.3, -1, 2], [0.1, 0.5, 2.5], [1, 0, 0.5]];
+    const weighted = bradleyTerryLoss(tf.tensor1d(a), tf.tensor1d(b), tf.tensor1d(y), tf.tensor1d([2, 0, 1]));
+    const resampled = bradleyTerryLoss(tf.tensor1d([a[0], a[0], a[2]]), tf.tensor1d([b[0], b[0], b[2]]), tf.tensor1d([y[0], y[0], y[2]]));
+    expect((await weighted.data())[0]).toBeCloseTo((await resampled.data())[0], 6);
+    // all weights 0 (a member that drew none of the batch): loss 0, not NaN
+    const none = bradleyTerryLoss(tf.tensor1d(a), tf.tensor1d(b), tf.tensor1d(y), tf.tensor1d([0, 0, 0]));
+    expect((await none.data())[0]).toBe(0);
+  });
+
   it('leaves no tensors behind', () => {
     const a = tf.tensor1d([1, 2]);
     const b = tf.tensor1d([0, 3]);

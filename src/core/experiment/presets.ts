@@ -88,6 +88,17 @@ const inputs: ExperimentInput[] = [
     ],
   },
   {
+    ...landscapeBase,
+    name: 'overopt-landscape',
+    description:
+      'Over-optimization, measured: one round of labels from the starting policy only, then REINFORCE pushed far on a weak KL leash. The ReLU reward model extrapolates past the hill it saw the foot of: proxy reward keeps rising while gold peaks and falls. Then best-of-n of the starting policy on the same reward model, and Gao et al.\'s fits of gold against √KL. Try --set reward_model.ensemble=5 --set reward_model.conservative=mean_minus_std: the conservative ensemble (λ = 4) stops where its members start to disagree.',
+    // λ only matters for an ensemble with conservative "mean_minus_std" (the variant above); one model ignores it.
+    reward_model: { ...landscapeBase.reward_model, conservative_lambda: 4 },
+    optimizer: { algo: 'reinforce', lr: 0.04, kl_coef: 0.02, batch_size: 256, iterations: 120 },
+    schedule: { rounds: 1, labels_per_round: 100, checkpoint_every_s: 30 },
+    overoptimization: { bon_n: [1, 2, 4, 8, 16, 32, 64, 128, 256], bon_samples: 64, hacking_samples: 8 },
+  },
+  {
     ...textBase,
     name: 'text-sentiment-ppo',
     description:

@@ -8,6 +8,7 @@ import type { Rng } from '../rng';
 import type { Label, Sample } from '../feedback/labelers';
 import type { LabelerConfig } from '../experiment/spec';
 import type { MetricRow } from '../checkpoint/record';
+import type { HackingRow } from '../analysis/overopt';
 
 /** Reads a file the lab ships in public/ (e.g. "text/base.json"): fetch in the tab, the file system in Node. */
 export type Assets = (path: string) => Promise<Uint8Array>;
@@ -27,6 +28,10 @@ export interface LandscapeVisuals {
   reward: Float32Array;
   /** Current policy samples [x0, y0, ...]. */
   samples: Float32Array;
+  /** Reward-model ensembles: the members' standard deviation at gridPoints(grid), where they disagree (absent for one model). */
+  disagreement?: Float32Array;
+  /** The over-optimization lab: the samples with the largest proxy − gold gap (absent without an `overoptimization` block). */
+  hacking?: HackingRow[];
 }
 
 export interface TextSampleRow {
@@ -70,6 +75,11 @@ export interface TaskLab {
   policyIteration(rng: Rng, ctx: PolicyContext): Promise<MetricRow>;
   /** Puts the policy (and its optimizer) back where the run started: iterated RLHF with rollback. */
   rollback?(): void;
+  /**
+   * The over-optimization lab: best-of-n of the initial policy on the current reward model, `samples` picks; a row
+   * with `bon/n`, the exact `objective/kl`, `gold/mean` and `proxy/mean` of the picks.
+   */
+  bestOfN?(n: number, samples: number, rng: Rng): Promise<MetricRow>;
   /** The untrained policy's metrics (step 0). */
   evaluate(): Promise<MetricRow>;
   visuals(iteration: number): Promise<Visuals>;

@@ -62,6 +62,25 @@ describe('text optimizers raise gold sentiment on their presets (wasm, seed 1)',
   }, 600_000);
 });
 
+describe('over-optimization on text (overopt-text, wasm, seed 1)', () => {
+  it('PPO on a weak leash: gold peaks and falls while the proxy keeps its height; best-of-n rows and both fits', async () => {
+    const { rows, summary } = await run('overopt-text', 'wasm');
+    const rl = rows.filter((r) => r.step > 0 && r['overopt/bon'] === undefined);
+    const at = rl.reduce((best, r) => (r['gold/mean'] > best['gold/mean'] ? r : best));
+    const tail = rl.slice(-5);
+    // Gold at its peak is far above where the run ends; the proxy ends at least as high as it was at the gold peak.
+    expect(at['gold/mean']).toBeGreaterThan(mean(tail.map((r) => r['gold/mean'])) + 1.5);
+    expect(mean(tail.map((r) => r['proxy/mean']))).toBeGreaterThan(at['proxy/mean'] - 0.1);
+    expect(mean(tail.map((r) => r['objective/kl']))).toBeGreaterThan(at['objective/kl'] * 1.5);
+    const bon = rows.filter((r) => r['overopt/bon'] === 1);
+    expect(bon.map((r) => r['bon/n'])).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256]);
+    expect(bon[8]['gold/mean']).toBeGreaterThan(bon[0]['gold/mean'] + 1);
+    for (const k of ['rl', 'bon']) {
+      for (const f of ['alpha', 'beta', 'r2', 'peak_gold', 'peak_sqrt_kl']) expect(Number.isFinite(summary.overoptimization[k][f]), `${k}.${f}`).toBe(true);
+    }
+  }, 600_000);
+});
+
 describe('iterated RLHF with rollback (iterated-rollback, cpu, seed 1)', () => {
   it('each round rolls back and the reward model comes to agree with the labeler on the policy’s samples', async () => {
     const { summary } = await run('iterated-rollback', 'cpu');

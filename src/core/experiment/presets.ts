@@ -163,6 +163,15 @@ const inputs: ExperimentInput[] = [
     optimizer: { algo: 'best_of_n', n: [1, 2, 4, 8, 16, 32, 64], samples: 32 },
   },
   {
+    ...textBase,
+    name: 'overopt-text',
+    description:
+      'Over-optimization on text: one reward model fit on the base model\'s completions, then PPO on a weak, fixed KL leash for 60 iterations, then best-of-n for n = 1…256 on the same reward model. Gold and proxy against √KL with Gao et al.\'s fits; the reward-hacking panel lists the completions the reward model overrates most.',
+    schedule: { rounds: 1, labels_per_round: 240, checkpoint_every_s: 30 },
+    optimizer: { ...textBase.optimizer, lr: 0.00015, kl_coef: 0.005, kl_target: null, iterations: 60 },
+    overoptimization: { bon_n: [1, 2, 4, 8, 16, 32, 64, 128, 256], bon_samples: 16, hacking_samples: 8 },
+  },
+  {
     ...landscapeBase,
     name: 'iterated-rollback',
     description:

@@ -46,6 +46,8 @@ export interface TextVisuals {
   kind: 'text';
   /** The latest policy completions with their proxy and gold rewards. */
   samples: TextSampleRow[];
+  /** The latest batch's completions the reward model overrates most (overoptimization.hacking_samples of them). */
+  hacking?: HackingRow[];
 }
 
 export type Visuals = LandscapeVisuals | TextVisuals;

@@ -23,6 +23,7 @@ import { explainedVariance, gae, KlController, perTokenKl, ppoPolicyLoss, ppoVal
 import { preferenceLoss, preferenceMetrics, sequenceLogp } from '../../algos/dpo';
 import { grpoAdvantages, rlooAdvantages } from '../../algos/group';
 import { bestOfNKl, bestOfNPicks } from '../../algos/best_of_n';
+import { hackingSamples } from '../../analysis/overopt';
 import type { Label } from '../../feedback/labelers';
 import type { MetricRow } from '../../checkpoint/record';
 import type { Assets, PolicyContext, Proposal, TaskLab, TaskState, TextSampleRow, TextVisuals } from '../task_lab';
@@ -91,6 +92,8 @@ export class TextLab implements TaskLab {
   private readonly kl: KlController;
   rmNorm: RewardNorm;
   private shown: TextSampleRow[] = [];
+  /** Every sample of the latest iteration (not checkpointed: the panel fills again after one iteration). */
+  private recent: TextSampleRow[] = [];
   /** The samples of the last normalization: at the start of a run they are also the base policy's evaluation. */
   private normBatch: { prompts: string[]; completions: string[]; raw: Float32Array } | null = null;
 
@@ -307,8 +310,10 @@ export class TextLab implements TaskLab {
     return { s, M, mask, logp, refLogp, score, klK1, klK3, prompts, completions, gold, entropy: entropySum / Math.max(tokens, 1) };
   }
 
+  /** The latest batch: its first rows go to the sample table, all of it to the reward-hacking panel. */
   private show(prompts: string[], completions: string[], score: ArrayLike<number>, gold: number[]): void {
-    this.shown = completions.slice(0, SHOWN_SAMPLES).map((c, b) => ({ prompt: prompts[b], completion: c, proxy: score[b], gold: gold[b] }));
+    this.recent = completions.map((c, b) => ({ prompt: prompts[b], completion: c, proxy: score[b], gold: gold[b] }));
+    this.shown = this.recent.slice(0, SHOWN_SAMPLES);
   }
 
   /**
@@ -585,12 +590,7 @@ export class TextLab implements TaskLab {
     const prompts = this.experiment.task.prompts;
     const completions = Array.from({ length: B }, (_, b) => completionOf(s, b));
     const gold = completions.map((c, b) => this.gold(prompts[promptIdx[b]], c));
-    this.shown = completions.slice(0, SHOWN_SAMPLES).map((c, b) => ({
-      prompt: prompts[promptIdx[b]],
-      completion: c,
-      proxy: score[b],
-      gold: gold[b],
-    }));
+    this.show(promptIdx.map((i) => prompts[i]), completions, score, gold);
     let entropySum = 0;
     let tokens = 0;
     for (let i = 0; i < mask.length; i++) if (mask[i]) (entropySum += entropy[i]), tokens++;
@@ -633,7 +633,9 @@ export class TextLab implements TaskLab {
   }
 
   async visuals(): Promise<TextVisuals> {
-    return { kind: 'text', samples: this.shown.map((r) => ({ ...r })) };
+    const k = this.experiment.overoptimization?.hacking_samples ?? 0;
+    const hacking = hackingSamples(this.recent, k).map((r) => ({ label: `${r.prompt}▸${r.completion}`, proxy: r.proxy, gold: r.gold }));
+    return { kind: 'text', samples: this.shown.map((r) => ({ ...r })), ...(k > 0 ? { hacking } : {}) };
   }
 
   dispose(): void {

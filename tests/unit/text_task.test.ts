@@ -109,6 +109,9 @@ describe('text experiments', () => {
     expect(problems(['labelers[0].length_bias=99'])[0]).toMatch(/^labelers\[0\]\.length_bias: /);
     expect(problems(['optimizer.minibatches=3'])[0]).toMatch(/^optimizer\.minibatches: 3 does not divide batch_size 32/);
     expect(problems(['task.gold={"kind":"keyword","word":"Cat!"}'])[0]).toMatch(/^task\.gold\.word: /);
+    expect(problems(['reward_model.ensemble=3'])[0]).toMatch(/^reward_model\.ensemble: the text task trains one GPT reward model/);
+    expect(problems(['optimizer={"algo":"grpo","lr":0.001,"kl_coef":0.1,"k":3,"batch_size":32,"iterations":1}'])[0]).toMatch(/^optimizer\.k: 3 samples per prompt do not divide batch_size 32/);
+    expect(problems(['optimizer={"algo":"reinforce","lr":0.001,"kl_coef":0.1,"batch_size":32,"iterations":1}'])[0]).toMatch(/^optimizer\.algo: the text task is optimized with "ppo", "dpo"/);
     const landscape = preset('landscape-hello')!;
     expect(() => applyOverrides(landscape, ['labelers[0].length_bias=0.5'])).toThrow(/length bias applies to text only/);
     expect(() => applyOverrides(landscape, ['policy={"kind":"gpt"}'])).toThrow(/policy\.kind: the landscape task needs "gaussian_mixture"/);

@@ -375,6 +375,9 @@ function crossCheck(e: Experiment): string[] {
   if (rm.ensemble === 1 && rm.conservative !== 'mean') {
     out.push(`reward_model.conservative: "${rm.conservative}" needs an ensemble; set reward_model.ensemble to 2 or more`);
   }
+  if (task.kind === 'text' && rm.ensemble > 1) {
+    out.push(`reward_model.ensemble: the text task trains one GPT reward model; set it to 1 (ensembles run on the landscape and control tasks)`);
+  }
   if (rm.ensemble === 1 && rm.query === 'disagreement') {
     out.push(`reward_model.query: "disagreement" needs an ensemble; set reward_model.ensemble to 2 or more`);
   }

@@ -79,6 +79,32 @@ function completionOf(s: Samples, b: number): string {
   return decode(s.ids.subarray(b * s.N + s.start[b] + 1, b * s.N + s.start[b] + 1 + s.length[b]));
 }
 
+/**
+ * One Adam step on the loss `f` builds; the statistics it names (scalars) survive the step, stacked into one tensor
+ * so that an iteration's statistics are read back once, at its end (readStacked).
+ */
+function stepKeeping(params: Params, opt: Adam, f: () => { loss: Tensor; stats: Tensor[] }): Tensor {
+  let kept: Tensor[] = [];
+  const { value, grads } = gradsOf(params, () => {
+    const { loss, stats } = f();
+    kept = stats.map((t) => tf.keep(tf.clone(t)));
+    return loss;
+  });
+  opt.step(grads);
+  value.dispose();
+  const out = tf.stack(kept);
+  tf.dispose(kept);
+  return out;
+}
+
+/** Reads stacked statistics back in one go and disposes them. */
+async function readStacked(stats: Tensor[]): Promise<Float32Array> {
+  const all = tf.stack(stats);
+  const out = (await all.data()) as Float32Array;
+  tf.dispose([all, ...stats]);
+  return out;
+}
+
 export class TextLab implements TaskLab {
   private readonly experiment: TextExperiment;
   private readonly cfg: GptConfig;
@@ -339,33 +365,23 @@ export class TextLab implements TaskLab {
           const shape: [number, number] = [B, M];
           const ids = tf.tensor2d(s.ids, [B, s.N], 'int32');
           const [oldT, refT, advT, maskT] = [r.logp, r.refLogp, tokenAdv, r.mask].map((a) => tf.tensor2d(a, shape));
-          let kept: Tensor[] = [];
-          const { value, grads } = gradsOf(this.policy, () => {
+          return stepKeeping(this.policy, this.policyOpt, () => {
             const { logp } = tokenStats(this.cfg, gptHidden(this.cfg, this.policy, ids), this.policy, ids, temperature);
             if (o.algo === 'rloo') {
               // −(1/B)·Σ_i A_i·Σ_t log π(a_t): the sequence score-function estimator.
               const loss = tf.div(tf.neg(tf.sum(tf.mul(tf.mul(logp, maskT), advT))), B);
-              kept = [tf.keep(tf.clone(loss)), tf.keep(tf.scalar(0))];
-              return loss;
+              return { loss, stats: [loss, tf.scalar(0)] };
             }
             const pl = ppoPolicyLoss(logp, oldT, advT, maskT, o.clip);
             const logRatioRef = tf.sub(refT, logp);
             const k3 = tf.sub(tf.sub(tf.exp(logRatioRef), logRatioRef), 1);
             const klTerm = tf.div(tf.sum(tf.mul(k3, maskT)), tf.maximum(tf.sum(maskT), 1));
-            kept = [tf.keep(pl.policy), tf.keep(pl.clipfrac)];
-            return tf.add(pl.policy, tf.mul(klTerm, o.kl_coef));
+            return { loss: tf.add(pl.policy, tf.mul(klTerm, o.kl_coef)), stats: [pl.policy, pl.clipfrac] };
           });
-          this.policyOpt.step(grads);
-          value.dispose();
-          const out = tf.stack(kept);
-          tf.dispose(kept);
-          return out;
         }),
       );
     }
-    const statsT = tf.stack(stats);
-    const st = (await statsT.data()) as Float32Array;
-    tf.dispose([statsT, ...stats]);
+    const st = await readStacked(stats);
     this.show(r.prompts, r.completions, r.score, r.gold);
     return {
       'gold/mean': mean(r.gold),
@@ -561,28 +577,19 @@ export class TextLab implements TaskLab {
             const shape: [number, number] = [pick.length, M];
             const ids = tf.tensor2d(idsMb, [pick.length, N], 'int32');
             const [lpT, advT, retT, vT, maskT] = [lpMb, advMb, retMb, vMb, maskMb].map((a) => tf.tensor2d(a, shape));
-            let kept: Tensor[] = [];
-            const { value, grads } = gradsOf(this.policy, () => {
+            return stepKeeping(this.policy, this.policyOpt, () => {
               const h = gptHidden(this.cfg, this.policy, ids);
               const { logp } = tokenStats(this.cfg, h, this.policy, ids, temperature);
               const v = tf.slice(gptScalarHead(this.cfg, this.policy, 'value', h), [0, 0], shape);
               const pl = ppoPolicyLoss(logp, lpT, advT, maskT, o.clip);
               const vl = ppoValueLoss(v, vT, retT, maskT, o.value_clip);
-              kept = [pl.policy, vl, pl.clipfrac, pl.approxkl].map((t) => tf.keep(t));
-              return tf.add(pl.policy, tf.mul(vl, o.vf_coef));
+              return { loss: tf.add(pl.policy, tf.mul(vl, o.vf_coef)), stats: [pl.policy, vl, pl.clipfrac, pl.approxkl] };
             });
-            this.policyOpt.step(grads);
-            value.dispose();
-            const out = tf.stack(kept);
-            tf.dispose(kept);
-            return out;
           }),
         );
       }
     }
-    const statsT = tf.stack(stats);
-    const st = (await statsT.data()) as Float32Array;
-    tf.dispose([statsT, ...stats]);
+    const st = await readStacked(stats);
     const avg = (j: number) => mean(Array.from({ length: stats.length }, (_, i) => st[i * 4 + j]));
 
     const klMean = mean(klSeq);

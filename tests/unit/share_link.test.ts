@@ -86,7 +86,7 @@ describe('share links', () => {
 
   it('the gallery has a link per demo, each opening its experiment, with one sentence on what to watch', () => {
     const demos = gallery();
-    expect(demos.map((d) => d.id)).toEqual(['hello', 'you-label', 'reward-hacking', 'decoy', 'kl-too-high', 'kl-too-low', 'noisy-labelers', 'text-cheerful', 'text-biased-labeler', 'text-dpo', 'text-best-of-n', 'iterated-rollback', 'kl-only']);
+    expect(demos.map((d) => d.id)).toEqual(['hello', 'you-label', 'reward-hacking', 'decoy', 'kl-too-high', 'kl-too-low', 'noisy-labelers', 'text-cheerful', 'text-biased-labeler', 'text-dpo', 'text-best-of-n', 'overoptimization', 'overoptimization-text', 'iterated-rollback', 'kl-only']);
     for (const d of demos) {
       const back = decodeLink(d.fragment);
       expect(back.experiment).toEqual(d.experiment);

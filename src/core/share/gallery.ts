@@ -73,6 +73,18 @@ export function gallery(): Demo[] {
       'text-bon',
     ),
     demo(
+      'overoptimization',
+      'Over-optimization, measured',
+      'Gold peaks at 0.71 (√KL 4.7) and falls to 0.12 while the proxy climbs on past 12; the √KL chart fits Gao et al.\'s curves and the hacking table lists the points the reward model overrates most.',
+      'overopt-landscape',
+    ),
+    demo(
+      'overoptimization-text',
+      'Text: reward hacking under a weak leash',
+      'Gold sentiment peaks near 3.2 at √KL 4.6, then collapses to about 0.2 as completions run to the length limit, while the reward model still scores them as highly as at the peak.',
+      'overopt-text',
+    ),
+    demo(
       'iterated-rollback',
       'Iterated RLHF with rollback',
       'Round by round the reward model comes to agree with the labeler on the policy\'s own samples (0.05, 0.38, 0.82, 0.96), each round starting the policy over from its initial weights.',

@@ -4,12 +4,15 @@
 // which for y = 1 is TRL's `-logsigmoid(rewards_chosen - rewards_rejected)`.
 import { tf, type Tensor } from '../tf';
 
-export function bradleyTerryLoss(rewardA: Tensor, rewardB: Tensor, target: Tensor): Tensor {
+/** The mean loss over pairs; with `weights` (an ensemble member's bootstrap counts) the weighted mean Σwℓ / Σw. */
+export function bradleyTerryLoss(rewardA: Tensor, rewardB: Tensor, target: Tensor, weights?: Tensor): Tensor {
   return tf.tidy(() => {
     const margin = tf.sub(rewardA, rewardB);
     const lossA = tf.mul(target, logSigmoid(margin));
     const lossB = tf.mul(tf.sub(1, target), logSigmoid(tf.neg(margin)));
-    return tf.neg(tf.mean(tf.add(lossA, lossB)));
+    const perPair = tf.neg(tf.add(lossA, lossB));
+    if (!weights) return tf.mean(perPair);
+    return tf.div(tf.sum(tf.mul(perPair, weights)), tf.maximum(tf.sum(weights), 1e-8));
   });
 }
 

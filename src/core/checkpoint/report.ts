@@ -7,27 +7,14 @@ import type { Label } from '../feedback/labelers';
 import { targetOf, sigmoid } from '../feedback/labelers';
 import { landscape, gridPoints, goldOptimum, EXTENT } from '../tasks/landscape2d';
 import type { Weights } from '../models/params';
+import { mlpHost, type MlpShape } from '../models/mlp_host';
 
 const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d));
 
 /** The landscape reward model r_θ(x, y) in plain JS (mlp.ts, same layout). */
 export function mlpScore(weights: Weights, spec: Record<string, unknown>, x: number, y: number): number {
-  const layers = (spec.hidden as number[]).length + 1;
-  const scale = (spec.input_scale as number) ?? EXTENT;
-  let h = [x / scale, y / scale];
-  for (let l = 0; l < layers; l++) {
-    const w = weights[`w${l}`];
-    const b = weights[`b${l}`];
-    const [nIn, nOut] = w.shape;
-    const out = new Array<number>(nOut);
-    for (let j = 0; j < nOut; j++) {
-      let s = b.data[j];
-      for (let i = 0; i < nIn; i++) s += h[i] * w.data[i * nOut + j];
-      out[j] = l < layers - 1 ? (spec.activation === 'relu' ? Math.max(0, s) : Math.tanh(s)) : s;
-    }
-    h = out;
-  }
-  return h[0];
+  const s = spec as unknown as MlpShape;
+  return mlpHost({ ...s, input_scale: s.input_scale ?? EXTENT }, weights, [x, y])[0];
 }
 
 /** The held-out labels as the runner splits them (every k-th usable label by id, k = round(1/holdout)). */

@@ -43,7 +43,19 @@ export interface TextVisuals {
   samples: TextSampleRow[];
 }
 
-export type Visuals = LandscapeVisuals | TextVisuals;
+export interface ControlVisuals {
+  kind: 'control';
+  env: 'cartpole' | 'reacher';
+  obsSize: number;
+  /** The latest policy's first evaluation episode: observations frame by frame (frames × obsSize). */
+  frames: Float32Array;
+  /** That episode's true return. */
+  trueReturn: number;
+  /** Policy iterations behind the clip. */
+  version: number;
+}
+
+export type Visuals = LandscapeVisuals | TextVisuals | ControlVisuals;
 
 export interface ModelState {
   params: Params;

@@ -55,8 +55,8 @@ const controlBase = {
     hidden: [64, 64],
     activation: 'tanh',
     lr: 0.001,
-    steps: 100,
-    batch_size: 32,
+    steps: 50,
+    batch_size: 16,
     holdout: 0.1,
     ensemble: 3,
     bootstrap: true,
@@ -84,6 +84,8 @@ const controlBase = {
 const reacherBase = {
   ...controlBase,
   task: { kind: 'control', env: 'reacher', segment_steps: 15, rollout_steps: 1000 },
+  // Distance is a smooth function the reward model must fit closely: more steps per round than cart-pole's.
+  reward_model: { ...controlBase.reward_model, steps: 250 },
   optimizer: { ...controlBase.optimizer, batch_size: 20, minibatches: 4, lr: 0.003 },
 } satisfies Omit<ExperimentInput, 'name'>;
 

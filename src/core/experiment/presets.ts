@@ -209,3 +209,13 @@ export function preset(name: string): Experiment | undefined {
   const p = PRESETS.find((x) => x.name === name);
   return p && structuredClone(p);
 }
+
+/**
+ * The true return PPO on the true reward reaches with a control preset's schedule (its "-true" twin, seed 1, wasm,
+ * mean of the last 10 iterations, measured by tests/unit/cli_control.test.ts): the line the tab draws to reach.
+ */
+export const TRUE_RETURN_LINE: Record<string, number> = {
+  'control-cartpole': 0,
+  'control-cartpole-human': 0,
+  'control-reacher': 0,
+};

@@ -23,7 +23,7 @@ import { argmax, bootstrapWeight, conservativeScore, memberStats, pairDisagreeme
 import { explainedVariance, gae, ppoPolicyLoss, ppoValueLoss, whiten } from '../../algos/ppo';
 import type { Label, Segment } from '../../feedback/labelers';
 import type { MetricRow } from '../../checkpoint/record';
-import type { ControlVisuals, Proposal, TaskLab, TaskState } from '../task_lab';
+import type { ControlVisuals, PolicyContext, Proposal, TaskLab, TaskState } from '../task_lab';
 import { mean, normalizeScores, type RewardNorm } from '../reward_norm';
 import { CartPole, PointReacher, type ControlEnv } from './envs';
 
@@ -412,7 +412,7 @@ export class ControlLab implements TaskLab {
   }
 
   /** One PPO iteration: roll out, score the steps, GAE per episode, clipped updates over shuffled minibatches. */
-  async policyIteration(rng: Rng): Promise<MetricRow> {
+  async policyIteration(rng: Rng, _ctx?: PolicyContext): Promise<MetricRow> {
     const o = this.experiment.optimizer;
     const { rollout_steps, true_reward } = this.experiment.task;
     const E = o.batch_size;

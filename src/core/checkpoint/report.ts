@@ -17,6 +17,16 @@ export function mlpScore(weights: Weights, spec: Record<string, unknown>, x: num
   return mlpHost({ ...s, input_scale: s.input_scale ?? EXTENT }, weights, [x, y])[0];
 }
 
+function rmArchitecture(e: Experiment): string {
+  const rm = e.reward_model;
+  if (e.task.kind === 'text') return 'the base GPT with a scalar reward head on the last token; an ensemble of 1';
+  if (e.task.kind === 'control') {
+    return `MLP (observation, action) → ${rm.hidden.join(' → ')} → 1 per step, ${rm.activation}, summed over a segment for Bradley-Terry; ` +
+      `an ensemble of ${rm.ensemble}${rm.ensemble > 1 && rm.bootstrap ? ' (bootstrap resamples)' : ''}, queries by ${rm.query}`;
+  }
+  return `MLP ${[2, ...rm.hidden, 1].join(' → ')}, ${rm.activation}, inputs divided by ${EXTENT}; an ensemble of 1`;
+}
+
 /** The held-out labels as the runner splits them (every k-th usable label by id, k = round(1/holdout)). */
 export function heldOutLabels(e: Experiment, labels: readonly Label[]): Label[] {
   const h = e.reward_model.holdout;
@@ -150,7 +160,11 @@ ${
   ${task.max_new_tokens} new characters per completion, temperature ${task.temperature}, top-k ${task.top_k}.
 - Policy: the lab's shipped base character GPT (\`public/text/base.json\`, pretrained by \`npm run pretrain\` on the lab's
   corpus) with a value head; the reference policy π_ref is that base model, frozen.`
-      : `- Task: \`${task.kind}\`.`
+      : task.kind === 'control'
+        ? `- Task: \`control\`, environment \`${task.env}\` (true reward: ${task.env === 'cartpole' ? '+1 per step the pole stays up' : '−distance to the goal per step'});
+  ${task.segment_steps}-step segments compared; ${task.rollout_steps} environment steps per PPO iteration; ${task.true_reward ? 'PPO on the true reward (no labels): the line to reach' : 'PPO on the learned reward'}.
+- Policy: an MLP (${e.policy.kind === 'mlp' ? e.policy.hidden.join(', ') : ''}) with a ${task.env === 'cartpole' ? 'categorical' : 'Gaussian'} head and an MLP value function, from the seed. No reference policy and no KL penalty.`
+        : `- Task: \`${task.kind}\`.`
 }
 
 ## Feedback
@@ -159,11 +173,11 @@ ${
 - Labelers (${e.labelers.length === 1 ? 'one' : `a panel of ${e.labelers.length}, sharing queries by weight`}):
 ${e.labelers.map((_, i) => `  - #${i}: ${labelerLine(e, i)}`).join('\n')}
 - Answers by labeler: ${[...byLabeler].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}.
-- Instructions a person is given: ${task.kind === 'text' ? '"pick the completion you prefer"' : '"compare two points of the plane; brighter on the gold map is better"'}; keys ← / 1 for A,
+- Instructions a person is given: ${task.kind === 'text' ? '"pick the completion you prefer"' : task.kind === 'control' ? '"which clip is better?" (keep the pole upright; bring the point to the goal)' : '"compare two points of the plane; brighter on the gold map is better"'}; keys ← / 1 for A,
   → / 2 for B, ↓ tie, Space skip. The exported \`preferences.jsonl\` holds the decisive comparisons.
 
 ## Reward model
-- Architecture: ${task.kind === 'text' ? 'the base GPT with a scalar reward head on the last token' : `MLP ${[2, ...e.reward_model.hidden, 1].join(' → ')}, ${e.reward_model.activation}, inputs divided by ${EXTENT}`}; an ensemble of 1.
+- Architecture: ${rmArchitecture(e)}.
 - Loss: Bradley-Terry, \`L = −log σ(r(chosen) − r(rejected))\` (ties as targets of 0.5); Adam, lr ${e.reward_model.lr},
   ${e.reward_model.steps} steps of ${e.reward_model.batch_size} pairs per round; every ${Math.max(2, Math.round(1 / (e.reward_model.holdout || 1)))}th label held out.
 - Held-out accuracy: ${f(last(m, 'rm/accuracy'))} as logged${land ? `; ${decisive ? f(correct / decisive) : 'n/a'} recomputed here on ${decisive} decisive held-out pairs` : ''}.

@@ -20,7 +20,7 @@ import { disposeParams, gradsOf, makeParams, readWeights, type Params, type Weig
 import { Adam } from '../../optim';
 import { bradleyTerryLoss } from '../../algos/reward';
 import { argmax, bootstrapWeight, conservativeScore, memberStats, pairDisagreement } from '../../algos/ensemble';
-import { explainedVariance, gae, ppoPolicyLoss, ppoValueLoss, whiten } from '../../algos/ppo';
+import { explainedVariance, gae, ppoStep, whiten } from '../../algos/ppo';
 import type { Label, Segment } from '../../feedback/labelers';
 import type { MetricRow } from '../../checkpoint/record';
 import type { ControlVisuals, PolicyContext, Proposal, TaskLab, TaskState } from '../task_lab';
@@ -508,25 +508,23 @@ export class ControlLab implements TaskLab {
         };
         // Advantages are whitened per minibatch, as CleanRL's ppo.py does.
         const adv = whiten(gather(advantages, 1));
+        const [oldLogp_, returns_, values_] = [gather(oldLogp, 1), gather(returns, 1), gather(values, 1)];
         stats.push(
           tf.tidy(() => {
             const obsT = tf.tensor2d(gather(obs, O), [mb, O]);
             const drawnT = tf.tensor2d(gather(drawn, D), [mb, D]);
-            const [lpT, advT, retT, vT] = [gather(oldLogp, 1), adv, gather(returns, 1), gather(values, 1)].map((a) => tf.tensor1d(a));
-            const mask = tf.onesLike(advT);
-            let kept: Tensor[] = [];
-            const { value, grads } = gradsOf(this.policy, () => {
-              const { logp, entropy } = this.logProb(obsT, drawnT);
-              const pl = ppoPolicyLoss(logp, lpT, advT, mask, o.clip);
-              const vl = ppoValueLoss(this.value(obsT), vT, retT, mask, o.value_clip);
-              kept = [pl.policy, vl, pl.clipfrac, pl.approxkl, tf.mean(entropy)].map((t) => tf.keep(t));
-              return tf.add(pl.policy, tf.mul(vl, o.vf_coef));
-            });
-            this.policyOpt.step(grads);
-            value.dispose();
-            const out = tf.stack(kept);
-            tf.dispose(kept);
-            return out;
+            const [lpT, advT, retT, vT] = [oldLogp_, adv, returns_, values_].map((a) => tf.tensor1d(a));
+            const batch = { oldLogp: lpT, advantages: advT, returns: retT, oldValues: vT, mask: tf.onesLike(advT) };
+            return ppoStep(
+              this.policy,
+              this.policyOpt,
+              () => {
+                const { logp, entropy } = this.logProb(obsT, drawnT);
+                return { logp, values: this.value(obsT), extra: [tf.mean(entropy)] };
+              },
+              batch,
+              o,
+            );
           }),
         );
       }

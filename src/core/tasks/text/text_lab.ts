@@ -19,7 +19,7 @@ import {
 import { disposeParams, gradsOf, makeParams, type Params } from '../../models/params';
 import { Adam } from '../../optim';
 import { bradleyTerryLoss } from '../../algos/reward';
-import { explainedVariance, gae, KlController, perTokenKl, ppoPolicyLoss, ppoValueLoss, whiten } from '../../algos/ppo';
+import { explainedVariance, gae, KlController, perTokenKl, ppoStep, whiten } from '../../algos/ppo';
 import type { Label } from '../../feedback/labelers';
 import type { MetricRow } from '../../checkpoint/record';
 import type { Assets, Proposal, TaskLab, TaskState, TextSampleRow, TextVisuals } from '../task_lab';
@@ -314,21 +314,12 @@ export class TextLab implements TaskLab {
             const shape: [number, number] = [pick.length, M];
             const ids = tf.tensor2d(idsMb, [pick.length, N], 'int32');
             const [lpT, advT, retT, vT, maskT] = [lpMb, advMb, retMb, vMb, maskMb].map((a) => tf.tensor2d(a, shape));
-            let kept: Tensor[] = [];
-            const { value, grads } = gradsOf(this.policy, () => {
+            const forward = () => {
               const h = gptHidden(this.cfg, this.policy, ids);
               const { logp } = tokenStats(this.cfg, h, this.policy, ids, temperature);
-              const v = tf.slice(gptScalarHead(this.cfg, this.policy, 'value', h), [0, 0], shape);
-              const pl = ppoPolicyLoss(logp, lpT, advT, maskT, o.clip);
-              const vl = ppoValueLoss(v, vT, retT, maskT, o.value_clip);
-              kept = [pl.policy, vl, pl.clipfrac, pl.approxkl].map((t) => tf.keep(t));
-              return tf.add(pl.policy, tf.mul(vl, o.vf_coef));
-            });
-            this.policyOpt.step(grads);
-            value.dispose();
-            const out = tf.stack(kept);
-            tf.dispose(kept);
-            return out;
+              return { logp, values: tf.slice(gptScalarHead(this.cfg, this.policy, 'value', h), [0, 0], shape) };
+            };
+            return ppoStep(this.policy, this.policyOpt, forward, { oldLogp: lpT, advantages: advT, returns: retT, oldValues: vT, mask: maskT }, o);
           }),
         );
       }

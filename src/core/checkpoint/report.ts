@@ -45,7 +45,8 @@ function labelerLine(e: Experiment, i: number): string {
   if (l.kind === 'human') return `a person in the tab (weight ${l.weight})`;
   return (
     `simulated, Boltzmann-rational over the gold reward: β = ${l.beta}, random answers ε = ${l.epsilon}, ` +
-    `tie when |Δgold| < ${l.tie_margin}, skips ${l.skip_prob}, weight ${l.weight}`
+    `tie when |Δgold| < ${l.tie_margin}, skips ${l.skip_prob}, weight ${l.weight}` +
+    (l.myopic_steps ? `, myopic: judges a segment by its last ${l.myopic_steps} steps` : '')
   );
 }
 

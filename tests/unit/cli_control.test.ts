@@ -16,7 +16,7 @@ const finalReturn = (rows: Record<string, number>[]) => mean(rows.slice(-10).map
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'rlhf-lab-cli-control-'));
-  for (const name of ['control-cartpole-true', 'control-cartpole', 'control-reacher-true', 'control-reacher']) {
+  for (const name of ['control-cartpole-true', 'control-cartpole', 'control-cartpole-myopic', 'control-reacher-true', 'control-reacher']) {
     const out = join(tmp, name);
     const result = await cli(['run', name, '--backend', 'wasm', '--seed', '1', '--out', out], 400_000);
     if (result.code !== 0) throw new Error(`rlhf-lab run ${name} exited ${result.code}:\n${result.stderr}`);
@@ -57,6 +57,17 @@ describe('rlhf-lab run control-* --backend wasm --seed 1', () => {
     expect(fromPrefs).toBeGreaterThanOrEqual(0.7 * fromTruth);
     // The figures the README quotes, for whoever reads the log.
     console.log(`cart-pole: ${fromPrefs.toFixed(1)} from ${prefs.summary.labels} comparisons vs ${fromTruth.toFixed(1)} on the true reward (${last(truth)['env/steps']} env steps; ${prefs.summary.wall_seconds} s vs ${truth.summary.wall_seconds} s)`);
+  });
+
+  it('a myopic labeler (last 10 of 50 steps) teaches cart-pole to drop the pole', () => {
+    const myopic = runs['control-cartpole-myopic'];
+    const start = myopic.rows[0]['env/true_return'];
+    const final = finalReturn(myopic.rows);
+    expect(myopic.summary.labels).toBe(runs['control-cartpole'].summary.labels);
+    // Worse than the untrained policy, and far below the same run with a labeler who watches the whole clip.
+    expect(final).toBeLessThan(start);
+    expect(final).toBeLessThan(0.2 * finalReturn(runs['control-cartpole'].rows));
+    console.log(`cart-pole, myopic labeler: ${start.toFixed(1)} → ${final.toFixed(1)}`);
   });
 
   it('the reacher learns to reach its goal from comparisons', () => {

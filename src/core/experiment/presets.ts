@@ -180,6 +180,13 @@ const inputs: ExperimentInput[] = [
   },
   {
     ...controlBase,
+    name: 'control-cartpole-myopic',
+    description:
+      'The control-cartpole run with a myopic labeler who judges each 1 s clip by its last 10 steps only. Clips whose pole fell before then look alike to it, and it calls them ties: watch the true return fall below the untrained policy\'s as the agent learns to drop the pole at once.',
+    labelers: [{ ...controlBase.labelers[0], myopic_steps: 10 }],
+  },
+  {
+    ...controlBase,
     name: 'control-cartpole-human',
     description:
       'You are the labeler: watch two cart-pole clips and pick the one that balances better, train the reward model on your answers, then watch the policy\'s new clip.',

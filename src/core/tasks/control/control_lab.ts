@@ -194,16 +194,7 @@ export class ControlLab implements TaskLab {
       let obs = env.reset(rng);
       let tEp = 0;
       for (let t = 0; t < steps; t++) {
-        const out = mlpHost(this.piSpec, pi, obs);
-        let drawn: number[];
-        let act: number[];
-        if (this.env.action.kind === 'discrete') {
-          const a = sampleCategorical(out, rng);
-          drawn = act = [a];
-        } else {
-          drawn = Array.from(out, (m, i) => m + Math.exp(logStd![i]) * rng.normal());
-          act = drawn.map((x) => Math.max(-1, Math.min(1, x)));
-        }
+        const { drawn, act } = this.drawAction(mlpHost(this.piSpec, pi, obs), logStd, rng);
         const r = env.step(this.env.action.kind === 'discrete' ? act[0] : Float32Array.from(act));
         s.obs.push(obs);
         s.act.push(act);
@@ -224,6 +215,16 @@ export class ControlLab implements TaskLab {
       streams.push(s);
     }
     return streams;
+  }
+
+  /** An action from the policy head's outputs: a push drawn from softmax(logits), or a force N(μ, σ²) clipped to [−1, 1]. */
+  private drawAction(out: ArrayLike<number>, logStd: Float32Array | undefined, rng: Rng): { drawn: number[]; act: number[] } {
+    if (this.env.action.kind === 'discrete') {
+      const a = [sampleCategorical(out, rng)];
+      return { drawn: a, act: a };
+    }
+    const drawn = Array.from(out, (m, i) => m + Math.exp(logStd![i]) * rng.normal());
+    return { drawn, act: drawn.map((x) => Math.max(-1, Math.min(1, x))) };
   }
 
   /** The policy's weights, read back once for a host rollout. */
@@ -565,12 +566,8 @@ export class ControlLab implements TaskLab {
       let total = 0;
       const f: number[] = [...obs];
       for (;;) {
-        const out = mlpHost(this.piSpec, pi, obs);
-        const a =
-          this.env.action.kind === 'discrete'
-            ? sampleCategorical(out, rng)
-            : Float32Array.from(out, (m, i) => Math.max(-1, Math.min(1, m + Math.exp(w.log_std.data[i]) * rng.normal())));
-        const r = env.step(a);
+        const { act } = this.drawAction(mlpHost(this.piSpec, pi, obs), w.log_std?.data, rng);
+        const r = env.step(this.env.action.kind === 'discrete' ? act[0] : Float32Array.from(act));
         total += r.reward;
         obs = r.obs;
         if (f.length < CLIP_FRAMES * this.env.obsSize) f.push(...obs);

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
-import { launch, BASE_URL } from './browser';
+import { launch, nextPair, startFromFile, BASE_URL } from './browser';
 
 const fixture = 'tests/fixtures/control-human-tiny.json';
 const experiment = JSON.parse(readFileSync(fixture, 'utf8'));
@@ -30,21 +30,11 @@ describe('control in the tab', () => {
     page.on('pageerror', (e) => console.error('page error:', e.message));
     await page.goto(`${BASE_URL}/`);
     await page.waitForSelector('[data-testid=backend]', { timeout: 60_000 });
-    await page.setInputFiles('[data-testid=open-file]', fixture);
-    await page.waitForFunction((name) => (document.querySelector('[data-testid=preset]') as HTMLSelectElement).value === name, experiment.name);
-    await page.click('[data-testid=start]');
+    await startFromFile(page, fixture, experiment.name);
 
     let lastId = '';
     for (let i = 0; i < 6; i++) {
-      const handle = await page.waitForFunction(
-        (prev) => {
-          const id = document.querySelector('[data-testid=labeler]')?.getAttribute('data-pair-id');
-          return id && id !== prev && document.querySelector('[data-testid=clip-a]') ? id : null;
-        },
-        lastId,
-        { timeout: 120_000 },
-      );
-      lastId = (await handle.jsonValue()) as string;
+      lastId = await nextPair(page, lastId, '[data-testid=clip-a]');
       // Both clips are 50 steps long and play: the frame moves on while we watch.
       expect(Number(await page.getAttribute('[data-testid=clip-a]', 'data-frames'))).toBe(50);
       const first = await snapshot(page, 'clip-b');

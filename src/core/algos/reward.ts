@@ -4,7 +4,10 @@
 // which for y = 1 is TRL's `-logsigmoid(rewards_chosen - rewards_rejected)`.
 import { tf, type Tensor } from '../tf';
 
-/** The mean loss over pairs; with `weights` (an ensemble member's bootstrap counts) the weighted mean Σwℓ / Σw. */
+/**
+ * With `weights` (an ensemble member's bootstrap counts per pair) the mean is weighted: Σ w·L / Σ w, the loss on the
+ * member's resample of the batch.
+ */
 export function bradleyTerryLoss(rewardA: Tensor, rewardB: Tensor, target: Tensor, weights?: Tensor): Tensor {
   return tf.tidy(() => {
     const margin = tf.sub(rewardA, rewardB);
@@ -12,7 +15,7 @@ export function bradleyTerryLoss(rewardA: Tensor, rewardB: Tensor, target: Tenso
     const lossB = tf.mul(tf.sub(1, target), logSigmoid(tf.neg(margin)));
     const perPair = tf.neg(tf.add(lossA, lossB));
     if (!weights) return tf.mean(perPair);
-    return tf.div(tf.sum(tf.mul(perPair, weights)), tf.maximum(tf.sum(weights), 1e-8));
+    return tf.div(tf.sum(tf.mul(perPair, weights)), tf.maximum(tf.sum(weights), 1));
   });
 }
 

@@ -19,7 +19,7 @@ import {
 import { disposeParams, gradsOf, makeParams, type Params } from '../../models/params';
 import { Adam } from '../../optim';
 import { bradleyTerryLoss } from '../../algos/reward';
-import { explainedVariance, gae, KlController, perTokenKl, ppoStep, whiten } from '../../algos/ppo';
+import { explainedVariance, gae, KlController, perTokenKl, ppoPolicyLoss, ppoValueLoss, whiten } from '../../algos/ppo';
 import type { Label } from '../../feedback/labelers';
 import type { MetricRow } from '../../checkpoint/record';
 import type { Assets, Proposal, TaskLab, TaskState, TextSampleRow, TextVisuals } from '../task_lab';
@@ -27,6 +27,7 @@ import { mean, normalizeScores, type RewardNorm } from '../reward_norm';
 import { BASE_BIN, BASE_JSON, LEXICON, decodeBaseModel, type BaseModel } from './base_model';
 import { goldReward, labelerBias, type Lexicon } from './gold';
 import { BOS, EOS, decode, encode } from './vocab';
+import { ppoStep } from '../../algos/ppo';
 
 
 

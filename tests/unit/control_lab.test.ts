@@ -202,6 +202,8 @@ describe('the control spec', () => {
     expect(problems(['labelers[0].myopic_steps=60'])[0]).toMatch(/^labelers\[0\]\.myopic_steps: 60 is longer than a segment/);
     expect(problems(['task.env="pendulum"'])[0]).toMatch(/^task\.env: expected/);
     expect(problems(['labelers[0].myopic_steps=10'])).toEqual([]);
+    expect(problems(['schedule.rollback=true'])).toContain('schedule.rollback: the control task does not roll its policy back between rounds; set it to false');
+    expect(problems(['overoptimization={"bon_n":[1,4]}'])).toContain('overoptimization.bon_n: the control task has no best-of-n sweep; leave bon_n empty');
     // A myopic labeler means nothing to the other tasks.
     expect(() => applyOverrides(preset('landscape-hello')!, ['labelers[0].myopic_steps=3'])).toThrow(/myopic_steps: a myopic labeler applies to control segments only/);
     expect(parseExperiment(base).task).toMatchObject({ kind: 'control', true_reward: false });

@@ -427,6 +427,10 @@ function controlProblems(e: Experiment, task: Extract<Experiment['task'], { kind
     }
     if (optimizer.kl_coef !== 0) out.push(`optimizer.kl_coef: the control task has no reference policy to stay near; set it to 0`);
   }
+  if (e.schedule.rollback) out.push(`schedule.rollback: the control task does not roll its policy back between rounds; set it to false`);
+  if (e.overoptimization && e.overoptimization.bon_n.length > 0) {
+    out.push(`overoptimization.bon_n: the control task has no best-of-n sweep; leave bon_n empty`);
+  }
   e.labelers.forEach((l, i) => {
     if (l.kind === 'simulated' && l.length_bias !== 0) out.push(`labelers[${i}].length_bias: a length bias applies to text only; set it to 0`);
     if (l.kind === 'simulated' && (l.myopic_steps ?? 0) > task.segment_steps) {

@@ -53,6 +53,8 @@ export interface ControlVisuals {
   trueReturn: number;
   /** Policy iterations behind the clip. */
   version: number;
+  /** The reward-hacking panel's rows: the control task lists none (its segments are clips, not rows). */
+  hacking?: undefined;
 }
 
 export type Visuals = LandscapeVisuals | TextVisuals | ControlVisuals;

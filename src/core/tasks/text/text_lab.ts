@@ -27,7 +27,6 @@ import { mean, normalizeScores, type RewardNorm } from '../reward_norm';
 import { BASE_BIN, BASE_JSON, LEXICON, decodeBaseModel, type BaseModel } from './base_model';
 import { goldReward, labelerBias, type Lexicon } from './gold';
 import { BOS, EOS, decode, encode } from './vocab';
-import { ppoStep } from '../../algos/ppo';
 
 
 
@@ -315,12 +314,21 @@ export class TextLab implements TaskLab {
             const shape: [number, number] = [pick.length, M];
             const ids = tf.tensor2d(idsMb, [pick.length, N], 'int32');
             const [lpT, advT, retT, vT, maskT] = [lpMb, advMb, retMb, vMb, maskMb].map((a) => tf.tensor2d(a, shape));
-            const forward = () => {
+            let kept: Tensor[] = [];
+            const { value, grads } = gradsOf(this.policy, () => {
               const h = gptHidden(this.cfg, this.policy, ids);
               const { logp } = tokenStats(this.cfg, h, this.policy, ids, temperature);
-              return { logp, values: tf.slice(gptScalarHead(this.cfg, this.policy, 'value', h), [0, 0], shape) };
-            };
-            return ppoStep(this.policy, this.policyOpt, forward, { oldLogp: lpT, advantages: advT, returns: retT, oldValues: vT, mask: maskT }, o);
+              const v = tf.slice(gptScalarHead(this.cfg, this.policy, 'value', h), [0, 0], shape);
+              const pl = ppoPolicyLoss(logp, lpT, advT, maskT, o.clip);
+              const vl = ppoValueLoss(v, vT, retT, maskT, o.value_clip);
+              kept = [pl.policy, vl, pl.clipfrac, pl.approxkl].map((t) => tf.keep(t));
+              return tf.add(pl.policy, tf.mul(vl, o.vf_coef));
+            });
+            this.policyOpt.step(grads);
+            value.dispose();
+            const out = tf.stack(kept);
+            tf.dispose(kept);
+            return out;
           }),
         );
       }

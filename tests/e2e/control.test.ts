@@ -49,8 +49,13 @@ describe('control in the tab', () => {
     expect(Number(await page.textContent('[data-testid=labels-count]'))).toBe(6);
     // The clip of the policy after both PPO iterations plays: its frame advances and the picture changes.
     await page.waitForFunction(() => document.querySelector('[data-testid=policy-clip]')?.getAttribute('data-version') === '2', null, { timeout: 30_000 });
+    // (A short episode loops quickly and rests on its last frame between loops: wait for the frame to move.)
     const a = await snapshot(page, 'policy-clip-canvas');
-    await page.waitForTimeout(300);
+    await page.waitForFunction(
+      (f) => Number(document.querySelector('[data-testid=policy-clip-canvas]')?.getAttribute('data-frame')) !== f,
+      a.frame,
+      { timeout: 10_000 },
+    );
     const b = await snapshot(page, 'policy-clip-canvas');
     expect(b.frame).not.toBe(a.frame);
     expect(b.url).not.toBe(a.url);

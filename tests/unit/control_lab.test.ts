@@ -205,7 +205,9 @@ describe('the control spec', () => {
     expect(problems(['schedule.rollback=true'])).toContain('schedule.rollback: the control task does not roll its policy back between rounds; set it to false');
     expect(problems(['overoptimization={"bon_n":[1,4]}'])).toContain('overoptimization.bon_n: the control task has no best-of-n sweep; leave bon_n empty');
     // A myopic labeler means nothing to the other tasks.
-    expect(() => applyOverrides(preset('landscape-hello')!, ['labelers[0].myopic_steps=3'])).toThrow(/myopic_steps: a myopic labeler applies to control segments only/);
+    for (const other of ['landscape-hello', 'text-sentiment-ppo']) {
+      expect(() => applyOverrides(preset(other)!, ['labelers[0].myopic_steps=3'])).toThrow(/labelers\[0\]\.myopic_steps: a myopic labeler applies to control segments only/);
+    }
     expect(parseExperiment(base).task).toMatchObject({ kind: 'control', true_reward: false });
   });
 });

@@ -324,7 +324,7 @@ function problem(issue: v.BaseIssue<unknown>): string {
 export function parseExperiment(input: unknown): Experiment {
   const result = v.safeParse(ExperimentSpec, input);
   if (!result.success) throw new ExperimentError(result.issues.map(problem));
-  const problems = crossCheck(result.output);
+  const problems = [...crossCheck(result.output), ...myopicProblems(result.output)];
   if (problems.length) throw new ExperimentError(problems);
   return result.output;
 }
@@ -370,7 +370,6 @@ function crossCheck(e: Experiment): string[] {
     if (!(TASK_ALGOS.landscape2d as readonly string[]).includes(optimizer.algo)) out.push(algoProblem('landscape', optimizer.algo, TASK_ALGOS.landscape2d));
     e.labelers.forEach((l, i) => {
       if (l.kind === 'simulated' && l.length_bias !== 0) out.push(`labelers[${i}].length_bias: a length bias applies to text only; set it to 0`);
-      if (l.kind === 'simulated' && (l.myopic_steps ?? 0) !== 0) out.push(`labelers[${i}].myopic_steps: a myopic labeler applies to control segments only; set it to 0`);
     });
   } else if (task.kind === 'control') {
     out.push(...controlProblems(e, task));
@@ -410,6 +409,16 @@ function crossCheck(e: Experiment): string[] {
     out.push(`overoptimization.bon_n: best-of-n needs a reward model, which a DPO run does not train; leave bon_n empty`);
   }
   return out;
+}
+
+/** A myopic labeler watches segments: refused on the other tasks rather than ignored. */
+function myopicProblems(e: Experiment): string[] {
+  if (e.task.kind === 'control') return [];
+  return e.labelers.flatMap((l, i) =>
+    l.kind === 'simulated' && (l.myopic_steps ?? 0) !== 0
+      ? [`labelers[${i}].myopic_steps: a myopic labeler applies to control segments only; set it to 0`]
+      : [],
+  );
 }
 
 /** The control task's cross-field rules. */

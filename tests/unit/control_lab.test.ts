@@ -9,7 +9,9 @@ import { preset } from '../../src/core/experiment/presets';
 import { ControlLab } from '../../src/core/tasks/control/control_lab';
 import { CartPole } from '../../src/core/tasks/control/envs';
 import { bootstrapWeight } from '../../src/core/algos/ensemble';
-import { readWeights, type Weights } from '../../src/core/models/params';
+import { disposeParams, makeParams, readWeights, type Weights } from '../../src/core/models/params';
+import { initMlp, mlpForward } from '../../src/core/models/mlp';
+import { mlpHost } from '../../src/core/models/mlp_host';
 import { Runner } from '../../src/core/runner';
 import { MemoryStore } from '../../src/core/checkpoint/store';
 import type { Label, Segment } from '../../src/core/feedback/labelers';
@@ -93,6 +95,24 @@ describe('segment Bradley-Terry', () => {
     expect((await loss.data())[0]).toBeCloseTo(expected, 5);
     loss.dispose();
     lab.dispose();
+  });
+});
+
+describe('the host MLP the rollouts act with', () => {
+  it('gives the same outputs as the tfjs network PPO trains (so actions are drawn from the π whose log-probabilities PPO takes)', async () => {
+    const spec = { inputs: 4, hidden: [16, 8], activation: 'tanh' as const, input_scale: 1, outputs: 2 };
+    const w = initMlp(spec, new Rng(9));
+    const params = makeParams(w);
+    const x = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i + 1));
+    const t = mlpForward(spec, params, tf.tensor2d(x, [3, 4]));
+    const tfOut = await t.data();
+    for (let r = 0; r < 3; r++) {
+      const host = mlpHost(spec, w, x.subarray(r * 4, r * 4 + 4));
+      expect(host).toHaveLength(2);
+      for (let j = 0; j < 2; j++) expect(host[j]).toBeCloseTo(tfOut[r * 2 + j], 5);
+    }
+    t.dispose();
+    disposeParams(params);
   });
 });
 

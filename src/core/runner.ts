@@ -23,9 +23,10 @@ import type { Store } from './checkpoint/store';
 import type { Assets, TaskLab, TaskState, Visuals } from './tasks/task_lab';
 import { LandscapeLab } from './tasks/landscape2d_lab';
 import { TextLab } from './tasks/text/text_lab';
+import { ControlLab } from './tasks/control/control_lab';
 import { useWasmMatMulGradient } from './kernels/wasm_matmul_grad';
 
-export type { LandscapeVisuals, TextVisuals, TextSampleRow, Visuals, Assets } from './tasks/task_lab';
+export type { ControlVisuals, LandscapeVisuals, TextVisuals, TextSampleRow, Visuals, Assets } from './tasks/task_lab';
 
 export type RunStatus = 'ready' | 'running' | 'paused' | 'waiting-for-labels' | 'stopped' | 'done' | 'error';
 
@@ -104,10 +105,13 @@ export class Runner {
   static async create(experiment: Experiment, opts: RunnerOptions): Promise<Runner> {
     fastGradients();
     const rng = new Rng(experiment.seed);
+    const kind = experiment.task.kind;
     const lab =
-      experiment.task.kind === 'text'
+      kind === 'text'
         ? await TextLab.create(experiment, rng, requireAssets(opts))
-        : LandscapeLab.create(experiment, rng);
+        : kind === 'control'
+          ? ControlLab.create(experiment, rng)
+          : LandscapeLab.create(experiment, rng);
     const runner = new Runner(experiment, opts, lab, {
       rng,
       position: { round: 0, stage: 'label', stageStep: 0, iteration: 0 },
@@ -138,7 +142,13 @@ export class Runner {
       state.specs[k] = m.spec;
     }
     const e = record.experiment;
-    const lab = e.task.kind === 'text' ? await TextLab.restore(e, state, requireAssets(opts)) : LandscapeLab.restore(e, state);
+    const kind = e.task.kind;
+    const lab =
+      kind === 'text'
+        ? await TextLab.restore(e, state, requireAssets(opts))
+        : kind === 'control'
+          ? ControlLab.restore(e, state)
+          : LandscapeLab.restore(e, state);
     const runner = new Runner(e, opts, lab, {
       rng: new Rng(record.rng),
       position: { ...record.position },

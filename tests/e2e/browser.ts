@@ -1,5 +1,5 @@
 // Launches Debian's Chromium headless with WebGPU on SwiftShader (no GPU needed), for the e2e tests.
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { existsSync } from 'node:fs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -25,4 +25,24 @@ export async function launch({ webgpu = true } = {}): Promise<Browser> {
       '--disable-quic',
     ],
   });
+}
+
+/** Opens an experiment file in the lab (already loaded in `page`), waits until it is the chosen preset, and starts it. */
+export async function startFromFile(page: Page, fixture: string, name: string): Promise<void> {
+  await page.setInputFiles('[data-testid=open-file]', fixture);
+  await page.waitForFunction((n) => (document.querySelector('[data-testid=preset]') as HTMLSelectElement).value === n, name);
+  await page.click('[data-testid=start]');
+}
+
+/** Waits for a pending pair other than `prev` whose A side (`shown`) is on the page; returns its id. */
+export async function nextPair(page: Page, prev: string, shown: string, timeout = 120_000): Promise<string> {
+  const handle = await page.waitForFunction(
+    ([p, sel]) => {
+      const id = document.querySelector('[data-testid=labeler]')?.getAttribute('data-pair-id');
+      return id && id !== p && document.querySelector(sel) ? id : null;
+    },
+    [prev, shown] as const,
+    { timeout },
+  );
+  return (await handle.jsonValue()) as string;
 }

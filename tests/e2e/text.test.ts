@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
-import { launch, BASE_URL } from './browser';
+import { launch, nextPair, startFromFile, BASE_URL } from './browser';
 import { goldReward } from '../../src/core/tasks/text/gold';
 
 const fixture = 'tests/fixtures/text-human-tiny.json';
@@ -32,22 +32,12 @@ describe('text in the tab', () => {
     const page = await context.newPage();
     await openLab(page);
     expect(await page.getAttribute('[data-testid=backend]', 'data-backend')).toBe('webgpu');
-    await page.setInputFiles('[data-testid=open-file]', fixture);
-    await page.waitForFunction((name) => (document.querySelector('[data-testid=preset]') as HTMLSelectElement).value === name, experiment.name);
-    await page.click('[data-testid=start]');
+    await startFromFile(page, fixture, experiment.name);
 
     // Eight comparisons, answered as the sentiment gold would, with the keyboard.
     let lastId = '';
     for (let i = 0; i < 8; i++) {
-      const handle = await page.waitForFunction(
-        (prev) => {
-          const id = document.querySelector('[data-testid=labeler]')?.getAttribute('data-pair-id');
-          return id && id !== prev && document.querySelector('[data-testid=pair-a]') ? id : null;
-        },
-        lastId,
-        { timeout: 120_000 },
-      );
-      lastId = (await handle.jsonValue()) as string;
+      lastId = await nextPair(page, lastId, '[data-testid=pair-a]');
       const [a, b] = await Promise.all(['a', 'b'].map((w) => page.getAttribute(`[data-testid=pair-${w}]`, 'data-text')));
       const prompt = (await page.textContent('[data-testid=pair-a] .prompt')) ?? '';
       expect(experiment.task.prompts).toContain(prompt);

@@ -211,7 +211,7 @@ describe('import', () => {
     const decisive = record.labels.filter((l) => l.answer === 'a' || l.answer === 'b');
     expect(r.labels).toHaveLength(decisive.length);
     const d0 = decisive[0];
-    expect(r.labels![0].a[0]).toBeCloseTo((d0.answer === 'a' ? d0.a : d0.b)[0] as number, 5);
+    expect((r.labels![0].a as number[])[0]).toBeCloseTo(((d0.answer === 'a' ? d0.a : d0.b) as number[])[0], 5);
     expect(r.labels![0].labeler).toBe('imported:simulated:0');
   });
 

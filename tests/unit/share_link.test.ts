@@ -44,8 +44,8 @@ describe('share links', () => {
     expect(back.labels).toHaveLength(300);
     back.labels.forEach((l, i) => {
       expect(l.answer).toBe(ls[i].answer);
-      expect(l.a[0]).toBeCloseTo(ls[i].a[0] as number, 4);
-      expect(l.b[1]).toBeCloseTo(ls[i].b[1] as number, 4);
+      expect((l.a as number[])[0]).toBeCloseTo((ls[i].a as number[])[0], 4);
+      expect((l.b as number[])[1]).toBeCloseTo((ls[i].b as number[])[1], 4);
       expect(l).toMatchObject({ id: i, labeler: 'shared', round: 0, time: 5 });
     });
   });

@@ -7,6 +7,8 @@
 // Rollout arithmetic (GAE, whitening) is plain arrays on the host: it is a few hundred numbers per batch.
 import { tf, type Tensor } from '../tf';
 import { klPerSample, type KlEstimator } from './kl';
+import { gradsOf, type Params } from '../models/params';
+import type { Adam } from '../optim';
 
 /** Generalized advantage estimation over one trajectory of n steps (V after the last step is 0). */
 export function gae(
@@ -92,6 +94,44 @@ export function ppoValueLoss(values: Tensor, oldValues: Tensor, returns: Tensor,
     const clipped = tf.add(oldValues, tf.clipByValue(tf.sub(values, oldValues), -clip, clip));
     const loss = tf.maximum(tf.square(tf.sub(values, returns)), tf.square(tf.sub(clipped, returns)));
     return tf.mul(maskedMean(loss, mask), 0.5);
+  });
+}
+
+/** What a PPO minibatch holds from its rollout: every tensor has the shape of the log-probabilities. */
+export interface PpoBatch {
+  oldLogp: Tensor;
+  advantages: Tensor;
+  returns: Tensor;
+  oldValues: Tensor;
+  mask: Tensor;
+}
+
+/**
+ * One gradient step of L = L_π + vf_coef·L_V, where `forward` computes log π and V (and any extra scalars to report)
+ * from the current parameters. Returns [L_π, L_V, clipfrac, approxkl, ...extra] stacked, for the caller to read back
+ * once per iteration.
+ */
+export function ppoStep(
+  params: Params,
+  opt: Adam,
+  forward: () => { logp: Tensor; values: Tensor; extra?: Tensor[] },
+  b: PpoBatch,
+  o: { clip: number; value_clip: number; vf_coef: number },
+): Tensor {
+  return tf.tidy(() => {
+    let kept: Tensor[] = [];
+    const { value, grads } = gradsOf(params, () => {
+      const { logp, values, extra = [] } = forward();
+      const pl = ppoPolicyLoss(logp, b.oldLogp, b.advantages, b.mask, o.clip);
+      const vl = ppoValueLoss(values, b.oldValues, b.returns, b.mask, o.value_clip);
+      kept = [pl.policy, vl, pl.clipfrac, pl.approxkl, ...extra].map((t) => tf.keep(t));
+      return tf.add(pl.policy, tf.mul(vl, o.vf_coef));
+    });
+    opt.step(grads);
+    value.dispose();
+    const out = tf.stack(kept);
+    tf.dispose(kept);
+    return out;
   });
 }
 

@@ -27,6 +27,8 @@ const WeightsSchema = v.record(
   v.strictObject({ shape: v.pipe(v.array(nonNeg), v.maxLength(8)), data: v.instance(Float32Array) }),
 );
 const Point = v.tuple([finite, finite]);
+const numbers = v.pipe(v.array(finite), v.maxLength(100_000));
+const SegmentSchema = v.strictObject({ env: v.picklist(['cartpole', 'reacher']), obs: numbers, act: numbers, reward: numbers });
 const RecordSchema = v.object({
   schema: v.number(),
   runId: v.pipe(v.string(), v.maxLength(200)),
@@ -45,8 +47,8 @@ const RecordSchema = v.object({
       v.object({
         id: nonNeg,
         prompt: v.optional(v.pipe(v.string(), v.maxLength(10_000))),
-        a: v.union([Point, v.pipe(v.string(), v.maxLength(10_000))]),
-        b: v.union([Point, v.pipe(v.string(), v.maxLength(10_000))]),
+        a: v.union([Point, v.pipe(v.string(), v.maxLength(10_000)), SegmentSchema]),
+        b: v.union([Point, v.pipe(v.string(), v.maxLength(10_000)), SegmentSchema]),
         answer: v.picklist(['a', 'b', 'tie', 'skip']),
         labeler: v.pipe(v.string(), v.maxLength(200)),
         round: nonNeg,
@@ -80,6 +82,7 @@ function checkRecord(record: unknown): CheckpointRecord {
   const needed: Record<string, string[]> = {
     landscape2d: ['reward_model', 'policy', 'reference'],
     text: ['reward_model', 'policy', 'reference'],
+    control: ['reward_model', 'policy'],
   };
   for (const m of needed[rec.experiment.task.kind] ?? []) {
     if (!rec.models[m]) throw new ImportError(`The bundle's checkpoint has no "${m}" model, which a ${rec.experiment.task.kind} run needs.`);

@@ -7,27 +7,24 @@ import type { Label } from '../feedback/labelers';
 import { targetOf, sigmoid } from '../feedback/labelers';
 import { landscape, gridPoints, goldOptimum, EXTENT } from '../tasks/landscape2d';
 import type { Weights } from '../models/params';
+import { mlpHost, type MlpShape } from '../models/mlp_host';
 
 const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d));
 
 /** The landscape reward model r_θ(x, y) in plain JS (mlp.ts, same layout). */
 export function mlpScore(weights: Weights, spec: Record<string, unknown>, x: number, y: number): number {
-  const layers = (spec.hidden as number[]).length + 1;
-  const scale = (spec.input_scale as number) ?? EXTENT;
-  let h = [x / scale, y / scale];
-  for (let l = 0; l < layers; l++) {
-    const w = weights[`w${l}`];
-    const b = weights[`b${l}`];
-    const [nIn, nOut] = w.shape;
-    const out = new Array<number>(nOut);
-    for (let j = 0; j < nOut; j++) {
-      let s = b.data[j];
-      for (let i = 0; i < nIn; i++) s += h[i] * w.data[i * nOut + j];
-      out[j] = l < layers - 1 ? (spec.activation === 'relu' ? Math.max(0, s) : Math.tanh(s)) : s;
-    }
-    h = out;
+  const s = spec as unknown as MlpShape;
+  return mlpHost({ ...s, input_scale: s.input_scale ?? EXTENT }, weights, [x, y])[0];
+}
+
+function rmArchitecture(e: Experiment): string {
+  const rm = e.reward_model;
+  if (e.task.kind === 'text') return 'the base GPT with a scalar reward head on the last token; an ensemble of 1';
+  if (e.task.kind === 'control') {
+    return `MLP (observation, action) → ${rm.hidden.join(' → ')} → 1 per step, ${rm.activation}, summed over a segment for Bradley-Terry; ` +
+      `an ensemble of ${rm.ensemble}${rm.ensemble > 1 && rm.bootstrap ? ' (bootstrap resamples)' : ''}, queries by ${rm.query}`;
   }
-  return h[0];
+  return `MLP ${[2, ...rm.hidden, 1].join(' → ')}, ${rm.activation}, inputs divided by ${EXTENT}; an ensemble of 1`;
 }
 
 /** The held-out labels as the runner splits them (every k-th usable label by id, k = round(1/holdout)). */
@@ -48,7 +45,8 @@ function labelerLine(e: Experiment, i: number): string {
   if (l.kind === 'human') return `a person in the tab (weight ${l.weight})`;
   return (
     `simulated, Boltzmann-rational over the gold reward: β = ${l.beta}, random answers ε = ${l.epsilon}, ` +
-    `tie when |Δgold| < ${l.tie_margin}, skips ${l.skip_prob}, weight ${l.weight}`
+    `tie when |Δgold| < ${l.tie_margin}, skips ${l.skip_prob}, weight ${l.weight}` +
+    (l.myopic_steps ? `, myopic: judges a segment by its last ${l.myopic_steps} steps` : '')
   );
 }
 
@@ -163,7 +161,11 @@ ${
   ${task.max_new_tokens} new characters per completion, temperature ${task.temperature}, top-k ${task.top_k}.
 - Policy: the lab's shipped base character GPT (\`public/text/base.json\`, pretrained by \`npm run pretrain\` on the lab's
   corpus) with a value head; the reference policy π_ref is that base model, frozen.`
-      : `- Task: \`${task.kind}\`.`
+      : task.kind === 'control'
+        ? `- Task: \`control\`, environment \`${task.env}\` (true reward: ${task.env === 'cartpole' ? '+1 per step the pole stays up' : '−distance to the goal per step'});
+  ${task.segment_steps}-step segments compared; ${task.rollout_steps} environment steps per PPO iteration; ${task.true_reward ? 'PPO on the true reward (no labels): the line to reach' : 'PPO on the learned reward'}.
+- Policy: an MLP (${e.policy.kind === 'mlp' ? e.policy.hidden.join(', ') : ''}) with a ${task.env === 'cartpole' ? 'categorical' : 'Gaussian'} head and an MLP value function, from the seed. No reference policy and no KL penalty.`
+        : `- Task: \`${task.kind}\`.`
 }
 
 ## Feedback
@@ -172,11 +174,11 @@ ${
 - Labelers (${e.labelers.length === 1 ? 'one' : `a panel of ${e.labelers.length}, sharing queries by weight`}):
 ${e.labelers.map((_, i) => `  - #${i}: ${labelerLine(e, i)}`).join('\n')}
 - Answers by labeler: ${[...byLabeler].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}.
-- Instructions a person is given: ${task.kind === 'text' ? '"pick the completion you prefer"' : '"compare two points of the plane; brighter on the gold map is better"'}; keys ← / 1 for A,
+- Instructions a person is given: ${task.kind === 'text' ? '"pick the completion you prefer"' : task.kind === 'control' ? '"which clip is better?" (keep the pole upright; bring the point to the goal)' : '"compare two points of the plane; brighter on the gold map is better"'}; keys ← / 1 for A,
   → / 2 for B, ↓ tie, Space skip. The exported \`preferences.jsonl\` holds the decisive comparisons.
 
 ## Reward model
-- Architecture: ${task.kind === 'text' ? 'the base GPT with a scalar reward head on the last token' : `MLP ${[2, ...e.reward_model.hidden, 1].join(' → ')}, ${e.reward_model.activation}, inputs divided by ${EXTENT}`}; an ensemble of 1.
+- Architecture: ${rmArchitecture(e)}.
 - Loss: Bradley-Terry, \`L = −log σ(r(chosen) − r(rejected))\` (ties as targets of 0.5); Adam, lr ${e.reward_model.lr},
   ${e.reward_model.steps} steps of ${e.reward_model.batch_size} pairs per round; every ${Math.max(2, Math.round(1 / (e.reward_model.holdout || 1)))}th label held out.
 - Held-out accuracy: ${f(last(m, 'rm/accuracy'))} as logged${land ? `; ${decisive ? f(correct / decisive) : 'n/a'} recomputed here on ${decisive} decisive held-out pairs` : ''}.

@@ -1,5 +1,6 @@
 // Ready experiments: `rlhf-lab presets` lists them, the tab offers them, `rlhf-lab run NAME` runs one.
 import { parseExperiment, type Experiment, type ExperimentInput } from './spec';
+import { CONTROL_PRESETS } from './control_presets';
 
 const landscapeBase = {
   version: 1,
@@ -182,7 +183,7 @@ const inputs: ExperimentInput[] = [
   },
 ];
 
-export const PRESETS: Experiment[] = inputs.map((p) => parseExperiment(p));
+export const PRESETS: Experiment[] = [...inputs, ...CONTROL_PRESETS].map((p) => parseExperiment(p));
 export const DEFAULT_PRESET = 'landscape-hello';
 
 export function preset(name: string): Experiment | undefined {

@@ -26,6 +26,8 @@ const SimulatedLabeler = v.strictObject({
   weight: v.optional(num(0), 1),
   /** Text task: a biased labeler adds this much per character of the completion to the gold reward (0: none). */
   length_bias: v.optional(num(-10, 10), 0),
+  /** Control task: a myopic labeler judges a segment by its last k steps only (0 or absent: the whole segment). */
+  myopic_steps: v.optional(int(0, 10000)),
 });
 
 const HumanLabeler = v.strictObject({
@@ -66,6 +68,20 @@ const TextTask = v.strictObject({
   top_k: v.optional(int(0, 34), 0),
 });
 
+export const CONTROL_ENVS = ['cartpole', 'reacher'] as const;
+
+const ControlTask = v.strictObject({
+  kind: v.literal('control'),
+  /** The environment (core/tasks/control/envs.ts): "cartpole" (balance a pole) or "reacher" (a point mass to a goal). */
+  env: v.picklist(CONTROL_ENVS),
+  /** Steps per compared segment (cart-pole steps are 0.02 s, reacher steps 0.1 s; clips play them at a watchable rate). */
+  segment_steps: int(2, 200),
+  /** Environment steps per policy iteration, shared by the optimizer's batch_size environments run side by side. */
+  rollout_steps: int(16, 65536),
+  /** PPO on the environment's true reward instead of a reward model: no labels, the line learning from comparisons aims at. */
+  true_reward: v.optional(v.boolean(), false),
+});
+
 const MixturePolicy = v.strictObject({
   kind: v.literal('gaussian_mixture'),
   /** Number of Gaussian components of π(x). */
@@ -79,6 +95,14 @@ const MixturePolicy = v.strictObject({
 /** The text task's policy: the shipped base character GPT (public/text/base.json) plus a value head. */
 const GptPolicy = v.strictObject({
   kind: v.literal('gpt'),
+});
+
+/** The control task's policy: an MLP over observations (categorical or Gaussian head) and an MLP value function. */
+const MlpPolicy = v.strictObject({
+  kind: v.literal('mlp'),
+  /** Widths of the hidden layers of the policy and of the value function. */
+  hidden: v.pipe(v.array(int(1, 1024)), v.minLength(1), v.maxLength(6)),
+  activation: v.optional(v.picklist(['relu', 'tanh']), 'tanh'),
 });
 
 const Reinforce = v.strictObject({
@@ -202,7 +226,7 @@ export const ExperimentSpec = v.strictObject({
   description: v.optional(v.pipe(v.string(), v.maxLength(2000)), ''),
   /** Seed of every random draw of the run: same seed, same backend, same numbers. */
   seed: int(0, 2 ** 32 - 1),
-  task: v.variant('kind', [LandscapeTask, TextTask]),
+  task: v.variant('kind', [LandscapeTask, TextTask, ControlTask]),
   /** Who answers comparisons: one labeler, or a panel that shares the queries by weight. */
   labelers: v.pipe(v.array(LabelerSpec), v.minLength(1), v.maxLength(8)),
   reward_model: v.strictObject({
@@ -236,7 +260,7 @@ export const ExperimentSpec = v.strictObject({
     /** Candidate pairs scored per query when query is "disagreement". */
     query_candidates: v.optional(int(2, 1024), 16),
   }),
-  policy: v.variant('kind', [MixturePolicy, GptPolicy]),
+  policy: v.variant('kind', [MixturePolicy, GptPolicy, MlpPolicy]),
   optimizer: v.variant('algo', [Reinforce, Ppo, Dpo, Rloo, Grpo, BestOfN]),
   schedule: v.strictObject({
     /** Rounds of label → fit reward model → optimize policy; later rounds label the current policy's samples. */
@@ -300,7 +324,7 @@ function problem(issue: v.BaseIssue<unknown>): string {
 export function parseExperiment(input: unknown): Experiment {
   const result = v.safeParse(ExperimentSpec, input);
   if (!result.success) throw new ExperimentError(result.issues.map(problem));
-  const problems = crossCheck(result.output);
+  const problems = [...crossCheck(result.output), ...myopicProblems(result.output)];
   if (problems.length) throw new ExperimentError(problems);
   return result.output;
 }
@@ -309,6 +333,7 @@ export function parseExperiment(input: unknown): Experiment {
 export const TASK_ALGOS = {
   landscape2d: ['reinforce', 'dpo', 'rloo', 'grpo', 'best_of_n'],
   text: ['ppo', 'dpo', 'rloo', 'grpo', 'best_of_n'],
+  control: ['ppo'],
 } as const satisfies Record<Experiment['task']['kind'], readonly Experiment['optimizer']['algo'][]>;
 
 function algoProblem(task: string, algo: string, allowed: readonly string[]): string {
@@ -346,6 +371,8 @@ function crossCheck(e: Experiment): string[] {
     e.labelers.forEach((l, i) => {
       if (l.kind === 'simulated' && l.length_bias !== 0) out.push(`labelers[${i}].length_bias: a length bias applies to text only; set it to 0`);
     });
+  } else if (task.kind === 'control') {
+    out.push(...controlProblems(e, task));
   } else {
     if (policy.kind !== 'gpt') out.push(`policy.kind: the text task needs "gpt", got "${policy.kind}"`);
     if (!(TASK_ALGOS.text as readonly string[]).includes(optimizer.algo)) out.push(algoProblem('text', optimizer.algo, TASK_ALGOS.text));
@@ -384,6 +411,44 @@ function crossCheck(e: Experiment): string[] {
   if (optimizer.algo === 'dpo' && e.overoptimization && e.overoptimization.bon_n.length > 0) {
     out.push(`overoptimization.bon_n: best-of-n needs a reward model, which a DPO run does not train; leave bon_n empty`);
   }
+  return out;
+}
+
+/** A myopic labeler watches segments: refused on the other tasks rather than ignored. */
+function myopicProblems(e: Experiment): string[] {
+  if (e.task.kind === 'control') return [];
+  return e.labelers.flatMap((l, i) =>
+    l.kind === 'simulated' && (l.myopic_steps ?? 0) !== 0
+      ? [`labelers[${i}].myopic_steps: a myopic labeler applies to control segments only; set it to 0`]
+      : [],
+  );
+}
+
+/** The control task's cross-field rules. */
+function controlProblems(e: Experiment, task: Extract<Experiment['task'], { kind: 'control' }>): string[] {
+  const out: string[] = [];
+  const { policy, optimizer } = e;
+  if (policy.kind !== 'mlp') out.push(`policy.kind: the control task needs "mlp", got "${policy.kind}"`);
+  if (!(TASK_ALGOS.control as readonly string[]).includes(optimizer.algo)) out.push(algoProblem('control', optimizer.algo, TASK_ALGOS.control));
+  if (optimizer.algo === 'ppo') {
+    if (task.rollout_steps % optimizer.batch_size !== 0) {
+      out.push(`task.rollout_steps: ${task.rollout_steps} is not a multiple of optimizer.batch_size ${optimizer.batch_size} (the environments run side by side)`);
+    }
+    if (task.rollout_steps % optimizer.minibatches !== 0) {
+      out.push(`optimizer.minibatches: ${optimizer.minibatches} does not divide task.rollout_steps ${task.rollout_steps}`);
+    }
+    if (optimizer.kl_coef !== 0) out.push(`optimizer.kl_coef: the control task has no reference policy to stay near; set it to 0`);
+  }
+  if (e.schedule.rollback) out.push(`schedule.rollback: the control task does not roll its policy back between rounds; set it to false`);
+  if (e.overoptimization && e.overoptimization.bon_n.length > 0) {
+    out.push(`overoptimization.bon_n: the control task has no best-of-n sweep; leave bon_n empty`);
+  }
+  e.labelers.forEach((l, i) => {
+    if (l.kind === 'simulated' && l.length_bias !== 0) out.push(`labelers[${i}].length_bias: a length bias applies to text only; set it to 0`);
+    if (l.kind === 'simulated' && (l.myopic_steps ?? 0) > task.segment_steps) {
+      out.push(`labelers[${i}].myopic_steps: ${l.myopic_steps} is longer than a segment (task.segment_steps ${task.segment_steps})`);
+    }
+  });
   return out;
 }
 
@@ -447,4 +512,11 @@ export type TextExperiment = Experiment & {
   task: Extract<Experiment['task'], { kind: 'text' }>;
   policy: Extract<Experiment['policy'], { kind: 'gpt' }>;
   optimizer: Extract<Experiment['optimizer'], { algo: (typeof TASK_ALGOS.text)[number] }>;
+};
+
+/** An experiment of the control task (what crossCheck guarantees for task.kind "control"). */
+export type ControlExperiment = Experiment & {
+  task: Extract<Experiment['task'], { kind: 'control' }>;
+  policy: Extract<Experiment['policy'], { kind: 'mlp' }>;
+  optimizer: OptimizerOf<'ppo'>;
 };

@@ -5,8 +5,25 @@ import type { LabelerConfig } from '../experiment/spec';
 export type Answer = 'a' | 'b' | 'tie' | 'skip';
 export const ANSWERS: readonly Answer[] = ['a', 'b', 'tie', 'skip'];
 
-/** A sample a labeler sees: a point [x, y] of the landscape, or a text completion (without its prompt). */
-export type Sample = [number, number] | string;
+/**
+ * A control task's trajectory segment, what its clip draws: per step the observation, the action taken and the true
+ * reward. After a cart-pole falls the segment goes on with the fallen pose, action −1 and reward 0, so a fall
+ * inside a clip is seen for what it is.
+ */
+export interface Segment {
+  env: 'cartpole' | 'reacher';
+  /** Observations, step after step (steps × the env's observation size). */
+  obs: number[];
+  /** Cart-pole: the push per step (0 left, 1 right, −1 none after a fall); reacher: the force per step (steps × 2). */
+  act: number[];
+  /** The true reward per step: what a simulated labeler watches (a person sees only the clip). */
+  reward: number[];
+}
+
+/** A sample a labeler sees: a point [x, y] of the landscape, a text completion (without its prompt), or a segment. */
+export type Sample = [number, number] | string | Segment;
+
+export const isSegment = (s: Sample): s is Segment => typeof s === 'object' && !Array.isArray(s);
 
 /** One comparison of two samples and who answered it. */
 export interface Label {

@@ -31,6 +31,9 @@ export function preferenceOf(experiment: Experiment, label: Label): Preference |
       return { prompt: '', chosen: pointText(chosen as [number, number]), rejected: pointText(rejected as [number, number]), ...base };
     case 'text':
       return { prompt: label.prompt ?? '', chosen: String(chosen), rejected: String(rejected), ...base };
+    case 'control':
+      // A segment as compact JSON (observations, actions, true rewards): the pair a reward model over (s, a) trains on.
+      return { prompt: experiment.task.env, chosen: JSON.stringify(chosen), rejected: JSON.stringify(rejected), ...base };
   }
 }
 

@@ -71,7 +71,7 @@ function adler32(data: Uint8Array): number {
 }
 
 function pointLabel(l: Label): number[] {
-  if (typeof l.a === 'string' || typeof l.b === 'string') {
+  if (!Array.isArray(l.a) || !Array.isArray(l.b)) {
     throw new LinkError('A link carries landscape labels only; to share a text run with its labels, export it and send the file.');
   }
   return [r4(l.a[0]), r4(l.a[1]), r4(l.b[0]), r4(l.b[1]), ANSWER_CODE[l.answer]];

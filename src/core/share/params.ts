@@ -46,5 +46,7 @@ export function optimizerTitle(e: Experiment): string {
 
 /** The task in a few words, for banners and lists. */
 export function taskTitle(e: Experiment): string {
-  return e.task.kind === 'landscape2d' ? `landscape ${e.task.landscape}` : `text, gold ${e.task.gold.kind}`;
+  const t = e.task;
+  if (t.kind === 'control') return `control ${t.env}, ${t.true_reward ? 'true reward' : 'segment comparisons'}`;
+  return t.kind === 'landscape2d' ? `landscape ${t.landscape}` : `text, gold ${t.gold.kind}`;
 }

@@ -50,7 +50,21 @@ export interface TextVisuals {
   hacking?: HackingRow[];
 }
 
-export type Visuals = LandscapeVisuals | TextVisuals;
+export interface ControlVisuals {
+  kind: 'control';
+  env: 'cartpole' | 'reacher';
+  obsSize: number;
+  /** The latest policy's first evaluation episode: observations frame by frame (frames × obsSize). */
+  frames: Float32Array;
+  /** That episode's true return. */
+  trueReturn: number;
+  /** Policy iterations behind the clip. */
+  version: number;
+  /** The reward-hacking panel's rows: the control task lists none (its segments are clips, not rows). */
+  hacking?: undefined;
+}
+
+export type Visuals = LandscapeVisuals | TextVisuals | ControlVisuals;
 
 export interface ModelState {
   params: Params;

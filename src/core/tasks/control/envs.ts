@@ -16,6 +16,8 @@ export interface ControlEnv {
   /** Discrete actions (cart-pole) or a continuous action vector (reacher). */
   readonly action: { kind: 'discrete'; n: number } | { kind: 'continuous'; size: number; low: number; high: number };
   readonly maxSteps: number;
+  /** Steps taken in the current episode. */
+  readonly steps: number;
   reset(rng: Rng): Float32Array;
   step(action: number | Float32Array): StepResult;
 }

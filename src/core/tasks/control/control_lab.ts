@@ -1,0 +1,615 @@
+// The control task's models and math (Christiano et al. 2017 in miniature): an MLP policy and value function
+// trained with PPO (algos/ppo.ts) on a reward model over (observation, action), itself an ensemble fit to
+// comparisons of trajectory segments by Bradley-Terry on the segments' summed rewards. With task.true_reward the
+// same PPO runs on the environment's own reward instead: the line learning from comparisons aims at.
+//
+// Rollouts run on the host: the policy's weights are read back once per rollout and the tiny MLP is evaluated in
+// plain TypeScript per step (models/mlp_host.ts). Everything the update needs (log π, V, the reward model's
+// per-step scores) then comes from one batched forward pass and one readback.
+//
+// A fall ends a cart-pole episode; after it the pole lies where it fell. Segments show that pose until they end
+// (action −1, true reward 0), and PPO sees the fall the same way: an absorbing state worth the reward model's
+// (normalized) reward of the fallen pose for each step the episode had left. On the true reward that is 0 per
+// step, as the environment's own return counts it.
+import { tf, type Tensor } from '../../tf';
+import { Rng } from '../../rng';
+import type { ControlExperiment, Experiment, LabelerConfig } from '../../experiment/spec';
+import { initMlp, mlpForward, type MlpSpec } from '../../models/mlp';
+import { mlpHost } from '../../models/mlp_host';
+import { disposeParams, gradsOf, makeParams, readWeights, type Params, type Weights } from '../../models/params';
+import { Adam } from '../../optim';
+import { bradleyTerryLoss } from '../../algos/reward';
+import { argmax, bootstrapWeight, conservativeScore, memberStats, pairDisagreement } from '../../algos/ensemble';
+import { explainedVariance, gae, ppoStep, whiten } from '../../algos/ppo';
+import type { Label, Segment } from '../../feedback/labelers';
+import type { MetricRow } from '../../checkpoint/record';
+import type { ControlVisuals, PolicyContext, Proposal, TaskLab, TaskState } from '../task_lab';
+import { mean, normalizeScores, type RewardNorm } from '../reward_norm';
+import { CartPole, PointReacher, type ControlEnv } from './envs';
+
+/** Episodes of the fixed evaluation rollout behind env/true_return (the same start states every iteration). */
+const EVAL_EPISODES = 8;
+/** Environments × steps of the rollout that query segments are cut from (one per policy version). */
+const POOL_ENVS = 8;
+const POOL_STEPS = 160;
+/** Steps of the rollout the reward model is normalized over. */
+const NORM_STEPS = 1024;
+/** Frames of the latest policy's clip. */
+const CLIP_FRAMES = 500;
+const LOG_2PI = Math.log(2 * Math.PI);
+
+export function makeEnv(name: 'cartpole' | 'reacher'): ControlEnv {
+  return name === 'cartpole' ? new CartPole() : new PointReacher();
+}
+
+/** Width of an action as the reward model reads it: cart-pole's push one-hot (all zeros: none), the reacher's force. */
+function actionWidth(env: ControlEnv): number {
+  return env.action.kind === 'discrete' ? env.action.n : env.action.size;
+}
+
+/** Numbers per step a segment stores for the action: 1 (cart-pole's push) or the force's size. */
+function storedActionWidth(env: ControlEnv): number {
+  return env.action.kind === 'discrete' ? 1 : env.action.size;
+}
+
+/** One step's reward-model input: observation, then the action's features. */
+function features(env: ControlEnv, obs: ArrayLike<number>, act: ArrayLike<number>, out: Float32Array, at: number): void {
+  out.set(obs as Float32Array, at);
+  const o = at + env.obsSize;
+  if (env.action.kind === 'discrete') {
+    for (let i = 0; i < env.action.n; i++) out[o + i] = act[0] === i ? 1 : 0;
+  } else {
+    for (let i = 0; i < env.action.size; i++) out[o + i] = act[i];
+  }
+}
+
+/** The steps of one environment over a rollout, episodes one after another. */
+interface Stream {
+  obs: Float32Array[];
+  /** The action applied (cart-pole: [push]; reacher: the clipped force). */
+  act: number[][];
+  /** The action drawn (reacher: before clipping), whose log-probability PPO takes. */
+  drawn: number[][];
+  reward: number[];
+  /** After step t: 0 the episode goes on, 1 it ended by a fall (terminal), 2 by the step limit. */
+  end: number[];
+  /** Step t's index within its episode. */
+  tEp: number[];
+  /** The observation after step t where an episode ended or the rollout was cut. */
+  after: Map<number, Float32Array>;
+}
+
+interface SubParams {
+  pi: Params;
+  v: Params;
+}
+
+/** A member (or the policy / value half) of a params object whose keys carry a prefix: "m2.w0" → "w0". */
+function part<T>(all: Record<string, T>, prefix: string): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, x] of Object.entries(all)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = x;
+  return out;
+}
+
+function prefixed<T>(w: Record<string, T>, prefix: string): Record<string, T> {
+  return Object.fromEntries(Object.entries(w).map(([k, x]) => [prefix + k, x]));
+}
+
+export class ControlLab implements TaskLab {
+  readonly env: ControlEnv;
+  private readonly experiment: ControlExperiment;
+  private readonly piSpec: MlpSpec;
+  private readonly vSpec: MlpSpec;
+  readonly rmSpec: MlpSpec;
+  private readonly policy: Params;
+  private readonly parts: SubParams;
+  private readonly rm: Params;
+  private readonly policyOpt: Adam;
+  private readonly rmOpt: Adam;
+  rmNorm: RewardNorm;
+  /** Policy iterations done: the policy's version (query pools and clips are drawn per version). */
+  private version: number;
+  /** Environment steps of all PPO rollouts so far. */
+  private envSteps: number;
+  private pool: { version: number; streams: Stream[]; starts: [number, number][] } | null = null;
+  private clip: { frames: number[]; trueReturn: number; iteration: number } | null = null;
+
+  private constructor(experiment: Experiment, state: TaskState) {
+    this.experiment = experiment as ControlExperiment;
+    this.env = makeEnv(this.experiment.task.env);
+    const specs = ControlLab.specs(this.experiment, this.env);
+    this.piSpec = specs.pi;
+    this.vSpec = specs.v;
+    this.rmSpec = specs.rm;
+    this.policy = makeParams(state.weights.policy);
+    this.parts = { pi: part(this.policy, 'pi.'), v: part(this.policy, 'v.') };
+    this.rm = makeParams(state.weights.reward_model);
+    this.policyOpt = new Adam(this.policy, this.experiment.optimizer.lr);
+    this.rmOpt = new Adam(this.rm, this.experiment.reward_model.lr);
+    if (state.optimizers) {
+      this.policyOpt.load(state.optimizers.policy);
+      this.rmOpt.load(state.optimizers.reward_model);
+    }
+    const ps = state.specs.policy ?? {};
+    this.version = typeof ps.version === 'number' ? ps.version : 0;
+    this.envSteps = typeof ps.env_steps === 'number' ? ps.env_steps : 0;
+    this.rmNorm = (state.specs.reward_model?.norm as RewardNorm) ?? { mean: 0, std: 1 };
+  }
+
+  private static specs(e: ControlExperiment, env: ControlEnv): { pi: MlpSpec; v: MlpSpec; rm: MlpSpec } {
+    const { hidden, activation } = e.policy;
+    const outputs = env.action.kind === 'discrete' ? env.action.n : env.action.size;
+    return {
+      pi: { inputs: env.obsSize, hidden, activation, input_scale: 1, outputs },
+      v: { inputs: env.obsSize, hidden, activation, input_scale: 1 },
+      rm: { inputs: env.obsSize + actionWidth(env), hidden: e.reward_model.hidden, activation: e.reward_model.activation, input_scale: 1 },
+    };
+  }
+
+  static create(experiment: Experiment, rng: Rng): ControlLab {
+    const e = experiment as ControlExperiment;
+    const env = makeEnv(e.task.env);
+    const s = ControlLab.specs(e, env);
+    const pi = initMlp(s.pi, new Rng(rng.seed()));
+    // A near-uniform first policy (CleanRL scales the last policy layer by 0.01).
+    const last = pi[`w${s.pi.hidden.length}`];
+    last.data = last.data.map((x) => x * 0.01);
+    const v = initMlp(s.v, new Rng(rng.seed()));
+    const policy: Weights = { ...prefixed(pi, 'pi.'), ...prefixed(v, 'v.') };
+    if (env.action.kind === 'continuous') policy.log_std = { shape: [env.action.size], data: new Float32Array(env.action.size) };
+    const rm: Weights = {};
+    for (let k = 0; k < e.reward_model.ensemble; k++) Object.assign(rm, prefixed(initMlp(s.rm, new Rng(rng.seed())), `m${k}.`));
+    return new ControlLab(e, { weights: { policy, reward_model: rm }, specs: {} });
+  }
+
+  static restore(experiment: Experiment, state: TaskState): ControlLab {
+    return new ControlLab(experiment, state);
+  }
+
+  models() {
+    return {
+      policy: { params: this.policy, spec: { pi: { ...this.piSpec }, v: { ...this.vSpec }, version: this.version, env_steps: this.envSteps } },
+      reward_model: { params: this.rm, spec: { ...this.rmSpec, ensemble: this.experiment.reward_model.ensemble, norm: { ...this.rmNorm } } },
+    };
+  }
+
+  optimizers() {
+    return { policy: this.policyOpt, reward_model: this.rmOpt };
+  }
+
+  private get members(): number {
+    return this.experiment.reward_model.ensemble;
+  }
+
+  // ---- rollouts -------------------------------------------------------------------------------------------
+
+  /** `envs` environments for `steps` steps each under the policy with weights `w`, episodes reset as they end. */
+  private rollout(w: Weights, envs: number, steps: number, rng: Rng): Stream[] {
+    const pi = part(w, 'pi.');
+    const logStd = w.log_std?.data;
+    const streams: Stream[] = [];
+    for (let e = 0; e < envs; e++) {
+      const env = makeEnv(this.experiment.task.env);
+      const s: Stream = { obs: [], act: [], drawn: [], reward: [], end: [], tEp: [], after: new Map() };
+      let obs = env.reset(rng);
+      let tEp = 0;
+      for (let t = 0; t < steps; t++) {
+        const { drawn, act } = this.drawAction(mlpHost(this.piSpec, pi, obs), logStd, rng);
+        const r = env.step(this.env.action.kind === 'discrete' ? act[0] : Float32Array.from(act));
+        s.obs.push(obs);
+        s.act.push(act);
+        s.drawn.push(drawn);
+        s.reward.push(r.reward);
+        s.tEp.push(tEp);
+        const fell = r.done && env.steps < env.maxSteps;
+        s.end.push(r.done ? (fell ? 1 : 2) : 0);
+        if (r.done || t === steps - 1) s.after.set(t, r.obs);
+        if (r.done) {
+          obs = env.reset(rng);
+          tEp = 0;
+        } else {
+          obs = r.obs;
+          tEp += 1;
+        }
+      }
+      streams.push(s);
+    }
+    return streams;
+  }
+
+  /** An action from the policy head's outputs: a push drawn from softmax(logits), or a force N(μ, σ²) clipped to [−1, 1]. */
+  private drawAction(out: ArrayLike<number>, logStd: Float32Array | undefined, rng: Rng): { drawn: number[]; act: number[] } {
+    if (this.env.action.kind === 'discrete') {
+      const a = [sampleCategorical(out, rng)];
+      return { drawn: a, act: a };
+    }
+    const drawn = Array.from(out, (m, i) => m + Math.exp(logStd![i]) * rng.normal());
+    return { drawn, act: drawn.map((x) => Math.max(-1, Math.min(1, x))) };
+  }
+
+  /** The policy's weights, read back once for a host rollout. */
+  private policyWeights(): Promise<Weights> {
+    return readWeights(this.policy);
+  }
+
+  // ---- segments and queries -------------------------------------------------------------------------------
+
+  /** The segment of `steps` steps from step `from` of a stream, or null where the episode is cut short by the step limit or the rollout's end. */
+  segmentAt(s: Stream, from: number, steps: number): Segment | null {
+    const seg: Segment = { env: this.experiment.task.env, obs: [], act: [], reward: [] };
+    let t = from;
+    for (let i = 0; i < steps; i++, t++) {
+      if (t >= s.obs.length) return null;
+      seg.obs.push(...s.obs[t]);
+      seg.act.push(...s.act[t]);
+      seg.reward.push(s.reward[t]);
+      if (i < steps - 1 && s.end[t] === 2) return null;
+      if (i < steps - 1 && s.end[t] === 1) {
+        // Fallen: the pose after the fall, held for the rest of the segment.
+        const pose = s.after.get(t)!;
+        for (let j = i + 1; j < steps; j++) {
+          seg.obs.push(...pose);
+          seg.act.push(...new Array(storedActionWidth(this.env)).fill(-1));
+          seg.reward.push(0);
+        }
+        return seg;
+      }
+    }
+    return seg;
+  }
+
+  private async queryPool(): Promise<NonNullable<ControlLab['pool']>> {
+    if (this.pool && this.pool.version === this.version) return this.pool;
+    const rng = new Rng((this.experiment.seed ^ 0x9e37) + this.version * 7919);
+    const streams = this.rollout(await this.policyWeights(), POOL_ENVS, POOL_STEPS, rng);
+    const K = this.experiment.task.segment_steps;
+    const starts: [number, number][] = [];
+    streams.forEach((s, e) => {
+      for (let t = 0; t < s.obs.length; t++) if (this.segmentAt(s, t, K)) starts.push([e, t]);
+    });
+    this.pool = { version: this.version, streams, starts };
+    return this.pool;
+  }
+
+  /** Two segments of the current policy; with query "disagreement", the candidate pair the ensemble is least sure of. */
+  async propose(rng: Rng): Promise<Proposal> {
+    const pool = await this.queryPool();
+    const K = this.experiment.task.segment_steps;
+    if (pool.starts.length === 0) throw new Error(`no ${K}-step segment fits the policy's rollouts (segment_steps is longer than an episode)`);
+    const rm = this.experiment.reward_model;
+    const pairs = rm.query === 'disagreement' ? rm.query_candidates : 1;
+    const draw = () => {
+      const [e, t] = pool.starts[rng.int(pool.starts.length)];
+      return this.segmentAt(pool.streams[e], t, K)!;
+    };
+    const cands = Array.from({ length: pairs }, () => ({ a: draw(), b: draw() }));
+    if (pairs === 1) return cands[0];
+    const sums = await this.memberSums([...cands.map((c) => c.a), ...cands.map((c) => c.b)]);
+    const pick = argmax(pairDisagreement(sums.map((s) => s.subarray(0, pairs)), sums.map((s) => s.subarray(pairs))));
+    return cands[pick];
+  }
+
+  /** The segment's true return as a simulated labeler judges it: all its steps, or only the last myopic_steps. */
+  labelerReward(labeler: Extract<LabelerConfig, { kind: 'simulated' }>, p: Proposal, side: 'a' | 'b'): number {
+    const r = (p[side] as Segment).reward;
+    const k = labeler.myopic_steps ?? 0;
+    return r.slice(k > 0 ? Math.max(0, r.length - k) : 0).reduce((x, y) => x + y, 0);
+  }
+
+  // ---- the reward model -----------------------------------------------------------------------------------
+
+  /** Reward-model inputs of segments, step by step: [segments × steps, obs + action features]. */
+  private segmentInputs(segs: Segment[]): Float32Array {
+    const K = this.experiment.task.segment_steps;
+    const O = this.env.obsSize;
+    const A = storedActionWidth(this.env);
+    const width = this.rmSpec.inputs;
+    const x = new Float32Array(segs.length * K * width);
+    segs.forEach((s, i) => {
+      for (let t = 0; t < K; t++) features(this.env, s.obs.slice(t * O, (t + 1) * O), s.act.slice(t * A, (t + 1) * A), x, (i * K + t) * width);
+    });
+    return x;
+  }
+
+  /** Member k's per-step rewards of inputs x [n, width]: shape [n]. */
+  private memberReward(k: number, x: Tensor): Tensor {
+    return tf.tidy(() => tf.reshape(mlpForward(this.rmSpec, part(this.rm, `m${k}.`), x), [-1]));
+  }
+
+  /** Each member's summed reward of each segment: sums[k][i]. One readback. */
+  private async memberSums(segs: Segment[]): Promise<Float32Array[]> {
+    const K = this.experiment.task.segment_steps;
+    const t = tf.tidy(() => {
+      const x = tf.tensor2d(this.segmentInputs(segs), [segs.length * K, this.rmSpec.inputs]);
+      return tf.stack(Array.from({ length: this.members }, (_, k) => tf.sum(tf.reshape(this.memberReward(k, x), [segs.length, K]), 1)));
+    });
+    const all = (await t.data()) as Float32Array;
+    t.dispose();
+    return Array.from({ length: this.members }, (_, k) => all.slice(k * segs.length, (k + 1) * segs.length));
+  }
+
+  /**
+   * One Bradley-Terry step of every member on the segments' summed rewards, each member weighting label i by its
+   * bootstrap count (ensemble.ts). Returns the members' mean loss.
+   */
+  rewardStep(batch: Label[], targets: Float32Array): Tensor {
+    const n = batch.length;
+    const K = this.experiment.task.segment_steps;
+    const rm = this.experiment.reward_model;
+    const xa = this.segmentInputs(batch.map((l) => l.a as Segment));
+    const xb = this.segmentInputs(batch.map((l) => l.b as Segment));
+    return tf.tidy(() => {
+      const [ta, tb] = [xa, xb].map((x) => tf.tensor2d(x, [n * K, this.rmSpec.inputs]));
+      const y = tf.tensor1d(targets);
+      const { value, grads } = gradsOf(this.rm, () => {
+        const losses = Array.from({ length: this.members }, (_, k) => {
+          const sum = (x: Tensor) => tf.sum(tf.reshape(this.memberReward(k, x), [n, K]), 1);
+          const bootstrap = this.members > 1 && rm.bootstrap;
+          const w = bootstrap ? tf.tensor1d(batch.map((l) => bootstrapWeight(this.experiment.seed, k, l.id))) : undefined;
+          return bradleyTerryLoss(sum(ta), sum(tb), y, w);
+        });
+        return tf.div(tf.addN(losses), this.members);
+      });
+      this.rmOpt.step(grads);
+      return value;
+    });
+  }
+
+  async rewardScores(labels: Label[]) {
+    const n = labels.length;
+    if (n === 0) return { a: new Float32Array(0), b: new Float32Array(0) };
+    const { mean: m } = memberStats(await this.memberSums([...labels.map((l) => l.a as Segment), ...labels.map((l) => l.b as Segment)]));
+    return { a: m.slice(0, n), b: m.slice(n) };
+  }
+
+  /** The reward the policy sees per step (before normalization): the ensemble's conservative score of (s, a). */
+  private stepRewards(x: Tensor): Tensor {
+    return tf.tidy(() => tf.stack(Array.from({ length: this.members }, (_, k) => this.memberReward(k, x))));
+  }
+
+  private combine(members: Float32Array, n: number): Float32Array {
+    const rm = this.experiment.reward_model;
+    const scores = Array.from({ length: this.members }, (_, k) => members.subarray(k * n, (k + 1) * n));
+    return conservativeScore(scores, rm.conservative, rm.conservative_lambda);
+  }
+
+  async normalizeReward(): Promise<void> {
+    if (this.experiment.task.true_reward) return;
+    const envs = 8;
+    const streams = this.rollout(await this.policyWeights(), envs, NORM_STEPS / envs, new Rng(this.experiment.seed ^ 0x5eed));
+    const steps = streams.flatMap((s) => s.obs.map((o, t) => ({ o, a: s.act[t] })));
+    const x = new Float32Array(steps.length * this.rmSpec.inputs);
+    steps.forEach((s, i) => features(this.env, s.o, s.a, x, i * this.rmSpec.inputs));
+    const t = tf.tidy(() => this.stepRewards(tf.tensor2d(x, [steps.length, this.rmSpec.inputs])));
+    const members = (await t.data()) as Float32Array;
+    t.dispose();
+    this.rmNorm = normalizeScores(this.combine(members, steps.length));
+  }
+
+  // ---- the policy ---------------------------------------------------------------------------------------
+
+  /** log π(a|s) and the policy's entropy per row, for observations [n, obs] and drawn actions [n, stored width]. */
+  private logProb(obs: Tensor, drawn: Tensor): { logp: Tensor; entropy: Tensor } {
+    return tf.tidy(() => {
+      const out = mlpForward(this.piSpec, this.parts.pi, obs);
+      if (this.env.action.kind === 'discrete') {
+        // tf.logSoftmax leaks a tensor on wasm (tfjs 4.22); the same by logsumexp:
+        const logits = tf.sub(out, tf.logSumExp(out, 1, true));
+        const oneHot = tf.oneHot(tf.cast(tf.reshape(drawn, [-1]), 'int32'), this.env.action.n);
+        const logp = tf.sum(tf.mul(logits, oneHot), 1);
+        const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logits), logits), 1));
+        return { logp, entropy };
+      }
+      const logStd = this.policy.log_std;
+      const z = tf.div(tf.sub(drawn, out), tf.exp(logStd));
+      const logp = tf.sum(tf.sub(tf.mul(tf.square(z), -0.5), tf.add(logStd, 0.5 * LOG_2PI)), 1);
+      const entropy = tf.mul(tf.ones([obs.shape[0]]), tf.sum(tf.add(logStd, 0.5 * (1 + LOG_2PI))));
+      return { logp, entropy };
+    });
+  }
+
+  private value(obs: Tensor): Tensor {
+    return tf.tidy(() => tf.reshape(mlpForward(this.vSpec, this.parts.v, obs), [-1]));
+  }
+
+  /** One PPO iteration: roll out, score the steps, GAE per episode, clipped updates over shuffled minibatches. */
+  async policyIteration(rng: Rng, _ctx?: PolicyContext): Promise<MetricRow> {
+    const o = this.experiment.optimizer;
+    const { rollout_steps, true_reward } = this.experiment.task;
+    const E = o.batch_size;
+    const streams = this.rollout(await this.policyWeights(), E, rollout_steps / E, new Rng(rng.seed()));
+    const N = rollout_steps;
+    const O = this.env.obsSize;
+    const D = storedActionWidth(this.env);
+    const W = this.rmSpec.inputs;
+    // Rows: every step; then, per episode end or cut, the observation after it (for V and the fallen pose's reward).
+    const ends: { e: number; t: number; row: number }[] = [];
+    streams.forEach((s, e) => s.after.forEach((_, t) => ends.push({ e, t, row: N + ends.length })));
+    const rows = N + ends.length;
+    const obs = new Float32Array(rows * O);
+    const drawn = new Float32Array(N * D);
+    const x = new Float32Array(rows * W);
+    const noAction = new Array(D).fill(-1);
+    let i = 0;
+    for (const s of streams) {
+      for (let t = 0; t < s.obs.length; t++, i++) {
+        obs.set(s.obs[t], i * O);
+        drawn.set(s.drawn[t], i * D);
+        features(this.env, s.obs[t], s.act[t], x, i * W);
+      }
+    }
+    for (const { e, t, row } of ends) {
+      const after = streams[e].after.get(t)!;
+      obs.set(after, row * O);
+      features(this.env, after, noAction, x, row * W);
+    }
+
+    // One readback: log π, V (steps and ends), and the reward model's members on every row.
+    const packed = tf.tidy(() => {
+      const obsT = tf.tensor2d(obs, [rows, O]);
+      const { logp } = this.logProb(tf.slice(obsT, [0, 0], [N, O]), tf.tensor2d(drawn, [N, D]));
+      const parts = [logp, this.value(obsT)];
+      if (!true_reward) parts.push(tf.reshape(this.stepRewards(tf.tensor2d(x, [rows, W])), [-1]));
+      return tf.concat(parts);
+    });
+    const all = (await packed.data()) as Float32Array;
+    packed.dispose();
+    const oldLogp = all.slice(0, N);
+    const values = all.slice(N, N + rows);
+    const proxy = true_reward
+      ? null
+      : Float32Array.from(this.combine(all.subarray(N + rows), rows), (r) => (r - this.rmNorm.mean) / this.rmNorm.std);
+
+    // Per-step rewards and GAE over each episode piece; a piece ends in a fall, at the step limit, or at the cut.
+    const rewards = new Float32Array(N);
+    const advantages = new Float32Array(N);
+    const returns = new Float32Array(N);
+    const endRow = new Map(ends.map((x) => [`${x.e}:${x.t}`, x.row]));
+    const { gamma, lam } = o;
+    let base = 0;
+    streams.forEach((s, e) => {
+      let from = 0;
+      for (let t = 0; t < s.obs.length; t++) {
+        rewards[base + t] = proxy ? proxy[base + t] : s.reward[t];
+        if (s.end[t] === 0 && t < s.obs.length - 1) continue;
+        const r = rewards.slice(base + from, base + t + 1);
+        const row = endRow.get(`${e}:${t}`)!;
+        if (s.end[t] === 1) {
+          // The fallen pose for the steps the episode had left: r_fallen·(1 + γ + … + γ^(left−1)).
+          const left = this.env.maxSteps - s.tEp[t] - 1;
+          const rFallen = proxy ? proxy[row] : 0;
+          r[r.length - 1] += gamma * rFallen * (gamma === 1 ? left : (1 - gamma ** left) / (1 - gamma));
+        } else if (s.end[t] === 0) {
+          r[r.length - 1] += gamma * values[row]; // cut by the rollout's end: the critic's estimate
+        }
+        const g = gae(r, values.subarray(base + from, base + t + 1), gamma, lam);
+        advantages.set(g.advantages, base + from);
+        returns.set(g.returns, base + from);
+        from = t + 1;
+      }
+      base += s.obs.length;
+    });
+    const explained = explainedVariance(returns, values.subarray(0, N));
+
+    // PPO epochs over shuffled minibatches of steps.
+    const order = Array.from({ length: N }, (_, j) => j);
+    const mb = N / o.minibatches;
+    const stats: Tensor[] = [];
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      for (let j = N - 1; j > 0; j--) {
+        const k = rng.int(j + 1);
+        [order[j], order[k]] = [order[k], order[j]];
+      }
+      for (let m = 0; m < o.minibatches; m++) {
+        const pick = order.slice(m * mb, (m + 1) * mb);
+        const gather = (src: Float32Array, width: number) => {
+          const out = new Float32Array(pick.length * width);
+          pick.forEach((r, q) => out.set(src.subarray(r * width, (r + 1) * width), q * width));
+          return out;
+        };
+        // Advantages are whitened per minibatch, as CleanRL's ppo.py does.
+        const adv = whiten(gather(advantages, 1));
+        const [oldLogp_, returns_, values_] = [gather(oldLogp, 1), gather(returns, 1), gather(values, 1)];
+        stats.push(
+          tf.tidy(() => {
+            const obsT = tf.tensor2d(gather(obs, O), [mb, O]);
+            const drawnT = tf.tensor2d(gather(drawn, D), [mb, D]);
+            const [lpT, advT, retT, vT] = [oldLogp_, adv, returns_, values_].map((a) => tf.tensor1d(a));
+            const batch = { oldLogp: lpT, advantages: advT, returns: retT, oldValues: vT, mask: tf.onesLike(advT) };
+            return ppoStep(
+              this.policy,
+              this.policyOpt,
+              () => {
+                const { logp, entropy } = this.logProb(obsT, drawnT);
+                return { logp, values: this.value(obsT), extra: [tf.mean(entropy)] };
+              },
+              batch,
+              o,
+            );
+          }),
+        );
+      }
+    }
+    const statsT = tf.stack(stats);
+    const st = (await statsT.data()) as Float32Array;
+    tf.dispose([statsT, ...stats]);
+    const avg = (j: number) => mean(Array.from({ length: stats.length }, (_, q) => st[q * 5 + j]));
+
+    this.version += 1;
+    this.envSteps += N;
+    const trueReturn = await this.evaluateReturn();
+    return {
+      'env/true_return': trueReturn,
+      'env/steps': this.envSteps,
+      'gold/mean': trueReturn,
+      'proxy/mean': mean(rewards),
+      'env/rollout_episodes': streams.reduce((n, s) => n + s.end.filter((x) => x !== 0).length, 0),
+      'objective/entropy': avg(4),
+      'policy/approxkl': avg(3),
+      'policy/clipfrac': avg(2),
+      'loss/policy': avg(0),
+      'loss/value': avg(1),
+      'value/explained_variance': explained,
+    };
+  }
+
+  /** Mean true return of EVAL_EPISODES episodes from fixed start states; keeps the first as the latest clip. */
+  private async evaluateReturn(): Promise<number> {
+    const w = await this.policyWeights();
+    const rng = new Rng(this.experiment.seed ^ 0xe7a1);
+    const pi = part(w, 'pi.');
+    const returns: number[] = [];
+    let frames: number[] = [];
+    for (let ep = 0; ep < EVAL_EPISODES; ep++) {
+      const env = makeEnv(this.experiment.task.env);
+      let obs = env.reset(rng);
+      let total = 0;
+      const f: number[] = [...obs];
+      for (;;) {
+        const { act } = this.drawAction(mlpHost(this.piSpec, pi, obs), w.log_std?.data, rng);
+        const r = env.step(this.env.action.kind === 'discrete' ? act[0] : Float32Array.from(act));
+        total += r.reward;
+        obs = r.obs;
+        if (f.length < CLIP_FRAMES * this.env.obsSize) f.push(...obs);
+        if (r.done) break;
+      }
+      returns.push(total);
+      if (ep === 0) frames = f;
+    }
+    const m = mean(returns);
+    this.clip = { frames, trueReturn: returns[0], iteration: this.version };
+    return m;
+  }
+
+  async evaluate(): Promise<MetricRow> {
+    const trueReturn = await this.evaluateReturn();
+    return { 'env/true_return': trueReturn, 'env/steps': this.envSteps, 'gold/mean': trueReturn };
+  }
+
+  async visuals(): Promise<ControlVisuals> {
+    if (!this.clip) await this.evaluateReturn();
+    const c = this.clip!;
+    return { kind: 'control', env: this.experiment.task.env, obsSize: this.env.obsSize, frames: Float32Array.from(c.frames), trueReturn: c.trueReturn, version: c.iteration };
+  }
+
+  dispose(): void {
+    disposeParams(this.policy);
+    disposeParams(this.rm);
+    this.policyOpt.dispose();
+    this.rmOpt.dispose();
+  }
+}
+
+/** A draw from softmax(logits). */
+function sampleCategorical(logits: ArrayLike<number>, rng: Rng): number {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
+  let total = 0;
+  const p = Array.from(logits, (l) => ((total += Math.exp(l - max)), Math.exp(l - max)));
+  let u = rng.uniform() * total;
+  for (let i = 0; i < p.length; i++) {
+    u -= p[i];
+    if (u < 0) return i;
+  }
+  return p.length - 1;
+}

@@ -7,7 +7,7 @@
 // Rollout arithmetic (GAE, whitening) is plain arrays on the host: it is a few hundred numbers per batch.
 import { tf, type Tensor } from '../tf';
 import { klPerSample, type KlEstimator } from './kl';
-import { gradsOf, type Params } from '../models/params';
+import { stepKeeping, type Params } from '../models/params';
 import type { Adam } from '../optim';
 
 /** Generalized advantage estimation over one trajectory of n steps (V after the last step is 0). */
@@ -118,20 +118,11 @@ export function ppoStep(
   b: PpoBatch,
   o: { clip: number; value_clip: number; vf_coef: number },
 ): Tensor {
-  return tf.tidy(() => {
-    let kept: Tensor[] = [];
-    const { value, grads } = gradsOf(params, () => {
-      const { logp, values, extra = [] } = forward();
-      const pl = ppoPolicyLoss(logp, b.oldLogp, b.advantages, b.mask, o.clip);
-      const vl = ppoValueLoss(values, b.oldValues, b.returns, b.mask, o.value_clip);
-      kept = [pl.policy, vl, pl.clipfrac, pl.approxkl, ...extra].map((t) => tf.keep(t));
-      return tf.add(pl.policy, tf.mul(vl, o.vf_coef));
-    });
-    opt.step(grads);
-    value.dispose();
-    const out = tf.stack(kept);
-    tf.dispose(kept);
-    return out;
+  return stepKeeping(params, opt, () => {
+    const { logp, values, extra = [] } = forward();
+    const pl = ppoPolicyLoss(logp, b.oldLogp, b.advantages, b.mask, o.clip);
+    const vl = ppoValueLoss(values, b.oldValues, b.returns, b.mask, o.value_clip);
+    return { loss: tf.add(pl.policy, tf.mul(vl, o.vf_coef)), stats: [pl.policy, vl, pl.clipfrac, pl.approxkl, ...extra] };
   });
 }
 

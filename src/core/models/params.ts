@@ -52,3 +52,31 @@ export function restoreParams(to: Params, from: Params): void {
     target.assign(v);
   }
 }
+
+/**
+ * One Adam step on the loss `f` builds; the scalar statistics it names survive the step, stacked into one tensor so
+ * that an iteration's statistics are read back once, at its end (readStacked).
+ */
+export function stepKeeping(params: Params, opt: { step(grads: Record<string, Tensor>): void }, f: () => { loss: Tensor; stats: Tensor[] }): Tensor {
+  return tf.tidy(() => {
+    let kept: Tensor[] = [];
+    const { value, grads } = gradsOf(params, () => {
+      const { loss, stats } = f();
+      kept = stats.map((t) => tf.keep(tf.clone(t)));
+      return loss;
+    });
+    opt.step(grads);
+    value.dispose();
+    const out = tf.stack(kept);
+    tf.dispose(kept);
+    return out;
+  });
+}
+
+/** Reads stacked statistics back in one go and disposes them. */
+export async function readStacked(stats: Tensor[]): Promise<Float32Array> {
+  const all = tf.stack(stats);
+  const out = (await all.data()) as Float32Array;
+  tf.dispose([all, ...stats]);
+  return out;
+}

@@ -16,10 +16,10 @@ import {
   type GptConfig,
   type Samples,
 } from '../../models/gpt';
-import { disposeParams, gradsOf, makeParams, restoreParams, type Params } from '../../models/params';
+import { disposeParams, gradsOf, makeParams, readStacked, restoreParams, stepKeeping, type Params } from '../../models/params';
 import { Adam } from '../../optim';
 import { bradleyTerryLoss } from '../../algos/reward';
-import { explainedVariance, gae, KlController, perTokenKl, ppoPolicyLoss, ppoValueLoss, whiten } from '../../algos/ppo';
+import { explainedVariance, gae, KlController, perTokenKl, ppoPolicyLoss, ppoStep, whiten } from '../../algos/ppo';
 import { preferenceLoss, preferenceMetrics, sequenceLogp } from '../../algos/dpo';
 import { grpoAdvantages, rlooAdvantages } from '../../algos/group';
 import { bestOfNKl, bestOfNPicks } from '../../algos/best_of_n';
@@ -77,32 +77,6 @@ function padded(rows: number[][]): { ids: Int32Array; N: number; last: Int32Arra
 /** The completion of row b of a sample batch, as text (a final line break kept: it says the completion ended). */
 function completionOf(s: Samples, b: number): string {
   return decode(s.ids.subarray(b * s.N + s.start[b] + 1, b * s.N + s.start[b] + 1 + s.length[b]));
-}
-
-/**
- * One Adam step on the loss `f` builds; the statistics it names (scalars) survive the step, stacked into one tensor
- * so that an iteration's statistics are read back once, at its end (readStacked).
- */
-function stepKeeping(params: Params, opt: Adam, f: () => { loss: Tensor; stats: Tensor[] }): Tensor {
-  let kept: Tensor[] = [];
-  const { value, grads } = gradsOf(params, () => {
-    const { loss, stats } = f();
-    kept = stats.map((t) => tf.keep(tf.clone(t)));
-    return loss;
-  });
-  opt.step(grads);
-  value.dispose();
-  const out = tf.stack(kept);
-  tf.dispose(kept);
-  return out;
-}
-
-/** Reads stacked statistics back in one go and disposes them. */
-async function readStacked(stats: Tensor[]): Promise<Float32Array> {
-  const all = tf.stack(stats);
-  const out = (await all.data()) as Float32Array;
-  tf.dispose([all, ...stats]);
-  return out;
 }
 
 export class TextLab implements TaskLab {
@@ -577,14 +551,12 @@ export class TextLab implements TaskLab {
             const shape: [number, number] = [pick.length, M];
             const ids = tf.tensor2d(idsMb, [pick.length, N], 'int32');
             const [lpT, advT, retT, vT, maskT] = [lpMb, advMb, retMb, vMb, maskMb].map((a) => tf.tensor2d(a, shape));
-            return stepKeeping(this.policy, this.policyOpt, () => {
+            const forward = () => {
               const h = gptHidden(this.cfg, this.policy, ids);
               const { logp } = tokenStats(this.cfg, h, this.policy, ids, temperature);
-              const v = tf.slice(gptScalarHead(this.cfg, this.policy, 'value', h), [0, 0], shape);
-              const pl = ppoPolicyLoss(logp, lpT, advT, maskT, o.clip);
-              const vl = ppoValueLoss(v, vT, retT, maskT, o.value_clip);
-              return { loss: tf.add(pl.policy, tf.mul(vl, o.vf_coef)), stats: [pl.policy, vl, pl.clipfrac, pl.approxkl] };
-            });
+              return { logp, values: tf.slice(gptScalarHead(this.cfg, this.policy, 'value', h), [0, 0], shape) };
+            };
+            return ppoStep(this.policy, this.policyOpt, forward, { oldLogp: lpT, advantages: advT, returns: retT, oldValues: vT, mask: maskT }, o);
           }),
         );
       }

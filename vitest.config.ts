@@ -13,6 +13,9 @@ export default defineConfig({
           environment: 'node',
           include: ['tests/unit/**/*.test.ts'],
           testTimeout: 120_000,
+          // Two files at a time even on two cores: the slow files wait on a CLI child process, so two of them keep
+          // both cores busy (the default, cores − 1, leaves one idle and doubles the unit run's wall time).
+          maxWorkers: 2,
         },
       },
       {

@@ -1,5 +1,9 @@
 // Runs the command line as a user does: `node bin/rlhf-lab.js ...` in the repository root.
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { MetricRow } from '../../src/core/checkpoint/record';
 import { resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -21,4 +25,25 @@ export function cli(args: string[], timeoutMs = 120_000): Promise<{ code: number
       res({ code, stdout, stderr });
     });
   });
+}
+
+/** `rlhf-lab run NAME --backend B --seed 1 --out DIR/...`, expected to succeed; its metric rows and summary.json. */
+export async function runPreset(
+  dir: string,
+  name: string,
+  backend: string,
+  more: string[] = [],
+): Promise<{ rows: MetricRow[]; summary: Record<string, any> }> {
+  const out = join(dir, `${name}-${more.length}`);
+  const r = await cli(['run', name, '--backend', backend, '--seed', '1', '--out', out, ...more], 600_000);
+  expect(r.code, r.stderr).toBe(0);
+  const rows = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as MetricRow);
+  const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+  return { rows, summary };
+}
+
+/** The base policy's gold (step 0) and the mean over the last five rows (one row is 32–64 noisy samples). */
+export function goldGain(rows: MetricRow[]): { start: number; end: number } {
+  const tail = rows.slice(-5).map((r) => r['gold/mean']);
+  return { start: rows[0]['gold/mean'], end: tail.reduce((a, b) => a + b, 0) / tail.length };
 }

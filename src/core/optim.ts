@@ -2,6 +2,7 @@
 // Written here rather than taken from tf.train so that its moments are plain named tensors we own.
 import { tf, type Tensor, type Variable } from './tf';
 import type { Params, Weights } from './models/params';
+import { canFuseAdam, fusedAdamUpdate } from './kernels/webgpu_adam';
 
 export interface AdamConfig {
   lr: number;
@@ -23,6 +24,8 @@ export class Adam {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
+  /** Take the fused webgpu update when the backend is webgpu (false: always the tf-op update, the reference). */
+  fused = true;
 
   constructor(
     private readonly params: Params,
@@ -40,11 +43,22 @@ export class Adam {
     }
   }
 
-  /** θ ← θ − lr·m̂/(√v̂ + eps) with bias-corrected moments; disposes nothing the caller owns. */
+  /**
+   * θ ← θ − lr·m̂/(√v̂ + eps) with bias-corrected moments; disposes nothing the caller owns. On webgpu each tensor's
+   * update is three fused dispatches (kernels/webgpu_adam.ts) instead of ~13 tf ops; same state, same numbers.
+   */
   step(grads: Record<string, Tensor>): void {
     this.t += 1;
     const c1 = 1 - this.beta1 ** this.t;
     const c2 = 1 - this.beta2 ** this.t;
+    if (this.fused && canFuseAdam()) {
+      const h = { beta1: this.beta1, beta2: this.beta2, eps: this.eps, lr: this.lr, c1, c2 };
+      for (const [name, g] of Object.entries(grads)) {
+        const p = this.params[name];
+        if (p) fusedAdamUpdate(p, g, this.m[name], this.v[name], h);
+      }
+      return;
+    }
     tf.tidy(() => {
       for (const [name, g] of Object.entries(grads)) {
         const p = this.params[name];

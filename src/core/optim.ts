@@ -2,7 +2,8 @@
 // Written here rather than taken from tf.train so that its moments are plain named tensors we own.
 import { tf, type Tensor, type Variable } from './tf';
 import type { Params, Weights } from './models/params';
-import { canFuseAdam, fusedAdamUpdate } from './kernels/webgpu_adam';
+import { fusedAdamUpdate } from './kernels/webgpu_adam';
+import { fusedKernels } from './kernels/webgpu_program';
 
 export interface AdamConfig {
   lr: number;
@@ -24,8 +25,6 @@ export class Adam {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
-  /** Take the fused webgpu update when the backend is webgpu (false: always the tf-op update, the reference). */
-  fused = true;
 
   constructor(
     private readonly params: Params,
@@ -51,7 +50,7 @@ export class Adam {
     this.t += 1;
     const c1 = 1 - this.beta1 ** this.t;
     const c2 = 1 - this.beta2 ** this.t;
-    if (this.fused && canFuseAdam()) {
+    if (fusedKernels()) {
       const h = { beta1: this.beta1, beta2: this.beta2, eps: this.eps, lr: this.lr, c1, c2 };
       for (const [name, g] of Object.entries(grads)) {
         const p = this.params[name];

@@ -7,6 +7,7 @@ import { tf, type Tensor } from '../../src/core/tf';
 import { Adam, type AdamState } from '../../src/core/optim';
 import { disposeParams, makeParams, readWeights } from '../../src/core/models/params';
 import { countDispatches } from '../../src/core/bench/measure';
+import { useFusedKernels } from '../../src/core/kernels/webgpu_program';
 import { Rng } from '../../src/core/rng';
 import type { Weights } from '../../src/core/models/params';
 
@@ -49,7 +50,7 @@ async function train(backend: string, fused: boolean): Promise<Result> {
   await useBackend(backend);
   const p = makeParams(init(7));
   const opt = new Adam(p, 1e-2);
-  opt.fused = fused;
+  useFusedKernels(fused);
   const tensors: number[] = [];
   let dispatches: number | null = null;
   for (let s = 0; s < STEPS; s++) {
@@ -60,6 +61,7 @@ async function train(backend: string, fused: boolean): Promise<Result> {
     tf.dispose(Object.values(g));
     tensors.push(tf.memory().numTensors);
   }
+  useFusedKernels(true);
   const result = { params: await readWeights(p), state: await opt.state(), tensors, dispatches };
   opt.dispose();
   disposeParams(p);

@@ -8,7 +8,7 @@
 // The arithmetic is optim.ts's, in the same order and with the same f32 constants (1 − 0.999 taken in f32 would be
 // off by 1.3e-5 relative), so the two paths agree to the bit on SwiftShader (tests/webgpu/adam_fused.test.ts).
 import { tf, type Tensor, type Variable } from '../tf';
-import { onWebgpu, runProgram } from './webgpu_program';
+import { runProgram } from './webgpu_program';
 
 export interface AdamHyper {
   beta1: number;
@@ -19,9 +19,6 @@ export interface AdamHyper {
   c1: number;
   c2: number;
 }
-
-/** Whether the active backend can run the fused update. */
-export const canFuseAdam = onWebgpu;
 
 /**
  * One Adam step of parameter `p` with gradient `g` and moments `m`, `v` (all float32, one shape), on the webgpu

@@ -47,9 +47,19 @@ export interface FusedProgram {
   body: string;
 }
 
-/** Whether the active backend runs WGSL programs. */
-export function onWebgpu(): boolean {
-  return tf.getBackend() === 'webgpu';
+let enabled = true;
+
+/**
+ * Turns the fused webgpu kernels (Adam, layer norm) on or off (default on); off, every backend runs the tf-op
+ * versions, the reference the fused ones are tested against (and `rlhf-lab bench --fused off`'s "before").
+ */
+export function useFusedKernels(on: boolean): void {
+  enabled = on;
+}
+
+/** Whether the fused kernels run now: they are on and the active backend is webgpu. */
+export function fusedKernels(): boolean {
+  return enabled && tf.getBackend() === 'webgpu';
 }
 
 /** One dispatch of `spec` over float32 `inputs`; the output is a new tensor the caller owns. */

@@ -43,6 +43,8 @@ export interface FusedProgram {
   threads: number;
   /** f32 uniforms, `uniforms.<name>` in WGSL; values may change between calls without recompiling. */
   uniforms?: Record<string, number>;
+  /** i32 uniforms (offsets, counts), likewise. */
+  ints?: Record<string, number>;
   /** WGSL statements run with `index : i32` (0 ≤ index < threads), writing `result[...]`. */
   body: string;
 }
@@ -64,7 +66,8 @@ export function fusedKernels(): boolean {
 
 /** One dispatch of `spec` over float32 `inputs`; the output is a new tensor the caller owns. */
 export function runProgram(spec: FusedProgram, inputs: Tensor[]): Tensor {
-  const names = Object.keys(spec.uniforms ?? {});
+  const floats = Object.entries(spec.uniforms ?? {});
+  const ints = Object.entries({ threads: spec.threads, ...spec.ints });
   const program: WebgpuProgram = {
     variableNames: spec.inputs,
     outputShape: spec.outputShape,
@@ -72,7 +75,7 @@ export function runProgram(spec: FusedProgram, inputs: Tensor[]): Tensor {
     dispatchLayout: { x: [0] }, // flat: the backend reshapes an oversized x into x·y(·z) and getGlobalIndex follows
     dispatch: [Math.ceil(spec.threads / WORKGROUP), 1, 1],
     workgroupSize: [WORKGROUP, 1, 1],
-    uniforms: ['threads : i32,', ...names.map((n) => `${n} : f32,`)].join(' '),
+    uniforms: [...ints.map(([n]) => `${n} : i32,`), ...floats.map(([n]) => `${n} : f32,`)].join(' '),
     getUserCode: () => `
       fn main(index : i32) {
         if (index < uniforms.threads) {
@@ -81,8 +84,8 @@ export function runProgram(spec: FusedProgram, inputs: Tensor[]): Tensor {
       }`,
   };
   const uniforms: Uniform[] = [
-    { type: 'int32', data: [spec.threads] },
-    ...names.map((n): Uniform => ({ type: 'float32', data: [spec.uniforms![n]] })),
+    ...ints.map(([, x]): Uniform => ({ type: 'int32', data: [x] })),
+    ...floats.map(([, x]): Uniform => ({ type: 'float32', data: [x] })),
   ];
   const backend = tf.backend() as unknown as WebgpuBackend;
   const out = backend.runWebGPUProgram(program, inputs as unknown as TensorInfo[], 'float32', uniforms);

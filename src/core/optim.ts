@@ -28,7 +28,7 @@ export class Adam {
   /**
    * On webgpu, while every step has a gradient for every parameter: both moments in one flat buffer, [m of each
    * parameter in `names` order, then v of each], and `m`, `v` above empty (kernels/webgpu_adam.ts's fusedAdamFlat).
-   * Anything else (another backend, a partial step, state, load, reset) unpacks them first.
+   * A step on another backend or with a gradient missing, and load, unpack them first.
    */
   private packed: { mv: Variable; names: string[]; offsets: number[] } | null = null;
 
@@ -46,6 +46,7 @@ export class Adam {
       this.v[name] = tf.variable(zeros, false);
       zeros.dispose(); // each variable holds its own copy
     }
+    if (fusedKernels()) this.pack(); // the layout its steps use, from the start: a step then adds no tensor
   }
 
   /**
@@ -130,14 +131,30 @@ export class Adam {
   /** Forgets the moments and the step count: a fresh start for the same variables. */
   reset(): void {
     this.t = 0;
-    this.unpack();
+    if (this.packed) {
+      const { mv } = this.packed;
+      tf.tidy(() => mv.assign(tf.zerosLike(mv)));
+      return;
+    }
     tf.tidy(() => {
       for (const x of [...Object.values(this.m), ...Object.values(this.v)]) x.assign(tf.zerosLike(x));
     });
   }
 
   async state(): Promise<AdamState> {
-    this.unpack();
+    if (this.packed) {
+      const { mv, names, offsets } = this.packed;
+      const data = (await mv.data()) as Float32Array;
+      const half = mv.size / 2;
+      const m: Weights = {};
+      const v: Weights = {};
+      names.forEach((k, i) => {
+        const { shape, size } = this.params[k];
+        m[k] = { shape: shape.slice(), data: data.slice(offsets[i], offsets[i] + size) };
+        v[k] = { shape: shape.slice(), data: data.slice(half + offsets[i], half + offsets[i] + size) };
+      });
+      return { t: this.t, m, v };
+    }
     const read = async (vars: Record<string, Variable>) => {
       const w: Weights = {};
       for (const [k, x] of Object.entries(vars)) w[k] = { shape: x.shape.slice(), data: (await x.data()) as Float32Array };

@@ -47,6 +47,8 @@ export interface FusedProgram {
   ints?: Record<string, number>;
   /** WGSL statements run with `index : i32` (0 ≤ index < threads), writing `result[...]`. */
   body: string;
+  /** WGSL declarations (constants, functions) placed before the entry point. */
+  helpers?: string;
 }
 
 let enabled = true;
@@ -76,7 +78,7 @@ export function runProgram(spec: FusedProgram, inputs: Tensor[]): Tensor {
     dispatch: [Math.ceil(spec.threads / WORKGROUP), 1, 1],
     workgroupSize: [WORKGROUP, 1, 1],
     uniforms: [...ints.map(([n]) => `${n} : i32,`), ...floats.map(([n]) => `${n} : f32,`)].join(' '),
-    getUserCode: () => `
+    getUserCode: () => `${spec.helpers ?? ''}
       fn main(index : i32) {
         if (index < uniforms.threads) {
           ${spec.body}

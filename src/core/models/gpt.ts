@@ -7,6 +7,7 @@ import { tf, type Tensor } from '../tf';
 import type { Rng } from '../rng';
 import type { Params, Weights } from './params';
 import { fusedLayerNorm } from '../kernels/webgpu_layernorm';
+import { fusedCausalAttention } from '../kernels/webgpu_attention';
 import { fusedKernels } from '../kernels/webgpu_program';
 
 export interface GptConfig {
@@ -110,6 +111,14 @@ function mergeHeads(cfg: GptConfig, x: Tensor, B: number, N: number): Tensor {
   return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [B * N, cfg.d]);
 }
 
+/** Causal self-attention of qkv [B·N, 3d] with the additive mask [N, N]: the merged heads [B·N, d]. */
+function attention(cfg: GptConfig, qkv: Tensor, mask: Tensor, B: number, N: number): Tensor {
+  const scale = 1 / Math.sqrt(cfg.d / cfg.H);
+  const [q, k, v] = tf.split(qkv, 3, 1);
+  const att = tf.softmax(tf.add(tf.mul(tf.matMul(heads(cfg, q, B, N), heads(cfg, k, B, N), false, true), scale), mask));
+  return mergeHeads(cfg, tf.matMul(att, heads(cfg, v, B, N)), B, N);
+}
+
 function mlp(cfg: GptConfig, p: Params, l: number, x: Tensor): Tensor {
   const h = layerNorm(x, p[`h${l}.ln2.g`], p[`h${l}.ln2.b`]);
   return tf.matMul(activation(cfg, tf.matMul(h, p[`h${l}.mlp.fc`])), p[`h${l}.mlp.proj`]);
@@ -120,14 +129,12 @@ export function gptHidden(cfg: GptConfig, p: Params, ids: Tensor): Tensor {
   return tf.tidy(() => {
     const [B, N] = ids.shape;
     if (N > cfg.T) throw new Error(`sequence of ${N} tokens is longer than the GPT's context of ${cfg.T}`);
-    const scale = 1 / Math.sqrt(cfg.d / cfg.H);
     const mask = causalMask(N);
     let x = embed(cfg, p, ids);
     for (let l = 0; l < cfg.L; l++) {
       const h = layerNorm(x, p[`h${l}.ln1.g`], p[`h${l}.ln1.b`]);
-      const [q, k, v] = tf.split(tf.matMul(h, p[`h${l}.attn.qkv`]), 3, 1);
-      const att = tf.softmax(tf.add(tf.mul(tf.matMul(heads(cfg, q, B, N), heads(cfg, k, B, N), false, true), scale), mask));
-      const y = mergeHeads(cfg, tf.matMul(att, heads(cfg, v, B, N)), B, N);
+      const qkv = tf.matMul(h, p[`h${l}.attn.qkv`]);
+      const y = fusedKernels() ? fusedCausalAttention(qkv, { B, N, H: cfg.H, d: cfg.d }) : attention(cfg, qkv, mask, B, N);
       x = tf.add(x, tf.matMul(y, p[`h${l}.attn.proj`]));
       x = tf.add(x, mlp(cfg, p, l, x));
     }

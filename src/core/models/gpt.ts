@@ -87,7 +87,7 @@ function activation(cfg: GptConfig, x: Tensor): Tensor {
 }
 
 /** [N, N] additive mask: 0 where a position may attend (itself and earlier), −1e9 after. */
-function causalMask(n: number): Tensor {
+export function causalMask(n: number): Tensor {
   const m = new Float32Array(n * n);
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) m[i * n + j] = -1e9;
   return tf.tensor2d(m, [n, n]);
@@ -112,7 +112,7 @@ function mergeHeads(cfg: GptConfig, x: Tensor, B: number, N: number): Tensor {
 }
 
 /** Causal self-attention of qkv [B·N, 3d] with the additive mask [N, N]: the merged heads [B·N, d]. */
-function attention(cfg: GptConfig, qkv: Tensor, mask: Tensor, B: number, N: number): Tensor {
+export function attention(cfg: GptConfig, qkv: Tensor, mask: Tensor, B: number, N: number): Tensor {
   const scale = 1 / Math.sqrt(cfg.d / cfg.H);
   const [q, k, v] = tf.split(qkv, 3, 1);
   const att = tf.softmax(tf.add(tf.mul(tf.matMul(heads(cfg, q, B, N), heads(cfg, k, B, N), false, true), scale), mask));

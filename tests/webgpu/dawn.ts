@@ -35,3 +35,10 @@ export function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
   return m;
 }
+
+/** Largest |x − y| relative to the largest |y|: the fused-vs-unfused tests' measure. */
+export function maxRelDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let scale = 1e-12;
+  for (let i = 0; i < y.length; i++) scale = Math.max(scale, Math.abs(y[i]));
+  return maxAbsDiff(x, y) / scale;
+}

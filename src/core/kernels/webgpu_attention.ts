@@ -10,16 +10,17 @@
 import { tf, type Tensor } from '../tf';
 import { runProgram } from './webgpu_program';
 
-/** WGSL: index → (b, h, i) of a thread per row, and where q_i, k_·, v_· of head h start in QKV [B·N, 3d]. */
-const ROW = `
+/** WGSL: row number `r` → (b, h, i), and where q_i of head h starts in QKV [B·N, 3d] (k and v: + d, + 2d). */
+const rowOf = (r: string) => `
   let N = uniforms.n;
   let H = uniforms.heads;
   let d = uniforms.d;
-  let i = index % N;
-  let h = (index / N) % H;
-  let b = index / (N * H);
+  let i = ${r} % N;
+  let h = (${r} / N) % H;
+  let b = ${r} / (N * H);
   let stride = 3 * d;
   let qi = (b * N + i) * stride + h * DH;`;
+const ROW = rowOf('index');
 
 /** WGSL: s = q_row·k_j/√dh, for a query starting at `q` and key row j (of the same b and h). */
 const SCORE = `
@@ -108,25 +109,16 @@ function backward(dy: Tensor, qkv: Tensor, y: Tensor, s: Shape): Tensor {
       threads: 3 * s.B * s.H * s.N,
       ...common,
       body: `
-        let rows = uniforms.rows;
-        let part = index / rows;
-        let r = index % rows;
-        let N = uniforms.n;
-        let H = uniforms.heads;
-        let d = uniforms.d;
-        let i = r % N;
-        let h = (r / N) % H;
-        let b = r / (N * H);
-        let stride = 3 * d;
+        let part = index / uniforms.rows;
+        let r = index % uniforms.rows;${rowOf('r')}
         var acc : array<f32, DH>;
         for (var c = 0; c < DH; c++) { acc[c] = 0.0; }
         // P_qk and dS = P (dP − D) for query row q, key row k (q ≥ k) of this b and h.
         if (part == 0) {
           let st = (b * H + h) * N + i;
-          let q = (b * N + i) * stride + h * DH;
           for (var j = 0; j <= i; j++) {
             let kr = (b * N + j) * stride + h * DH;
-            let p = exp(score(q, kr + d) - Stats[3 * st]) / Stats[3 * st + 1];
+            let p = exp(score(qi, kr + d) - Stats[3 * st]) / Stats[3 * st + 1];
             var dp = 0.0;
             for (var c = 0; c < DH; c++) { dp += Dy[(b * N + i) * d + h * DH + c] * QKV[kr + 2 * d + c]; }
             let ds = p * (dp - Stats[3 * st + 2]) * uniforms.scale;

@@ -2,11 +2,10 @@
 // heads and the same gradient with respect to the qkv projection, on webgpu (Dawn on SwiftShader) and against cpu,
 // in 3 dispatches instead of tens, nothing left behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_SWIFTSHADER, maxRelDiff, registerWebgpu, useBackend } from './dawn';
+import { HAVE_SWIFTSHADER, maxRelDiff, registerWebgpu, useBackend, valueAndGrad, type ValueAndGrad } from './dawn';
 import { tf, type Tensor } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
 import { attention, causalMask, type GptConfig } from '../../src/core/models/gpt';
-import { countDispatches } from '../../src/core/bench/measure';
 import { fusedCausalAttention } from '../../src/core/kernels/webgpu_attention';
 
 const CFG: GptConfig = { V: 8, T: 24, d: 48, L: 1, H: 3, act: 'relu' }; // dh 16
@@ -16,38 +15,20 @@ type Attn = (qkv: Tensor) => Tensor;
 const unfused: Attn = (qkv) => tf.tidy(() => attention(CFG, qkv, causalMask(N), B, N));
 const fused: Attn = (qkv) => fusedCausalAttention(qkv, { B, N, H: CFG.H, d: CFG.d });
 
-interface Result {
-  y: Float32Array;
-  dqkv: Float32Array;
-  dispatches: number;
-  leaked: number;
-}
-
-async function run(backend: string, f: Attn): Promise<Result> {
+async function run(backend: string, f: Attn): Promise<ValueAndGrad> {
   await useBackend(backend);
   const rng = new Rng(4);
   const qkv = tf.tensor2d(Float32Array.from({ length: B * N * 3 * CFG.d }, () => 1.5 * rng.normal()), [B * N, 3 * CFG.d]);
   const w = tf.tensor2d(Float32Array.from({ length: B * N * CFG.d }, () => rng.normal()), [B * N, CFG.d]);
-  const before = tf.memory().numTensors;
-  let out: Tensor[] = [];
-  const counted = await countDispatches(async () => {
-    const y = f(qkv);
-    const [g] = tf.grads((x: Tensor) => tf.sum(tf.mul(f(x), w)))([qkv]);
-    out = [y, g];
-    await Promise.all(out.map((t) => t.data()));
-  });
-  const [y, dqkv] = (await Promise.all(out.map((t) => t.data()))) as Float32Array[];
-  tf.dispose(out);
-  const leaked = tf.memory().numTensors - before;
+  const r = await valueAndGrad(f, qkv, w);
   tf.dispose([qkv, w]);
-  return { y, dqkv, dispatches: counted.dispatches ?? counted.kernels, leaked };
+  return r;
 }
 
-
 describe.skipIf(!HAVE_SWIFTSHADER)('fused causal attention on webgpu', () => {
-  let on: Result;
-  let off: Result;
-  let cpu: Result;
+  let on: ValueAndGrad;
+  let off: ValueAndGrad;
+  let cpu: ValueAndGrad;
 
   beforeAll(async () => {
     await registerWebgpu();
@@ -64,13 +45,13 @@ describe.skipIf(!HAVE_SWIFTSHADER)('fused causal attention on webgpu', () => {
     const errs = {
       y_vs_unfused: maxRelDiff(on.y, off.y),
       y_vs_cpu: maxRelDiff(on.y, cpu.y),
-      dqkv_vs_unfused: maxRelDiff(on.dqkv, off.dqkv),
-      dqkv_vs_cpu: maxRelDiff(on.dqkv, cpu.dqkv),
+      dqkv_vs_unfused: maxRelDiff(on.grad, off.grad),
+      dqkv_vs_cpu: maxRelDiff(on.grad, cpu.grad),
     };
     console.log('fused attention, max relative error', errs);
     expect(on.y.length).toBe(B * N * CFG.d);
-    expect(on.dqkv.length).toBe(B * N * 3 * CFG.d);
-    expect(Math.max(...Array.from(cpu.dqkv, Math.abs))).toBeGreaterThan(0.1);
+    expect(on.grad.length).toBe(B * N * 3 * CFG.d);
+    expect(Math.max(...Array.from(cpu.grad, Math.abs))).toBeGreaterThan(0.1);
     for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThan(1e-4);
   });
 

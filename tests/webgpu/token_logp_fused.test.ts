@@ -2,11 +2,10 @@
 // one (gpt.ts's logSoftmax, then a one-hot pick): the same values and logit gradients on webgpu (Dawn on
 // SwiftShader) and against cpu, in 2 dispatches instead of tens, nothing left behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_SWIFTSHADER, maxRelDiff, registerWebgpu, useBackend } from './dawn';
+import { HAVE_SWIFTSHADER, maxRelDiff, registerWebgpu, useBackend, valueAndGrad, type ValueAndGrad } from './dawn';
 import { tf, type Tensor } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
 import { logSoftmax } from '../../src/core/models/gpt';
-import { countDispatches } from '../../src/core/bench/measure';
 import { fusedTokenLogp } from '../../src/core/kernels/webgpu_token_logp';
 
 const [B, N, V] = [3, 30, 40]; // 90 rows: more than one 64-thread workgroup
@@ -15,41 +14,22 @@ function unfusedTokenLogp(logits: Tensor, targets: Tensor): Tensor {
   return tf.tidy(() => tf.sum(tf.mul(logSoftmax(logits), tf.cast(tf.oneHot(targets, V), 'float32')), -1));
 }
 
-interface Result {
-  logp: Float32Array;
-  grad: Float32Array;
-  dispatches: number;
-  leaked: number;
-}
-
-async function run(backend: string, f: (l: Tensor, t: Tensor) => Tensor): Promise<Result> {
+async function run(backend: string, f: (l: Tensor, t: Tensor) => Tensor): Promise<ValueAndGrad> {
   await useBackend(backend);
   const rng = new Rng(3);
   // Logits of a wide spread (a confident model), and weights as a masked, averaged loss gives them.
   const logits = tf.tensor3d(Float32Array.from({ length: B * N * V }, () => 8 * rng.normal()), [B, N, V]);
   const targets = tf.tensor2d(Int32Array.from({ length: B * N }, () => rng.int(V)), [B, N], 'int32');
   const w = tf.tensor2d(Float32Array.from({ length: B * N }, () => rng.normal()), [B, N]);
-  const before = tf.memory().numTensors;
-  let out: Tensor[] = [];
-  const counted = await countDispatches(async () => {
-    const { value, grads } = tf.valueAndGrads((l: Tensor) => tf.sum(tf.mul(f(l, targets), w)))([logits]);
-    const logp = tf.tidy(() => f(logits, targets));
-    out = [logp, grads[0]];
-    value.dispose();
-    await Promise.all(out.map((t) => t.data()));
-  });
-  const [logp, grad] = (await Promise.all(out.map((t) => t.data()))) as Float32Array[];
-  tf.dispose(out);
-  const leaked = tf.memory().numTensors - before;
+  const r = await valueAndGrad((l) => f(l, targets), logits, w);
   tf.dispose([logits, targets, w]);
-  return { logp, grad, dispatches: counted.dispatches ?? counted.kernels, leaked };
+  return r;
 }
 
-
 describe.skipIf(!HAVE_SWIFTSHADER)('fused token log-probability on webgpu', () => {
-  let fused: Result;
-  let unfused: Result;
-  let cpu: Result;
+  let fused: ValueAndGrad;
+  let unfused: ValueAndGrad;
+  let cpu: ValueAndGrad;
 
   beforeAll(async () => {
     await registerWebgpu();
@@ -64,14 +44,14 @@ describe.skipIf(!HAVE_SWIFTSHADER)('fused token log-probability on webgpu', () =
 
   it('gives the tf-op log-probabilities and logit gradients (relative error < 1e-4), on webgpu and against cpu', () => {
     const errs = {
-      logp_vs_unfused: maxRelDiff(fused.logp, unfused.logp),
-      logp_vs_cpu: maxRelDiff(fused.logp, cpu.logp),
+      logp_vs_unfused: maxRelDiff(fused.y, unfused.y),
+      logp_vs_cpu: maxRelDiff(fused.y, cpu.y),
       grad_vs_unfused: maxRelDiff(fused.grad, unfused.grad),
       grad_vs_cpu: maxRelDiff(fused.grad, cpu.grad),
     };
     console.log('fused token logp, max relative error', errs);
-    expect(Math.min(...cpu.logp)).toBeLessThan(-10); // confident and wrong somewhere: a real test of the shift
-    expect(fused.logp.length).toBe(B * N);
+    expect(Math.min(...cpu.y)).toBeLessThan(-10); // confident and wrong somewhere: a real test of the shift
+    expect(fused.y.length).toBe(B * N);
     expect(fused.grad.length).toBe(B * N * V);
     for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThan(1e-4);
   });

@@ -8,6 +8,7 @@ import type { Rng } from '../rng';
 import type { Params, Weights } from './params';
 import { fusedLayerNorm } from '../kernels/webgpu_layernorm';
 import { fusedCausalAttention } from '../kernels/webgpu_attention';
+import { fusedEmbedding } from '../kernels/webgpu_embedding';
 import { fusedKernels } from '../kernels/webgpu_program';
 
 export interface GptConfig {
@@ -95,6 +96,7 @@ export function causalMask(n: number): Tensor {
 
 /** Token plus position embeddings of ids [B, N] starting at position `offset`: [B·N, d]. */
 function embed(cfg: GptConfig, p: Params, ids: Tensor, offset = 0): Tensor {
+  if (fusedKernels() && ids.dtype === 'int32') return fusedEmbedding(ids, p.wte, p.wpe, offset); // 1 dispatch forward, 2 backward
   const [B, N] = ids.shape;
   const oneHot = tf.oneHot(tf.reshape(ids, [-1]), cfg.V); // [B·N, V]
   const tok = tf.matMul(tf.cast(oneHot, 'float32'), p.wte); // [B·N, d]

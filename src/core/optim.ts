@@ -46,7 +46,8 @@ export class Adam {
       this.v[name] = tf.variable(zeros, false);
       zeros.dispose(); // each variable holds its own copy
     }
-    if (fusedKernels()) this.pack(); // the layout its steps use, from the start: a step then adds no tensor
+    // On webgpu, the layout its steps use from the start: a step then adds no tensor.
+    if (fusedKernels() && Object.keys(params).length) this.pack();
   }
 
   /**
@@ -61,7 +62,7 @@ export class Adam {
     if (fusedKernels()) {
       const h = { beta1: this.beta1, beta2: this.beta2, eps: this.eps, lr: this.lr, c1, c2 };
       const names = Object.keys(this.params);
-      if (names.every((k) => grads[k]) && Object.keys(grads).every((k) => this.params[k])) {
+      if (names.length && names.every((k) => grads[k]) && Object.keys(grads).every((k) => this.params[k])) {
         const { mv, offsets } = this.pack();
         fusedAdamFlat(names.map((k) => this.params[k]), names.map((k) => grads[k]), mv, offsets, h);
         return;

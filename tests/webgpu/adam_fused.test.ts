@@ -116,6 +116,14 @@ describe.skipIf(!HAVE_SWIFTSHADER)('fused Adam on webgpu', () => {
     }
   });
 
+  it('steps and checkpoints an optimizer of no parameters', async () => {
+    await useBackend('webgpu');
+    const opt = new Adam({}, 1e-3);
+    opt.step({});
+    expect(await opt.state()).toEqual({ t: 1, m: {}, v: {} });
+    opt.dispose();
+  });
+
   it('takes one dispatch per parameter tensor and two more, and leaves no tensor behind', () => {
     // Step 4 has every gradient, as step 3 had: the concatenated gradients, the new m and v, then each θ.
     expect(fused.dispatches).toBe(2 + Object.keys(SHAPES).length);

@@ -1,12 +1,14 @@
-// Adam's update on the webgpu backend in three dispatches per parameter tensor instead of ~13.
+// Adam's update on the webgpu backend: about one dispatch per parameter tensor instead of ~13.
 //
 // Written on tf ops (optim.ts), one Adam step is mul, mul, add, square, mul, mul, add, div, div, sqrt, add, mul, sub
-// per tensor, each its own dispatch: on gpt-tiny, 21 tensors and 231 of a step's 583 dispatches. Here each of the
-// new m, the new v and the new θ is one elementwise WGSL program (webgpu_program.ts), with β, 1 − β, the bias
-// corrections and lr as uniforms (no scalar tensors to upload). A tfjs program has exactly one output, hence three:
-// writing m, v and θ from one dispatch would need a flat buffer that the model's variables cannot be views into.
-// The arithmetic is optim.ts's, in the same order and with the same f32 constants (1 − 0.999 taken in f32 would be
-// off by 1.3e-5 relative), so the two paths agree to the bit on SwiftShader (tests/webgpu/adam_fused.test.ts).
+// per tensor, each its own dispatch: on gpt-tiny, 21 tensors and 231 of a step's 583 dispatches. Here the updates
+// are elementwise WGSL programs (webgpu_program.ts), with β, 1 − β, the bias corrections and lr as uniforms (no
+// scalar tensors to upload). A tfjs program has exactly one output, and the model's variables are separate buffers
+// that a flat buffer cannot alias, so θ takes one dispatch per tensor; the moments, which Adam owns, live in one
+// flat buffer updated in one dispatch (fusedAdamFlat). fusedAdamUpdate, three dispatches per tensor (m, v, θ), serves
+// a step with a gradient missing. The arithmetic is optim.ts's, in the same order and with the same f32 constants
+// (1 − 0.999 taken in f32 would be off by 1.3e-5 relative), so the paths agree to the bit on SwiftShader
+// (tests/webgpu/adam_fused.test.ts).
 import { tf, type Tensor, type Variable } from '../tf';
 import { runProgram } from './webgpu_program';
 

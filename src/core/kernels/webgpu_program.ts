@@ -1,10 +1,12 @@
 // Runs one hand-written WGSL compute program through the tfjs webgpu backend: one dispatch, one fresh output tensor.
 //
-// The fused kernels (webgpu_adam.ts, webgpu_layernorm.ts) exist because on small models a step's cost is its number
-// of dispatches (host work per dispatch: bench/README.md), not its arithmetic. The program is a plain object of the
-// shape tfjs-backend-webgpu 4.22's WebGPUProgram asks for (webgpu_program.d.ts), run by the backend's own
-// runWebGPUProgram, which binds the output as `result` (read_write) and each input under its name (read-only), and
-// adds a uniform `<name>Shape` per input (an i32, or vec2<i32> for a matrix: x rows, y columns).
+// The fused kernels (webgpu_*.ts: Adam, layer norm, attention, embedding, token log-probability) exist because on
+// small models a step's cost is its number of dispatches (host work per dispatch: bench/README.md), not its
+// arithmetic. The program is a plain object of the shape tfjs-backend-webgpu 4.22's WebGPUProgram asks for
+// (webgpu_program.d.ts), run by the backend's own runWebGPUProgram, which binds the output as `result` (read_write)
+// and each input under its name (read-only), and adds a uniform `<name>Shape` per input (an i32, or vec2<i32> for a
+// matrix: x rows, y columns; the name's first letter lowered). The pipeline's layout leaves out a binding the WGSL
+// never reads, so a program must read every input it is given.
 // Nothing here imports @tensorflow/tfjs-backend-webgpu: importing it registers the backend, which hosts do only
 // after installing navigator.gpu (src/cli/webgpu_node.ts).
 import { tf, type Tensor } from '../tf';
@@ -54,7 +56,7 @@ export interface FusedProgram {
 let enabled = true;
 
 /**
- * Turns the fused webgpu kernels (Adam, layer norm) on or off (default on); off, every backend runs the tf-op
+ * Turns the fused webgpu kernels (webgpu_*.ts) on or off (default on); off, every backend runs the tf-op
  * versions, the reference the fused ones are tested against (and `rlhf-lab bench --fused off`'s "before").
  */
 export function useFusedKernels(on: boolean): void {

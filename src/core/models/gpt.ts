@@ -9,6 +9,7 @@ import type { Params, Weights } from './params';
 import { fusedLayerNorm } from '../kernels/webgpu_layernorm';
 import { fusedCausalAttention } from '../kernels/webgpu_attention';
 import { fusedEmbedding } from '../kernels/webgpu_embedding';
+import { fusedActivation } from '../kernels/webgpu_activation';
 import { fusedKernels } from '../kernels/webgpu_program';
 
 export interface GptConfig {
@@ -80,7 +81,8 @@ export function layerNorm(x: Tensor, g: Tensor, b: Tensor): Tensor {
   return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, 1e-5))), g), b);
 }
 
-function activation(cfg: GptConfig, x: Tensor): Tensor {
+export function activation(cfg: GptConfig, x: Tensor): Tensor {
+  if (fusedKernels()) return fusedActivation(cfg.act, x); // one dispatch forward, one backward
   if (cfg.act === 'relu') return tf.relu(x);
   // GELU, tanh form (Hendrycks & Gimpel 2016), as GPT-2.
   const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));

@@ -6,7 +6,7 @@ import { HAVE_SWIFTSHADER, maxRelDiff, registerWebgpu, useBackend, valueAndGrad,
 import { tf, type Tensor } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
 import { logSoftmax } from '../../src/core/models/gpt';
-import { fusedTokenLogp } from '../../src/core/kernels/webgpu_token_logp';
+import { fusedEntropy, fusedTokenLogp } from '../../src/core/kernels/webgpu_token_logp';
 
 const [B, N, V] = [3, 30, 40]; // 90 rows: more than one 64-thread workgroup
 
@@ -25,6 +25,53 @@ async function run(backend: string, f: (l: Tensor, t: Tensor) => Tensor): Promis
   tf.dispose([logits, targets, w]);
   return r;
 }
+
+/** gpt.ts's tokenStats entropy on tf ops: −Σ exp(lp)·lp. */
+function unfusedEntropy(logits: Tensor): Tensor {
+  return tf.tidy(() => {
+    const lp = logSoftmax(logits);
+    return tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1));
+  });
+}
+
+async function runEntropy(backend: string, f: (l: Tensor) => Tensor): Promise<ValueAndGrad> {
+  await useBackend(backend);
+  const rng = new Rng(8);
+  // Rows from nearly uniform to nearly one-hot.
+  const logits = tf.tensor3d(Float32Array.from({ length: B * N * V }, (_, i) => ((i / V) % 7) * rng.normal()), [B, N, V]);
+  const w = tf.tensor2d(Float32Array.from({ length: B * N }, () => rng.normal()), [B, N]);
+  const r = await valueAndGrad(f, logits, w);
+  tf.dispose([logits, w]);
+  return r;
+}
+
+describe.skipIf(!HAVE_SWIFTSHADER)('fused entropy on webgpu', () => {
+  let r: ValueAndGrad[];
+
+  beforeAll(async () => {
+    await registerWebgpu();
+    r = [await runEntropy('webgpu', fusedEntropy), await runEntropy('webgpu', unfusedEntropy), await runEntropy('cpu', unfusedEntropy)];
+  });
+
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('gives the tf-op entropies and logit gradients (relative error < 1e-4), in fewer dispatches', () => {
+    const [on, off, cpu] = r;
+    const errs = {
+      H_vs_unfused: maxRelDiff(on.y, off.y),
+      H_vs_cpu: maxRelDiff(on.y, cpu.y),
+      grad_vs_unfused: maxRelDiff(on.grad, off.grad),
+      grad_vs_cpu: maxRelDiff(on.grad, cpu.grad),
+    };
+    console.log('fused entropy, max relative error', errs, 'dispatches', on.dispatches, 'vs', off.dispatches);
+    expect(Math.max(...cpu.y)).toBeGreaterThan(3); // near log V somewhere
+    for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThan(1e-4);
+    expect(on.dispatches).toBeLessThan(off.dispatches);
+    for (const x of r) expect(x.leaked).toBe(0);
+  });
+});
 
 describe.skipIf(!HAVE_SWIFTSHADER)('fused token log-probability on webgpu', () => {
   let fused: ValueAndGrad;

@@ -10,6 +10,7 @@ import { fusedLayerNorm } from '../kernels/webgpu_layernorm';
 import { fusedCausalAttention } from '../kernels/webgpu_attention';
 import { fusedEmbedding } from '../kernels/webgpu_embedding';
 import { fusedActivation } from '../kernels/webgpu_activation';
+import { fusedEntropy, fusedTokenLogp } from '../kernels/webgpu_token_logp';
 import { fusedKernels } from '../kernels/webgpu_program';
 
 export interface GptConfig {
@@ -184,7 +185,12 @@ export function tokenStats(cfg: GptConfig, hidden: Tensor, p: Params, ids: Tenso
   return tf.tidy(() => {
     const [B, N] = ids.shape;
     const logits = tf.slice(gptLogits(cfg, p, hidden), [0, 0, 0], [B, N - 1, cfg.V]);
-    const logprobs = logSoftmax(temperature === 1 ? logits : tf.div(logits, temperature));
+    const scaled = temperature === 1 ? logits : tf.div(logits, temperature);
+    if (fusedKernels() && ids.dtype === 'int32') {
+      // One dispatch each way for each (kernels/webgpu_token_logp.ts), in place of log softmax, pick and sum.
+      return { logp: fusedTokenLogp(scaled, tf.slice(ids, [0, 1], [B, N - 1])), entropy: fusedEntropy(scaled) };
+    }
+    const logprobs = logSoftmax(scaled);
     const next = tf.cast(tf.oneHot(tf.reshape(tf.slice(ids, [0, 1], [B, N - 1]), [-1]), cfg.V), 'float32');
     const logp = tf.sum(tf.mul(logprobs, tf.reshape(next, [B, N - 1, cfg.V])), -1);
     const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logprobs), logprobs), -1));

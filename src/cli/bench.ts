@@ -10,11 +10,11 @@ import { installWebgpu } from './webgpu_node';
 export const BENCH_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 type BenchBackend = (typeof BENCH_BACKENDS)[number];
 
-export const BENCH_DEFAULTS = { backend: 'wasm', workload: 'gpt-tiny:lm', steps: 10, warmup: 2, wasmMatMulGrad: 'on' };
+export const BENCH_DEFAULTS = { backend: 'wasm', workload: 'gpt-tiny:lm', steps: 10, warmup: 2, wasmMatMulGrad: 'on', fused: 'on' };
 
 export const BENCH_USAGE = `  rlhf-lab bench                       time training steps, one JSON line per workload and backend
-      --backend cpu|wasm|webgpu --workload MODEL:KIND|all --steps N --warmup N --wasm-matmul-grad on|off
-      (repeatable backend and workload; defaults ${BENCH_DEFAULTS.backend}, ${BENCH_DEFAULTS.workload}, ${BENCH_DEFAULTS.steps}, ${BENCH_DEFAULTS.warmup}, ${BENCH_DEFAULTS.wasmMatMulGrad};
+      --backend cpu|wasm|webgpu --workload MODEL:KIND|all --steps N --warmup N --wasm-matmul-grad on|off --fused on|off
+      (repeatable backend and workload; defaults ${BENCH_DEFAULTS.backend}, ${BENCH_DEFAULTS.workload}, ${BENCH_DEFAULTS.steps}, ${BENCH_DEFAULTS.warmup}, ${BENCH_DEFAULTS.wasmMatMulGrad}, ${BENCH_DEFAULTS.fused};
       models gpt-tiny, gpt-small; kinds lm, rm, dpo, ppo)`;
 
 interface BenchArgs {
@@ -23,6 +23,7 @@ interface BenchArgs {
   steps: number;
   warmup: number;
   wasmMatMulGrad: boolean;
+  fused: boolean;
 }
 
 function parseBenchArgs(argv: string[], usage: (message: string) => Error): BenchArgs {
@@ -31,6 +32,7 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
   let steps = BENCH_DEFAULTS.steps;
   let warmup = BENCH_DEFAULTS.warmup;
   let wasmMatMulGrad = BENCH_DEFAULTS.wasmMatMulGrad === 'on';
+  let fused = BENCH_DEFAULTS.fused === 'on';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null];
@@ -38,6 +40,11 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
       const v = inline ?? argv[++i];
       if (v === undefined || v.startsWith('--')) throw usage(`${flag} needs a value`);
       return v;
+    };
+    const onOff = () => {
+      const v = take();
+      if (v !== 'on' && v !== 'off') throw usage(`${flag} ${v}: expected on or off`);
+      return v === 'on';
     };
     switch (flag) {
       case '--backend': {
@@ -69,12 +76,12 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
         else warmup = n;
         break;
       }
-      case '--wasm-matmul-grad': {
-        const v = take();
-        if (v !== 'on' && v !== 'off') throw usage(`--wasm-matmul-grad ${v}: expected on or off`);
-        wasmMatMulGrad = v === 'on';
+      case '--wasm-matmul-grad':
+        wasmMatMulGrad = onOff();
         break;
-      }
+      case '--fused':
+        fused = onOff();
+        break;
       default:
         throw usage(`unknown option ${a}`);
     }
@@ -85,6 +92,7 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
     steps,
     warmup,
     wasmMatMulGrad,
+    fused,
   };
 }
 
@@ -118,7 +126,7 @@ export async function benchCommand(argv: string[], usage: (message: string) => E
       process.stderr.write(`bench ${workload} on ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}: ` +
         `${args.warmup} warm-up, 1 counted, ${args.steps} timed steps\n`);
       try {
-        const result = await benchWorkload(workload, { steps: args.steps, warmup: args.warmup, wasmMatMulGrad: args.wasmMatMulGrad }, backend.adapter);
+        const result = await benchWorkload(workload, { steps: args.steps, warmup: args.warmup, wasmMatMulGrad: args.wasmMatMulGrad, fused: args.fused }, backend.adapter);
         process.stdout.write(JSON.stringify(result) + '\n');
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);

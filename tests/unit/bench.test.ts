@@ -28,6 +28,7 @@ describe('rlhf-lab bench --backend wasm --workload gpt-tiny:lm --steps 2', () =>
     expect(r.config).toEqual(BENCH_MODELS['gpt-tiny']);
     expect(r.steps).toBe(2);
     expect(r.wasm_matmul_grad).toBe(true); // the default: kernels/wasm_matmul_grad.ts
+    expect(r.fused).toBe(false); // the fused kernels are webgpu's only
     expect(r.ms_per_step).toBeGreaterThan(0);
     // tokens_per_s is B·T tokens over the median step.
     expect(Math.abs(r.tokens_per_s - (32 * 64 * 1000) / r.ms_per_step)).toBeLessThanOrEqual(1);
@@ -66,6 +67,9 @@ describe('rlhf-lab bench refuses what it cannot run', () => {
     const g = await cli(['bench', '--wasm-matmul-grad', 'maybe']);
     expect(g.code).toBe(2);
     expect(g.stderr).toContain('--wasm-matmul-grad maybe: expected on or off');
+    const f = await cli(['bench', '--fused', 'maybe']);
+    expect(f.code).toBe(2);
+    expect(f.stderr).toContain('--fused maybe: expected on or off');
   });
 });
 

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { expect } from 'vitest';
 import { installWebgpu } from '../../src/cli/webgpu_node';
-import { tf } from '../../src/core/tf';
+import { tf, type Tensor } from '../../src/core/tf';
+import { countDispatches } from '../../src/core/bench/measure';
 
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 export const HAVE_SWIFTSHADER = existsSync(ICD);
@@ -34,4 +35,37 @@ export function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
   return m;
+}
+
+/** Largest |x − y| relative to the largest |y|: the fused-vs-unfused tests' measure. */
+export function maxRelDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let scale = 1e-12;
+  for (let i = 0; i < y.length; i++) scale = Math.max(scale, Math.abs(y[i]));
+  return maxAbsDiff(x, y) / scale;
+}
+
+export interface ValueAndGrad {
+  /** f(x). */
+  y: Float32Array;
+  /** d Σ(w·f(x)) / dx. */
+  grad: Float32Array;
+  /** Dispatches of both (two forwards and a backward, and the weighted sum's own). */
+  dispatches: number;
+  /** Tensors left behind by both. */
+  leaked: number;
+}
+
+/** The fused-kernel tests' probe of a function: its value, its gradient under weights w, their cost; x, w kept. */
+export async function valueAndGrad(f: (x: Tensor) => Tensor, x: Tensor, w: Tensor): Promise<ValueAndGrad> {
+  const before = tf.memory().numTensors;
+  let out: Tensor[] = [];
+  const counted = await countDispatches(async () => {
+    const y = tf.tidy(() => f(x));
+    const [g] = tf.grads((xx: Tensor) => tf.sum(tf.mul(f(xx), w)))([x]);
+    out = [y, g];
+    await Promise.all(out.map((t) => t.data()));
+  });
+  const [y, grad] = (await Promise.all(out.map((t) => t.data()))) as Float32Array[];
+  tf.dispose(out);
+  return { y, grad, dispatches: counted.dispatches ?? counted.kernels, leaked: tf.memory().numTensors - before };
 }

@@ -5,6 +5,7 @@ import { tf } from '../tf';
 import { buildWorkload, type BenchModel, type Workload } from './workloads';
 import type { PpoBenchSettings } from './ppo_iteration';
 import { useWasmMatMulGradient } from '../kernels/wasm_matmul_grad';
+import { fusedKernels, useFusedKernels } from '../kernels/webgpu_program';
 
 export interface BenchOptions {
   /** Measured steps (the median is reported). */
@@ -20,6 +21,11 @@ export interface BenchOptions {
    * The lab's own training does not use it yet; false measures tfjs-core's gradient, as the lab runs today.
    */
   wasmMatMulGrad?: boolean;
+  /**
+   * On webgpu, run Adam and layer norm as fused WGSL kernels (kernels/webgpu_*.ts; default true, as the lab trains);
+   * false measures the tf-op versions.
+   */
+  fused?: boolean;
   /** The PPO iteration's settings (default PPO_BENCH: 64 completions × 32 tokens, 4 epochs × 4 minibatches). */
   ppo?: PpoBenchSettings;
 }
@@ -45,6 +51,8 @@ export interface BenchResult {
   warmup: number;
   /** Whether the wasm matMul gradient of kernels/wasm_matmul_grad.ts was on (false on other backends). */
   wasm_matmul_grad: boolean;
+  /** Whether the fused webgpu kernels of kernels/webgpu_program.ts ran (false on other backends). */
+  fused: boolean;
   params: number;
   /** The last measured step's loss. */
   loss: number;
@@ -119,6 +127,7 @@ export async function measure(w: Workload, opts: BenchOptions, adapter: string |
     steps: opts.steps,
     warmup: opts.warmup,
     wasm_matmul_grad: tf.getBackend() === 'wasm' && (opts.wasmMatMulGrad ?? true),
+    fused: fusedKernels(),
     params: w.params,
     loss: Number(loss.toFixed(6)),
   };
@@ -127,11 +136,13 @@ export async function measure(w: Workload, opts: BenchOptions, adapter: string |
 /** Builds, measures and disposes one workload on the current backend. */
 export async function benchWorkload(name: string, opts: BenchOptions, adapter: string | null = null): Promise<BenchResult> {
   useWasmMatMulGradient(opts.wasmMatMulGrad ?? true); // a no-op off wasm
+  useFusedKernels(opts.fused ?? true); // a no-op off webgpu
   const w = buildWorkload(name, opts.seed ?? 0, opts.models, opts.ppo);
   try {
     return await measure(w, opts, adapter);
   } finally {
     w.dispose();
     useWasmMatMulGradient(false); // tfjs-core's gradient again, as the rest of the lab has it
+    useFusedKernels(true); // the lab's default
   }
 }

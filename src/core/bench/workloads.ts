@@ -23,6 +23,8 @@ import { Rng } from '../rng';
 import { backboneOf, gptHidden, gptLogits, gptReward, initGpt, logSoftmax, type GptConfig } from '../models/gpt';
 import { countParams, disposeParams, gradsOf, makeParams, type Params, type Weights } from '../models/params';
 import { Adam } from '../optim';
+import { fusedKernels } from '../kernels/webgpu_program';
+import { fusedTokenLogp } from '../kernels/webgpu_token_logp';
 import { bradleyTerryLoss } from '../algos/reward';
 import { dpoLoss, sequenceLogp } from '../algos/dpo';
 import { PPO_BENCH, ppoIteration, type PpoBenchSettings } from './ppo_iteration';
@@ -121,7 +123,9 @@ export function referenceWeights(c: GptConfig, head: 'lm' | 'reward', rng: Rng):
 /** log π(targets[b, t] | inputs[b, ≤t]) of every position: [B, N]. */
 export function tokenLogp(c: GptConfig, p: Params, inputs: Tensor, targets: Tensor): Tensor {
   return tf.tidy(() => {
-    const logprobs = logSoftmax(gptLogits(c, p, gptHidden(c, p, inputs))); // [B, N, V]
+    const logits = gptLogits(c, p, gptHidden(c, p, inputs)); // [B, N, V]
+    if (fusedKernels()) return fusedTokenLogp(logits, targets); // one dispatch forward, one backward
+    const logprobs = logSoftmax(logits);
     const picked = tf.cast(tf.oneHot(targets, c.V), 'float32'); // [B, N, V]
     return tf.sum(tf.mul(logprobs, picked), -1);
   });

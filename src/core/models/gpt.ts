@@ -6,6 +6,12 @@
 import { tf, type Tensor } from '../tf';
 import type { Rng } from '../rng';
 import type { Params, Weights } from './params';
+import { fusedLayerNorm } from '../kernels/webgpu_layernorm';
+import { fusedCausalAttention } from '../kernels/webgpu_attention';
+import { fusedEmbedding } from '../kernels/webgpu_embedding';
+import { fusedActivation } from '../kernels/webgpu_activation';
+import { fusedEntropy, fusedTokenLogp } from '../kernels/webgpu_token_logp';
+import { fusedKernels } from '../kernels/webgpu_program';
 
 export interface GptConfig {
   /** Vocabulary size. */
@@ -68,14 +74,16 @@ export function backboneOf(weights: Weights): Weights {
   return out;
 }
 
-function layerNorm(x: Tensor, g: Tensor, b: Tensor): Tensor {
+export function layerNorm(x: Tensor, g: Tensor, b: Tensor): Tensor {
+  if (fusedKernels()) return fusedLayerNorm(x, g, b); // the same function in 1 dispatch forward, 4 backward
   const mean = tf.mean(x, -1, true);
   const xc = tf.sub(x, mean);
   const variance = tf.mean(tf.square(xc), -1, true);
   return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, 1e-5))), g), b);
 }
 
-function activation(cfg: GptConfig, x: Tensor): Tensor {
+export function activation(cfg: GptConfig, x: Tensor): Tensor {
+  if (fusedKernels()) return fusedActivation(cfg.act, x); // one dispatch forward, one backward
   if (cfg.act === 'relu') return tf.relu(x);
   // GELU, tanh form (Hendrycks & Gimpel 2016), as GPT-2.
   const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
@@ -83,7 +91,7 @@ function activation(cfg: GptConfig, x: Tensor): Tensor {
 }
 
 /** [N, N] additive mask: 0 where a position may attend (itself and earlier), −1e9 after. */
-function causalMask(n: number): Tensor {
+export function causalMask(n: number): Tensor {
   const m = new Float32Array(n * n);
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) m[i * n + j] = -1e9;
   return tf.tensor2d(m, [n, n]);
@@ -91,6 +99,7 @@ function causalMask(n: number): Tensor {
 
 /** Token plus position embeddings of ids [B, N] starting at position `offset`: [B·N, d]. */
 function embed(cfg: GptConfig, p: Params, ids: Tensor, offset = 0): Tensor {
+  if (fusedKernels() && ids.dtype === 'int32') return fusedEmbedding(ids, p.wte, p.wpe, offset); // 1 dispatch forward, 2 backward
   const [B, N] = ids.shape;
   const oneHot = tf.oneHot(tf.reshape(ids, [-1]), cfg.V); // [B·N, V]
   const tok = tf.matMul(tf.cast(oneHot, 'float32'), p.wte); // [B·N, d]
@@ -107,6 +116,14 @@ function mergeHeads(cfg: GptConfig, x: Tensor, B: number, N: number): Tensor {
   return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [B * N, cfg.d]);
 }
 
+/** Causal self-attention of qkv [B·N, 3d] with the additive mask [N, N]: the merged heads [B·N, d]. */
+export function attention(cfg: GptConfig, qkv: Tensor, mask: Tensor, B: number, N: number): Tensor {
+  const scale = 1 / Math.sqrt(cfg.d / cfg.H);
+  const [q, k, v] = tf.split(qkv, 3, 1);
+  const att = tf.softmax(tf.add(tf.mul(tf.matMul(heads(cfg, q, B, N), heads(cfg, k, B, N), false, true), scale), mask));
+  return mergeHeads(cfg, tf.matMul(att, heads(cfg, v, B, N)), B, N);
+}
+
 function mlp(cfg: GptConfig, p: Params, l: number, x: Tensor): Tensor {
   const h = layerNorm(x, p[`h${l}.ln2.g`], p[`h${l}.ln2.b`]);
   return tf.matMul(activation(cfg, tf.matMul(h, p[`h${l}.mlp.fc`])), p[`h${l}.mlp.proj`]);
@@ -117,14 +134,12 @@ export function gptHidden(cfg: GptConfig, p: Params, ids: Tensor): Tensor {
   return tf.tidy(() => {
     const [B, N] = ids.shape;
     if (N > cfg.T) throw new Error(`sequence of ${N} tokens is longer than the GPT's context of ${cfg.T}`);
-    const scale = 1 / Math.sqrt(cfg.d / cfg.H);
     const mask = causalMask(N);
     let x = embed(cfg, p, ids);
     for (let l = 0; l < cfg.L; l++) {
       const h = layerNorm(x, p[`h${l}.ln1.g`], p[`h${l}.ln1.b`]);
-      const [q, k, v] = tf.split(tf.matMul(h, p[`h${l}.attn.qkv`]), 3, 1);
-      const att = tf.softmax(tf.add(tf.mul(tf.matMul(heads(cfg, q, B, N), heads(cfg, k, B, N), false, true), scale), mask));
-      const y = mergeHeads(cfg, tf.matMul(att, heads(cfg, v, B, N)), B, N);
+      const qkv = tf.matMul(h, p[`h${l}.attn.qkv`]);
+      const y = fusedKernels() ? fusedCausalAttention(qkv, { B, N, H: cfg.H, d: cfg.d }) : attention(cfg, qkv, mask, B, N);
       x = tf.add(x, tf.matMul(y, p[`h${l}.attn.proj`]));
       x = tf.add(x, mlp(cfg, p, l, x));
     }
@@ -170,7 +185,12 @@ export function tokenStats(cfg: GptConfig, hidden: Tensor, p: Params, ids: Tenso
   return tf.tidy(() => {
     const [B, N] = ids.shape;
     const logits = tf.slice(gptLogits(cfg, p, hidden), [0, 0, 0], [B, N - 1, cfg.V]);
-    const logprobs = logSoftmax(temperature === 1 ? logits : tf.div(logits, temperature));
+    const scaled = temperature === 1 ? logits : tf.div(logits, temperature);
+    if (fusedKernels() && ids.dtype === 'int32') {
+      // One dispatch each way for each (kernels/webgpu_token_logp.ts), in place of log softmax, pick and sum.
+      return { logp: fusedTokenLogp(scaled, tf.slice(ids, [0, 1], [B, N - 1])), entropy: fusedEntropy(scaled) };
+    }
+    const logprobs = logSoftmax(scaled);
     const next = tf.cast(tf.oneHot(tf.reshape(tf.slice(ids, [0, 1], [B, N - 1]), [-1]), cfg.V), 'float32');
     const logp = tf.sum(tf.mul(logprobs, tf.reshape(next, [B, N - 1, cfg.V])), -1);
     const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logprobs), logprobs), -1));

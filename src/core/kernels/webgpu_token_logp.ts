@@ -1,0 +1,105 @@
+// log softmax(logits)[target] per position (the causal-LM cross-entropy's terms) on the webgpu backend: one dispatch
+// forward, one backward.
+//
+// Written on tf ops it is max, sub, exp, sum, log, sub (gpt.ts's logSoftmax), then oneHot, cast, mul and sum to pick
+// the target, and the tape's backward of each. Here one WGSL program takes a row of logits (a thread per row): its
+// max m, s = Σ exp(x − m), and (x[t] − m) − log s; tf.customGrad's backward is another, dx_j = dy·(1[j = t] − e^(x_j−m)/s).
+// The targets come in through the closure, not as an input: they are integers and have no gradient.
+import { tf, type Tensor } from '../tf';
+import { runProgram } from './webgpu_program';
+
+/** For a row of Logits [R, V] (one thread): its max `mx` and `s` = Σ exp(x − mx). */
+const ROW_SOFTMAX = `
+  let V = uniforms.logitsShape.y;
+  let base = index * V;
+  var mx = Logits[base];
+  for (var j = 1; j < V; j++) { mx = max(mx, Logits[base + j]); }
+  var s = 0.0;
+  for (var j = 0; j < V; j++) { s += exp(Logits[base + j] - mx); }`;
+const TARGET = `
+  let t = Targets[index];`;
+
+/** logits [R, V] float32, targets [R] int32 → log softmax(logits)[r, targets[r]]: [R]. */
+function pickedLogSoftmax2d(logits: Tensor, targets: Tensor): Tensor {
+  const [R, V] = logits.shape;
+  const f = tf.customGrad((x, save) => {
+    (save as (ts: Tensor[]) => void)([x as Tensor]);
+    return {
+      value: runProgram(
+        {
+          key: 'token_logp',
+          inputs: ['Logits', 'Targets'],
+          outputShape: [R],
+          threads: R,
+          body: `${ROW_SOFTMAX}${TARGET}
+            result[index] = (Logits[base + t] - mx) - log(s);`,
+        },
+        [x as Tensor, targets],
+      ),
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) =>
+        runProgram(
+          {
+            key: 'token_logp_grad',
+            inputs: ['Logits', 'Targets', 'Dy'],
+            outputShape: [R, V],
+            threads: R,
+            body: `${ROW_SOFTMAX}${TARGET}
+              for (var j = 0; j < V; j++) {
+                result[base + j] = Dy[index] * (select(0.0, 1.0, j == t) - exp(Logits[base + j] - mx) / s);
+              }`,
+          },
+          [saved[0], targets, dy as Tensor],
+        ),
+    };
+  });
+  return f(logits) as Tensor;
+}
+
+/** log π(targets | ·) from logits [..., V] and int32 targets [...]: [...]; fused on webgpu. */
+export function fusedTokenLogp(logits: Tensor, targets: Tensor): Tensor {
+  return tf.tidy(() => {
+    const V = logits.shape[logits.rank - 1];
+    const flat = pickedLogSoftmax2d(tf.reshape(logits, [-1, V]), tf.reshape(targets, [-1]));
+    return tf.reshape(flat, targets.shape);
+  });
+}
+
+/**
+ * Entropy −Σ_j p_j log p_j of softmax(logits) per row of logits [..., V]: [...]; fused on webgpu, one dispatch each
+ * way. With lp_j = log p_j: dH/dx_k = −p_k (lp_k + H).
+ */
+export function fusedEntropy(logits: Tensor): Tensor {
+  return tf.tidy(() => {
+    const V = logits.shape[logits.rank - 1] as number;
+    const x2 = tf.reshape(logits, [-1, V]);
+    const R = x2.shape[0] as number;
+    const f = tf.customGrad((x, save) => {
+      (save as (ts: Tensor[]) => void)([x as Tensor]);
+      // H of the row, as gpt.ts's tokenStats sums it: −Σ exp(lp)·lp.
+      const ENTROPY = `${ROW_SOFTMAX}
+        let lse = log(s);
+        var H = 0.0;
+        for (var j = 0; j < V; j++) { let lp = (Logits[base + j] - mx) - lse; H -= exp(lp) * lp; }`;
+      return {
+        value: runProgram({ key: 'entropy', inputs: ['Logits'], outputShape: [R], threads: R, body: `${ENTROPY}
+          result[index] = H;` }, [x as Tensor]),
+        gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) =>
+          runProgram(
+            {
+              key: 'entropy_grad',
+              inputs: ['Logits', 'Dy'],
+              outputShape: [R, V],
+              threads: R,
+              body: `${ENTROPY}
+                for (var j = 0; j < V; j++) {
+                  let lp = (Logits[base + j] - mx) - lse;
+                  result[base + j] = Dy[index] * (-exp(lp) * (lp + H));
+                }`,
+            },
+            [saved[0], dy as Tensor],
+          ),
+      };
+    });
+    return tf.reshape(f(x2) as Tensor, logits.shape.slice(0, -1));
+  });
+}

@@ -61,6 +61,21 @@ export function loadTextAssets(assets: Assets): Promise<TextAssets> {
   return p;
 }
 
+/**
+ * Where each row's sampled tokens are predicted: mask [B, N − 1] is 1 at positions start … start + length − 1 (position
+ * t predicts token t + 1), and `last` is each row's final token.
+ */
+function completionMask(s: Samples): { M: number; mask: Float32Array; last: Int32Array } {
+  const M = s.N - 1;
+  const mask = new Float32Array(s.B * M);
+  const last = new Int32Array(s.B);
+  for (let b = 0; b < s.B; b++) {
+    mask.fill(1, b * M + s.start[b], b * M + s.start[b] + s.length[b]);
+    last[b] = s.start[b] + s.length[b];
+  }
+  return { M, mask, last };
+}
+
 /** BOS + prompt + completion as token ids. */
 function sequence(prompt: string, completion: string): number[] {
   return [BOS, ...encode(prompt), ...encode(completion)];
@@ -272,13 +287,7 @@ export class TextLab implements TaskLab {
     }
     const s = await this.sample(promptIdx, rng);
     const { N } = s;
-    const M = N - 1;
-    const mask = new Float32Array(B * M);
-    const last = new Int32Array(B);
-    for (let b = 0; b < B; b++) {
-      for (let t = s.start[b]; t < s.start[b] + s.length[b]; t++) mask[b * M + t] = 1;
-      last[b] = s.start[b] + s.length[b];
-    }
+    const { M, mask, last } = completionMask(s);
     const packed = tf.tidy(() => {
       const ids = tf.tensor2d(s.ids, [B, N], 'int32');
       const { logp, entropy } = tokenStats(this.cfg, gptHidden(this.cfg, this.policy, ids), this.policy, ids, temperature);
@@ -475,13 +484,7 @@ export class TextLab implements TaskLab {
     const promptIdx = Array.from({ length: B }, () => rng.int(this.prefixes.length));
     const s = await this.sample(promptIdx, rng);
     const { N } = s;
-    const M = N - 1;
-    const mask = new Float32Array(B * M);
-    const last = new Int32Array(B);
-    for (let b = 0; b < B; b++) {
-      for (let t = s.start[b]; t < s.start[b] + s.length[b]; t++) mask[b * M + t] = 1;
-      last[b] = s.start[b] + s.length[b];
-    }
+    const { M, mask, last } = completionMask(s);
 
     // The rollout's numbers, one readback: log π, entropy, V, log π_ref per position, and the reward model's score.
     const packed = tf.tidy(() => {

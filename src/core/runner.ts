@@ -24,6 +24,7 @@ import type { Assets, TaskLab, TaskState, Visuals } from './tasks/task_lab';
 import { LandscapeLab } from './tasks/landscape2d_lab';
 import { TextLab } from './tasks/text/text_lab';
 import { ControlLab } from './tasks/control/control_lab';
+import { useFusedKernels } from './kernels/webgpu_program';
 import { useWasmMatMulGradient } from './kernels/wasm_matmul_grad';
 
 export type { ControlVisuals, LandscapeVisuals, TextVisuals, TextSampleRow, Visuals, Assets } from './tasks/task_lab';
@@ -535,6 +536,9 @@ export class Runner {
  */
 function fastGradients(): void {
   useWasmMatMulGradient(true);
+  // The fused webgpu kernels are measured by the bench but not yet used by runs: in the tab, the text reward model's
+  // first step with them reads a disposed tensor (issue 7's note). Runs keep the tf-op path the e2e tests cover.
+  useFusedKernels(false);
 }
 
 function requireAssets(opts: RunnerOptions): Assets {

@@ -106,13 +106,7 @@ export class Runner {
   static async create(experiment: Experiment, opts: RunnerOptions): Promise<Runner> {
     fastGradients();
     const rng = new Rng(experiment.seed);
-    const kind = experiment.task.kind;
-    const lab =
-      kind === 'text'
-        ? await TextLab.create(experiment, rng, requireAssets(opts))
-        : kind === 'control'
-          ? ControlLab.create(experiment, rng)
-          : LandscapeLab.create(experiment, rng);
+    const lab = await TASK_LABS[experiment.task.kind].create(experiment, rng, opts);
     const runner = new Runner(experiment, opts, lab, {
       rng,
       position: { round: 0, stage: 'label', stageStep: 0, iteration: 0 },
@@ -143,13 +137,7 @@ export class Runner {
       state.specs[k] = m.spec;
     }
     const e = record.experiment;
-    const kind = e.task.kind;
-    const lab =
-      kind === 'text'
-        ? await TextLab.restore(e, state, requireAssets(opts))
-        : kind === 'control'
-          ? ControlLab.restore(e, state)
-          : LandscapeLab.restore(e, state);
+    const lab = await TASK_LABS[e.task.kind].restore(e, state, opts);
     const runner = new Runner(e, opts, lab, {
       rng: new Rng(record.rng),
       position: { ...record.position },
@@ -540,6 +528,22 @@ function fastGradients(): void {
   // first step with them reads a disposed tensor (issue 7's note). Runs keep the tf-op path the e2e tests cover.
   useFusedKernels(false);
 }
+
+/** How each task's lab is made for a new run and restored from a checkpoint. */
+const TASK_LABS: Record<
+  Experiment['task']['kind'],
+  {
+    create(e: Experiment, rng: Rng, opts: RunnerOptions): TaskLab | Promise<TaskLab>;
+    restore(e: Experiment, state: TaskState, opts: RunnerOptions): TaskLab | Promise<TaskLab>;
+  }
+> = {
+  landscape2d: { create: (e, rng) => LandscapeLab.create(e, rng), restore: (e, state) => LandscapeLab.restore(e, state) },
+  text: {
+    create: (e, rng, opts) => TextLab.create(e, rng, requireAssets(opts)),
+    restore: (e, state, opts) => TextLab.restore(e, state, requireAssets(opts)),
+  },
+  control: { create: (e, rng) => ControlLab.create(e, rng), restore: (e, state) => ControlLab.restore(e, state) },
+};
 
 function requireAssets(opts: RunnerOptions): Assets {
   if (!opts.assets) throw new Error('the text task needs the lab\'s shipped files (base model and lexicon), and this host gave none');

@@ -518,15 +518,14 @@ export class Runner {
 }
 
 /**
- * On wasm, matMul's gradient goes through XNNPACK's plain product (kernels/wasm_matmul_grad.ts): the same numbers up
- * to float rounding, about 3× faster text training. Other backends are unchanged. (`rlhf-lab pretrain` keeps tfjs's
- * own gradient, so the shipped base model rebuilds byte for byte.)
+ * The lab's fast paths, each the same numbers up to float rounding: on wasm, matMul's gradient goes through
+ * XNNPACK's plain product (kernels/wasm_matmul_grad.ts, about 3× faster text training); on webgpu, the fused WGSL
+ * kernels (kernels/webgpu_*.ts: a fifth of the dispatches per step). The cpu backend is unchanged. (`rlhf-lab
+ * pretrain` keeps tfjs's own gradient, so the shipped base model rebuilds byte for byte.)
  */
 function fastGradients(): void {
   useWasmMatMulGradient(true);
-  // The fused webgpu kernels are measured by the bench but not yet used by runs: in the tab, the text reward model's
-  // first step with them reads a disposed tensor (issue 7's note). Runs keep the tf-op path the e2e tests cover.
-  useFusedKernels(false);
+  useFusedKernels(true);
 }
 
 /** How each task's lab is made for a new run and restored from a checkpoint. */

@@ -19,6 +19,8 @@ interface Result {
   grads: Record<string, Float32Array>;
   ppo: Float32Array;
   reward: Float32Array;
+  /** Gradients of a reward and a log-probability whose token ids are made inside the differentiated function. */
+  inner: Record<string, Float32Array>;
   sampled: Int32Array;
   leaked: number;
 }
@@ -50,11 +52,29 @@ async function run(backend: string): Promise<Result> {
   const ppo = (await ppoT.data()) as Float32Array;
   const rT = gptReward(CFG, p, x, Int32Array.from([5, 11, 7, 9]), 'mean', Int32Array.from([1, 2, 0, 3]));
   const reward = (await rT.data()) as Float32Array;
+  // The text reward model's step makes its token ids inside the loss: tf.grads disposes them when the forward
+  // pass ends, so a fused backward that reads them must keep its own copy. The webgpu backend frees a disposed
+  // buffer when it next submits its queued dispatches (every 15 by default): submit after each one here, as a
+  // larger model does between its forward and its backward.
+  const rows = Array.from(ids.slice(0, B * N));
+  const batch = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
+  if (backend === 'webgpu') tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 1);
+  const inner = gradsOf(p, () => {
+    const y = tf.tensor2d(rows, [B, N], 'int32'); // read by the embedding alone
+    const r = gptReward(CFG, p, y, Int32Array.from([5, 11, 7, 9]), 'mean', Int32Array.from([1, 2, 0, 3]));
+    const z = tf.tensor2d(rows.slice().reverse(), [B, N], 'int32');
+    const { logp } = tokenStats(CFG, gptHidden(CFG, p, z), p, z, 0.9);
+    return tf.add(tf.sum(r), tf.mean(logp));
+  });
+  if (backend === 'webgpu') tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', batch);
+  const innerGrads: Record<string, Float32Array> = {};
+  for (const [k, t] of Object.entries(inner.grads)) innerGrads[k] = (await t.data()) as Float32Array;
+  tf.dispose([inner.value, ...Object.values(inner.grads)]);
   const s = await sampleGpt(CFG, p, { prefixes: [[0, 5, 6], [0, 9], [0, 1, 2, 3], [0]], maxNew: 8, temperature: 0, topK: 0, eos: 0 }, new Rng(1));
   tf.dispose([value, ...Object.values(grads), x, ppoT, rT]);
   const leaked = tf.memory().numTensors - before;
   disposeParams(p);
-  return { loss, grads: g, ppo, reward, sampled: s.ids, leaked };
+  return { loss, grads: g, ppo, reward, inner: innerGrads, sampled: s.ids, leaked };
 }
 
 describe.skipIf(!HAVE_SWIFTSHADER)('GPT on webgpu vs cpu', () => {
@@ -85,6 +105,16 @@ describe.skipIf(!HAVE_SWIFTSHADER)('GPT on webgpu vs cpu', () => {
     expect(cpu.ppo[1]).toBeGreaterThan(0); // some ratios were clipped
     expect(maxAbsDiff(gpu.ppo, cpu.ppo)).toBeLessThan(1e-3);
     expect(maxAbsDiff(gpu.reward, cpu.reward)).toBeLessThan(1e-3);
+  });
+
+  it('gives the same gradients when the token ids are made inside the differentiated function', () => {
+    expect(Object.keys(gpu.inner).sort()).toEqual(Object.keys(cpu.inner).sort());
+    expect(Object.keys(cpu.inner)).toContain('wte');
+    expect(Object.keys(cpu.inner)).toContain('reward.w');
+    for (const k of Object.keys(cpu.inner)) {
+      const scale = Math.max(1e-3, ...Array.from(cpu.inner[k], Math.abs));
+      expect(maxAbsDiff(gpu.inner[k], cpu.inner[k]) / scale, k).toBeLessThan(2e-3);
+    }
   });
 
   it('samples the same tokens greedily with its key/value cache', () => {

@@ -23,7 +23,8 @@ const TARGET = `
 function pickedLogSoftmax2d(logits: Tensor, targets: Tensor): Tensor {
   const [R, V] = logits.shape;
   const f = tf.customGrad((x, save) => {
-    (save as (ts: Tensor[]) => void)([x as Tensor]);
+    // targets too: the caller may have made them inside the differentiated function (webgpu_embedding.ts's note)
+    (save as (ts: Tensor[]) => void)([x as Tensor, targets]);
     return {
       value: runProgram(
         {
@@ -48,7 +49,7 @@ function pickedLogSoftmax2d(logits: Tensor, targets: Tensor): Tensor {
                 result[base + j] = Dy[index] * (select(0.0, 1.0, j == t) - exp(Logits[base + j] - mx) / s);
               }`,
           },
-          [saved[0], targets, dy as Tensor],
+          [saved[0], saved[1], dy as Tensor],
         ),
     };
   });

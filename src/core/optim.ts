@@ -2,7 +2,7 @@
 // Written here rather than taken from tf.train so that its moments are plain named tensors we own.
 import { tf, type Tensor, type Variable } from './tf';
 import type { Params, Weights } from './models/params';
-import { fusedAdamFlat, fusedAdamUpdate } from './kernels/webgpu_adam';
+import { fusedAdamFlat, fusedAdamInPlace, fusedAdamUpdate, ownsBuffers } from './kernels/webgpu_adam';
 import { fusedKernels } from './kernels/webgpu_program';
 
 export interface AdamConfig {
@@ -52,9 +52,10 @@ export class Adam {
 
   /**
    * θ ← θ − lr·m̂/(√v̂ + eps) with bias-corrected moments; disposes nothing the caller owns. On webgpu the update is
-   * fused (kernels/webgpu_adam.ts): with every gradient present, one dispatch per parameter plus the gradients'
-   * concatenation and the moments' update; else three per parameter; ~13 tf ops per parameter before. Same state,
-   * same numbers.
+   * fused (kernels/webgpu_adam.ts): with every gradient present, θ and the moments written in place, three
+   * parameters a dispatch (or, where another tensor shares a parameter's buffer, one dispatch per parameter plus the
+   * gradients' concatenation and the moments' update); else three per parameter; ~13 tf ops per parameter before.
+   * Same state, same numbers.
    */
   step(grads: Record<string, Tensor>): void {
     this.t += 1;
@@ -65,7 +66,11 @@ export class Adam {
       const names = Object.keys(this.params);
       if (names.length && names.every((k) => grads[k]) && Object.keys(grads).every((k) => this.params[k])) {
         const { mv, offsets } = this.pack();
-        fusedAdamFlat(names.map((k) => this.params[k]), names.map((k) => grads[k]), mv, offsets, h);
+        const ps = names.map((k) => this.params[k]);
+        const gs = names.map((k) => grads[k]);
+        // In place when nothing else holds these buffers (a clone of a parameter, say a reference model, would)
+        if (ownsBuffers([mv, ...ps])) fusedAdamInPlace(ps, gs, mv, offsets, h);
+        else fusedAdamFlat(ps, gs, mv, offsets, h);
         return;
       }
       this.unpack();

@@ -1,7 +1,7 @@
 // Adam's fused webgpu update (kernels/webgpu_adam.ts) against the tf-op update it replaces: the same parameters and
 // moments after several steps (one with a gradient missing, so the per-tensor update runs too, and a checkpoint
-// read mid-run), on webgpu (Dawn on SwiftShader) and against the cpu backend; one dispatch per parameter tensor
-// and two more; no tensor left behind; the checkpointable state unchanged in layout.
+// read mid-run), on webgpu (Dawn on SwiftShader) and against the cpu backend; θ and moments written in place, three
+// parameters a dispatch, unless another tensor shares a buffer; no tensor left behind; the state unchanged in layout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_SWIFTSHADER, maxRelDiff, registerWebgpu, useBackend } from './dawn';
 import { tf, type Tensor } from '../../src/core/tf';
@@ -45,11 +45,17 @@ interface Result {
   tensors: number[];
   /** Dispatches of one Adam step over every tensor (webgpu only). */
   dispatches: number | null;
+  /** `shared` only: wte when cloned before step 4, and the clone's values at the end. */
+  cloned?: Float32Array;
+  clone?: Float32Array;
 }
 
-async function train(backend: string, fused: boolean): Promise<Result> {
+/** `shared`: a clone of one parameter is taken before step 4 and held (as a reference model's copy would be). */
+async function train(backend: string, fused: boolean, shared = false): Promise<Result> {
   await useBackend(backend);
   const p = makeParams(init(7));
+  let clone: Tensor | null = null;
+  let cloned: Float32Array | undefined;
   const opt = new Adam(p, 1e-2);
   useFusedKernels(fused);
   const tensors: number[] = [];
@@ -57,6 +63,10 @@ async function train(backend: string, fused: boolean): Promise<Result> {
   for (let s = 0; s < STEPS; s++) {
     if (s === 3) opt.lr = 3e-3; // lr is read at each step
     const g = grads(s);
+    if (s === 4 && shared) {
+      clone = tf.clone(p.wte);
+      cloned = (await p.wte.data()).slice() as Float32Array;
+    }
     if (s === 4) dispatches = (await countDispatches(async () => opt.step(g))).dispatches;
     else opt.step(g);
     if (s === 2) await opt.state(); // a checkpoint mid-run, read from the flat moments on webgpu
@@ -64,7 +74,12 @@ async function train(backend: string, fused: boolean): Promise<Result> {
     tensors.push(tf.memory().numTensors);
   }
   useFusedKernels(true);
-  const result = { params: await readWeights(p), state: await opt.state(), tensors, dispatches };
+  const result: Result = { params: await readWeights(p), state: await opt.state(), tensors, dispatches };
+  if (clone) {
+    result.cloned = cloned;
+    result.clone = (await clone.data()) as Float32Array;
+    clone.dispose();
+  }
   opt.dispose();
   disposeParams(p);
   return result;
@@ -79,11 +94,13 @@ describe.skipIf(!HAVE_SWIFTSHADER)('fused Adam on webgpu', () => {
   let fused: Result;
   let unfused: Result;
   let cpu: Result;
+  let shared: Result;
 
   beforeAll(async () => {
     await registerWebgpu();
     fused = await train('webgpu', true);
     unfused = await train('webgpu', false);
+    shared = await train('webgpu', true, true);
     cpu = await train('cpu', true); // no fused path off webgpu: the tf-op update
   });
 
@@ -101,6 +118,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)('fused Adam on webgpu', () => {
       params_vs_cpu: relErr(fused.params, cpu.params),
       m_vs_cpu: relErr(fused.state.m, cpu.state.m),
       v_vs_cpu: relErr(fused.state.v, cpu.state.v),
+      params_in_place_vs_not: relErr(fused.params, shared.params),
     };
     console.log('fused Adam, max relative error', errs);
     for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThan(1e-4);
@@ -124,9 +142,13 @@ describe.skipIf(!HAVE_SWIFTSHADER)('fused Adam on webgpu', () => {
     opt.dispose();
   });
 
-  it('takes one dispatch per parameter tensor and two more, and leaves no tensor behind', () => {
-    // Step 4 has every gradient, as step 3 had: the concatenated gradients, the new m and v, then each θ.
-    expect(fused.dispatches).toBe(2 + Object.keys(SHAPES).length);
+  it('writes θ and the moments in place, three parameters a dispatch, and leaves no tensor behind', async () => {
+    // Step 4 has every gradient, as step 3 had: one program per three parameters (8 storage bindings: the moments,
+    // then θ and the gradient of each) updates m, v and θ where they are.
+    await useBackend('webgpu');
+    const perDispatch = Math.floor(((tf.backend() as unknown as { device: GPUDevice }).device.limits.maxStorageBuffersPerShaderStage - 1) / 2);
+    expect(perDispatch).toBeGreaterThanOrEqual(3);
+    expect(fused.dispatches).toBe(Math.ceil(Object.keys(SHAPES).length / perDispatch));
     expect(unfused.dispatches).toBeGreaterThan(10 * Object.keys(SHAPES).length);
     // The moments are one flat variable from the start, but named (2 per parameter) after step 1, which missed a
     // gradient, until step 2 packs them again; the checkpoint read after step 2 leaves them packed.
@@ -134,5 +156,14 @@ describe.skipIf(!HAVE_SWIFTSHADER)('fused Adam on webgpu', () => {
     expect(new Set([t0, ...rest]).size).toBe(1);
     expect(t1 - t0).toBe(2 * Object.keys(SHAPES).length - 1);
     expect(new Set(unfused.tensors).size).toBe(1);
+  });
+
+  it('leaves a buffer another tensor shares alone: the clone keeps its values, and the step takes a dispatch per parameter', () => {
+    expect(shared.clone!.length).toBe(init(7).wte.data.length);
+    expect(Array.from(shared.clone!)).toEqual(Array.from(shared.cloned!));
+    expect(maxRelDiff(shared.params.wte.data, shared.cloned!)).toBeGreaterThan(1e-4); // wte itself moved on
+    // the concatenated gradients, the new m and v, then each θ into a fresh buffer
+    expect(shared.dispatches).toBe(2 + Object.keys(SHAPES).length);
+    expect(relErr(shared.params, fused.params)).toBe(0);
   });
 });

@@ -106,3 +106,137 @@ export function fusedAdamFlat(ps: Variable[], gs: Tensor[], mv: Variable, offset
   mv.assign(mv1);
   mv1.dispose();
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// In place: a few dispatches per step, whatever the number of parameters.
+//
+// A tfjs program writes one fresh output, so fusedAdamFlat still takes a dispatch per parameter (its new θ) plus the
+// gradients' concatenation. When no other tensor shares a parameter's buffer (a clone or a reshape would), Adam may
+// write θ where it is, as optimizers on other frameworks do: one program then reads the gradients and updates both
+// moments and θ of several parameters at once, as many as the device binds storage buffers (8 by default: the
+// moments plus 3 × (θ, gradient)). The program is our own WGSL pipeline with read_write bindings, run through the
+// backend's recordAndSubmit so that it is ordered with, and counted among, the backend's other dispatches.
+
+interface BackendData {
+  resource: unknown;
+  values: unknown;
+  refCount: number;
+}
+
+interface WebgpuInternals {
+  device: { limits: { maxStorageBuffersPerShaderStage: number }; createShaderModule(d: { code: string }): unknown; createComputePipeline(d: unknown): unknown };
+  tensorMap: { get(dataId: object): BackendData | undefined };
+  uploadToGPU(dataId: object): void;
+  recordAndSubmit(program: unknown, output: unknown, inputs: unknown[], uniforms: unknown[]): void;
+}
+
+const pipelines = new WeakMap<object, Map<number, unknown>>();
+
+/** Our WGSL for `k` parameters (compiled once per k): binding 0 the moments, then θ_j and g_j of each, then the
+ * backend's uniforms. */
+function inPlaceShader(k: number): string {
+  const buffers = 1 + 2 * k;
+  // The backend's uniforms first: NaN, Infinity, then a shape and strides per buffer (inputs, then output; each 1-D
+  // here, so two i32s), then ours.
+  const fields = ['nan : f32,', 'inf : f32,', ...Array.from({ length: buffers }, (_, i) => `shape${i} : i32, stride${i} : i32,`)];
+  const ours = ['half : i32,', 'total : i32,', 'groups_x : i32,', ...Array.from({ length: k }, (_, j) => `start${j} : i32, offset${j} : i32,`)];
+  const floats = ['beta1', 'rest1', 'beta2', 'rest2', 'c1', 'c2', 'eps', 'lr'].map((n) => `${n} : f32,`);
+  const bindings = Array.from(
+    { length: k },
+    (_, j) => `@group(0) @binding(${1 + 2 * j}) var<storage, read_write> P${j} : array<f32>;
+      @group(0) @binding(${2 + 2 * j}) var<storage, read> G${j} : array<f32>;`,
+  ).join('\n');
+  const branches = Array.from(
+    { length: k },
+    (_, j) => `${j ? 'else ' : ''}if (t >= uniforms.start${j}${j < k - 1 ? ` && t < uniforms.start${j + 1}` : ''}) {
+        let i = t - uniforms.start${j};
+        let o = uniforms.offset${j} + i;
+        let g = G${j}[i];
+        let m = ${newM('MV[o]', 'g')};
+        let v = ${newV('MV[uniforms.half + o]', 'g')};
+        MV[o] = m;
+        MV[uniforms.half + o] = v;
+        P${j}[i] = ${newTheta('m', 'v').replace('P[index]', `P${j}[i]`)};
+      }`,
+  ).join(' ');
+  return `
+    struct Uniforms { ${[...fields, ...ours, ...floats].join(' ')} };
+    @group(0) @binding(0) var<storage, read_write> MV : array<f32>;
+    ${bindings}
+    @group(0) @binding(${buffers}) var<uniform> uniforms : Uniforms;
+    @compute @workgroup_size(${WORKGROUP_IN_PLACE})
+    fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
+      let t = i32(gid.x) + i32(gid.y) * uniforms.groups_x * ${WORKGROUP_IN_PLACE};
+      if (t >= uniforms.total) { return; }
+      ${branches}
+    }`;
+}
+
+const WORKGROUP_IN_PLACE = 64;
+const MAX_GROUPS_X = 65535; // WebGPU's default maxComputeWorkgroupsPerDimension
+
+/** How many parameters one in-place program updates on this device: its storage bindings less the moments', halved. */
+function perProgram(backend: WebgpuInternals): number {
+  return Math.max(1, Math.floor((backend.device.limits.maxStorageBuffersPerShaderStage - 1) / 2));
+}
+
+function pipelineFor(backend: WebgpuInternals, k: number): unknown {
+  let byK = pipelines.get(backend.device as object);
+  if (!byK) pipelines.set(backend.device as object, (byK = new Map()));
+  let p = byK.get(k);
+  if (!p) {
+    const module = backend.device.createShaderModule({ code: inPlaceShader(k) });
+    p = backend.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    byK.set(k, p);
+  }
+  return p;
+}
+
+/** Whether Adam may write these tensors' buffers in place: each is the only tensor holding its buffer. */
+export function ownsBuffers(tensors: Tensor[]): boolean {
+  const backend = tf.backend() as unknown as WebgpuInternals;
+  const ids = new Set<object>();
+  for (const x of tensors) {
+    const data = backend.tensorMap.get(x.dataId);
+    if (!data || data.refCount !== 1 || ids.has(x.dataId)) return false;
+    ids.add(x.dataId);
+  }
+  return true;
+}
+
+/**
+ * fusedAdamFlat's step with θ and the moments written in place: ⌈parameters / 3⌉ dispatches on a default device
+ * (gpt-tiny: 7, where fusedAdamFlat takes 26). Only when ownsBuffers([mv, ...ps]); the same numbers to the bit.
+ */
+export function fusedAdamInPlace(ps: Variable[], gs: Tensor[], mv: Variable, offsets: number[], h: AdamHyper): void {
+  const backend = tf.backend() as unknown as WebgpuInternals;
+  const k = perProgram(backend);
+  const half = mv.size / 2;
+  const info = (x: Tensor) => ({ dataId: x.dataId, shape: [x.size], dtype: 'float32' });
+  for (const x of [mv, ...ps, ...gs]) backend.uploadToGPU(x.dataId);
+  for (let first = 0; first < ps.length; first += k) {
+    const idx = ps.slice(first, first + k).map((_, j) => first + j);
+    const starts: number[] = [];
+    let total = 0;
+    for (const i of idx) {
+      starts.push(total);
+      total += ps[i].size;
+    }
+    const groups = Math.ceil(total / WORKGROUP_IN_PLACE);
+    const groupsX = Math.min(groups, MAX_GROUPS_X);
+    const uniforms = [
+      { type: 'int32', data: [half] },
+      { type: 'int32', data: [total] },
+      { type: 'int32', data: [groupsX] },
+      ...idx.flatMap((i, j) => [
+        { type: 'int32', data: [starts[j]] },
+        { type: 'int32', data: [offsets[i]] },
+      ]),
+      ...Object.values(uniformsOf(h)).map((x) => ({ type: 'float32', data: [x] })),
+    ];
+    const program = { pipeline: pipelineFor(backend, idx.length), dispatch: [groupsX, Math.ceil(groups / groupsX), 1] };
+    backend.recordAndSubmit(program, info(mv), idx.flatMap((i) => [info(ps[i]), info(gs[i])]), uniforms);
+  }
+  // A value read back earlier is cached on the host: drop it, or data() would return the old one.
+  for (const x of [mv, ...ps]) backend.tensorMap.get(x.dataId)!.values = null;
+}

@@ -5,6 +5,8 @@
 // β·(log π(y) − log π_ref(y)).
 import { tf, type Tensor } from '../tf';
 import { logSigmoid } from './reward';
+import { fusedKernels } from '../kernels/webgpu_program';
+import { fusedPairLoss } from '../kernels/webgpu_pair_loss';
 
 export interface DpoInputs {
   /** log π(y_w | x) per pair: [B]. */
@@ -51,6 +53,20 @@ export function preferenceLoss(
     const eps = opts.labelSmoothing;
     return tf.mean(tf.add(tf.mul(dpo, 1 - eps), tf.mul(tf.neg(logSigmoid(tf.neg(h))), eps)));
   });
+}
+
+/**
+ * preferenceLoss of a batch scored as one: `logp` and `ref` [2n] hold the n pairs' chosen, then their rejected
+ * sequence log-probabilities. On webgpu, DPO and cDPO take one dispatch each way (kernels/webgpu_pair_loss.ts: the
+ * Bradley-Terry loss of the margin β·z with target 1 − ε); IPO keeps the tf ops.
+ */
+export function stackedPreferenceLoss(logp: Tensor, ref: Tensor, opts: PreferenceLossOptions): Tensor {
+  if (fusedKernels() && opts.loss !== 'ipo') {
+    const eps = opts.loss === 'cdpo' ? opts.labelSmoothing : 0;
+    return fusedPairLoss({ scores: logp, offsets: ref, targets: 1 - eps, beta: opts.beta });
+  }
+  const n = logp.size / 2;
+  return tf.tidy(() => preferenceLoss(tf.slice(logp, 0, n), tf.slice(logp, n, n), tf.slice(ref, 0, n), tf.slice(ref, n, n), opts));
 }
 
 /**

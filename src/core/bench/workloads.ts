@@ -25,8 +25,8 @@ import { countParams, disposeParams, gradsOf, makeParams, type Params, type Weig
 import { Adam } from '../optim';
 import { fusedKernels } from '../kernels/webgpu_program';
 import { fusedTokenLogp } from '../kernels/webgpu_token_logp';
-import { bradleyTerryLoss } from '../algos/reward';
-import { dpoLoss, sequenceLogp } from '../algos/dpo';
+import { stackedBradleyTerryLoss } from '../algos/reward';
+import { sequenceLogp, stackedPreferenceLoss } from '../algos/dpo';
 import { PPO_BENCH, ppoIteration, type PpoBenchSettings } from './ppo_iteration';
 
 /** A model and batch of ../shared/bench/workloads.json (keep the two equal: tests/unit/bench.test.ts compares them). */
@@ -175,7 +175,7 @@ export function buildWorkload(name: string, seed = 0, models = BENCH_MODELS, ppo
     const preferA = own(tf.ones([B]));
     step = trainStep(() => {
       const r = gptReward(c, frozen, ids, last, 'last');
-      return bradleyTerryLoss(tf.slice(r, 0, B), tf.slice(r, B, B), preferA);
+      return stackedBradleyTerryLoss(r, preferA);
     });
     tokens = 2 * B * T;
   } else {
@@ -190,15 +190,7 @@ export function buildWorkload(name: string, seed = 0, models = BENCH_MODELS, ppo
         const refLogp = sequenceLogp(tokenLogp(c, ref, inputs, targets)); // outside the gradient's tape: no_grad
         const { value, grads } = gradsOf(policy, () => {
           const logp = sequenceLogp(tokenLogp(c, policy, inputs, targets));
-          return dpoLoss(
-            {
-              policyChosen: tf.slice(logp, 0, B),
-              policyRejected: tf.slice(logp, B, B),
-              refChosen: tf.slice(refLogp, 0, B),
-              refRejected: tf.slice(refLogp, B, B),
-            },
-            DPO_BETA,
-          );
+          return stackedPreferenceLoss(logp, refLogp, { loss: 'sigmoid', beta: DPO_BETA, labelSmoothing: 0 });
         });
         opt.step(grads);
         return value;

@@ -18,9 +18,9 @@ import {
 } from '../../models/gpt';
 import { disposeParams, gradsOf, makeParams, readStacked, restoreParams, stepKeeping, type Params } from '../../models/params';
 import { Adam } from '../../optim';
-import { bradleyTerryLoss } from '../../algos/reward';
+import { stackedBradleyTerryLoss } from '../../algos/reward';
 import { explainedVariance, gae, KlController, perTokenKl, ppoPolicyLoss, ppoStep, whiten } from '../../algos/ppo';
-import { preferenceLoss, preferenceMetrics, sequenceLogp } from '../../algos/dpo';
+import { preferenceMetrics, sequenceLogp, stackedPreferenceLoss } from '../../algos/dpo';
 import { grpoAdvantages, rlooAdvantages } from '../../algos/group';
 import { bestOfNKl, bestOfNPicks } from '../../algos/best_of_n';
 import { hackingSamples } from '../../analysis/overopt';
@@ -202,7 +202,6 @@ export class TextLab implements TaskLab {
   }
 
   rewardStep(batch: Label[], targets: Float32Array): Tensor {
-    const n = batch.length;
     const pairs: [string, string][] = [
       ...batch.map((l) => [l.prompt ?? '', l.a as string] as [string, string]),
       ...batch.map((l) => [l.prompt ?? '', l.b as string] as [string, string]),
@@ -211,7 +210,7 @@ export class TextLab implements TaskLab {
       const y = tf.tensor1d(targets);
       const { value, grads } = gradsOf(this.rm, () => {
         const r = this.rawRewardTensor(pairs);
-        return bradleyTerryLoss(tf.slice(r, 0, n), tf.slice(r, n, n), y);
+        return stackedBradleyTerryLoss(r, y);
       });
       this.rmOpt.step(grads);
       return value;
@@ -409,12 +408,11 @@ export class TextLab implements TaskLab {
     const n = batch.length;
     const ref = this.sequenceLogps(this.reference, [...chosen, ...rejected]);
     const out = tf.tidy(() => {
-      const [refC, refR] = [tf.slice(ref, 0, n), tf.slice(ref, n, n)];
       let kept: Tensor | null = null;
       const { value, grads } = gradsOf(this.policy, () => {
         const lp = this.sequenceLogps(this.policy, [...chosen, ...rejected]);
         kept = tf.keep(tf.concat([lp, ref]));
-        return preferenceLoss(tf.slice(lp, 0, n), tf.slice(lp, n, n), refC, refR, {
+        return stackedPreferenceLoss(lp, ref, {
           loss: o.loss,
           beta: o.kl_coef,
           labelSmoothing: o.loss === 'cdpo' ? o.label_smoothing : 0,

@@ -124,9 +124,20 @@ export function attention(cfg: GptConfig, qkv: Tensor, mask: Tensor, B: number, 
   return mergeHeads(cfg, tf.matMul(att, heads(cfg, v, B, N)), B, N);
 }
 
-function mlp(cfg: GptConfig, p: Params, l: number, x: Tensor): Tensor {
+/** The MLP's inner activations act(LN(x)·W_fc), [B·N, 4d]; its output is these times W_proj (residual below). */
+function mlpHidden(cfg: GptConfig, p: Params, l: number, x: Tensor): Tensor {
   const h = layerNorm(x, p[`h${l}.ln2.g`], p[`h${l}.ln2.b`]);
-  return tf.matMul(activation(cfg, tf.matMul(h, p[`h${l}.mlp.fc`])), p[`h${l}.mlp.proj`]);
+  return activation(cfg, tf.matMul(h, p[`h${l}.mlp.fc`]));
+}
+
+/**
+ * x + y·W, the residual stream after a block's projection. On webgpu the add is the matmul's epilogue
+ * (tf.fused.matMul with x as a full-shape bias, given as [1, ·, ·] so that its gradient is a reshape of dy, not a
+ * sum): one dispatch fewer per residual, the same numbers (x + p and p + x are the same float).
+ */
+function residual(x: Tensor, y: Tensor, w: Tensor): Tensor {
+  if (!fusedKernels()) return tf.add(x, tf.matMul(y, w));
+  return tf.reshape(tf.fused.matMul({ a: y, b: w, bias: tf.reshape(x, [1, ...x.shape]) }), x.shape);
 }
 
 /** The final hidden states of ids [B, N] (int32, N ≤ T): [B, N, d], after the final LayerNorm. */
@@ -140,8 +151,8 @@ export function gptHidden(cfg: GptConfig, p: Params, ids: Tensor): Tensor {
       const h = layerNorm(x, p[`h${l}.ln1.g`], p[`h${l}.ln1.b`]);
       const qkv = tf.matMul(h, p[`h${l}.attn.qkv`]);
       const y = fusedKernels() ? fusedCausalAttention(qkv, { B, N, H: cfg.H, d: cfg.d }) : attention(cfg, qkv, mask, B, N);
-      x = tf.add(x, tf.matMul(y, p[`h${l}.attn.proj`]));
-      x = tf.add(x, mlp(cfg, p, l, x));
+      x = residual(x, y, p[`h${l}.attn.proj`]);
+      x = residual(x, mlpHidden(cfg, p, l, x), p[`h${l}.mlp.proj`]);
     }
     return tf.reshape(layerNorm(x, p['lnf.g'], p['lnf.b']), [B, N, cfg.d]);
   });
@@ -292,8 +303,8 @@ export async function sampleGpt(cfg: GptConfig, p: Params, opts: SampleOptions, 
           nextK.push(tf.keep(K));
           nextV.push(tf.keep(Vv));
           const att = tf.softmax(tf.mul(tf.matMul(heads(cfg, q, B, 1), K, false, true), scale)); // [B, H, 1, t+1]
-          x = tf.add(x, tf.matMul(mergeHeads(cfg, tf.matMul(att, Vv), B, 1), p[`h${l}.attn.proj`]));
-          x = tf.add(x, mlp(cfg, p, l, x));
+          x = residual(x, mergeHeads(cfg, tf.matMul(att, Vv), B, 1), p[`h${l}.attn.proj`]);
+          x = residual(x, mlpHidden(cfg, p, l, x), p[`h${l}.mlp.proj`]);
         }
         for (const c of [...cacheK, ...cacheV]) c.dispose();
         cacheK = nextK;

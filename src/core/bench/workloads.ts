@@ -24,7 +24,7 @@ import { backboneOf, gptHidden, gptLogits, gptReward, initGpt, logSoftmax, type 
 import { countParams, disposeParams, gradsOf, makeParams, type Params, type Weights } from '../models/params';
 import { Adam } from '../optim';
 import { fusedKernels } from '../kernels/webgpu_program';
-import { fusedTokenLogp } from '../kernels/webgpu_token_logp';
+import { fusedSequenceLogp, fusedTokenLogp } from '../kernels/webgpu_token_logp';
 import { stackedBradleyTerryLoss } from '../algos/reward';
 import { sequenceLogp, stackedPreferenceLoss } from '../algos/dpo';
 import { PPO_BENCH, ppoIteration, type PpoBenchSettings } from './ppo_iteration';
@@ -131,6 +131,14 @@ export function tokenLogp(c: GptConfig, p: Params, inputs: Tensor, targets: Tens
   });
 }
 
+/** log π(targets[b] | inputs[b]) summed over the sequence: [B]; one fused dispatch each way on webgpu. */
+function sequenceTokenLogp(c: GptConfig, p: Params, inputs: Tensor, targets: Tensor): Tensor {
+  return tf.tidy(() => {
+    if (!fusedKernels()) return sequenceLogp(tokenLogp(c, p, inputs, targets));
+    return fusedSequenceLogp(gptLogits(c, p, gptHidden(c, p, inputs)), targets);
+  });
+}
+
 function randomIds(rng: Rng, rows: number, cols: number, V: number): Tensor {
   return tf.tensor2d(Int32Array.from({ length: rows * cols }, () => rng.int(V)), [rows, cols], 'int32');
 }
@@ -187,9 +195,9 @@ export function buildWorkload(name: string, seed = 0, models = BENCH_MODELS, ppo
     const ref = reference;
     step = async () =>
       tf.tidy(() => {
-        const refLogp = sequenceLogp(tokenLogp(c, ref, inputs, targets)); // outside the gradient's tape: no_grad
+        const refLogp = sequenceTokenLogp(c, ref, inputs, targets); // outside the gradient's tape: no_grad
         const { value, grads } = gradsOf(policy, () => {
-          const logp = sequenceLogp(tokenLogp(c, policy, inputs, targets));
+          const logp = sequenceTokenLogp(c, policy, inputs, targets);
           return stackedPreferenceLoss(logp, refLogp, { loss: 'sigmoid', beta: DPO_BETA, labelSmoothing: 0 });
         });
         opt.step(grads);

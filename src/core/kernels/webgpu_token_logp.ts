@@ -104,3 +104,70 @@ export function fusedEntropy(logits: Tensor): Tensor {
     return tf.reshape(f(x2) as Tensor, logits.shape.slice(0, -1));
   });
 }
+
+/**
+ * Σ_t mask[r, t]·log softmax(logits[r, t])[targets[r, t]] per sequence r: a sequence's log-probability (DPO's, summed
+ * over its completion's tokens), [R], from logits [R, N, V], int32 targets [R, N] and an optional float mask [R, N];
+ * fused on webgpu. One dispatch forward (a thread per sequence, walking its positions), one backward (a thread per
+ * position: dx_j = dy_r·mask·(1[j = t] − p_j)), where token log-probabilities and a masked sum take four and more.
+ * The targets and mask are saved for the backward (webgpu_embedding.ts's note).
+ */
+export function fusedSequenceLogp(logits: Tensor, targets: Tensor, mask?: Tensor): Tensor {
+  return tf.tidy(() => {
+    const [R, N, V] = logits.shape as [number, number, number];
+    const x2 = tf.reshape(logits, [R * N, V]);
+    const t1 = tf.reshape(targets, [R * N]);
+    const extra = mask ? [t1, tf.reshape(mask, [R * N])] : [t1];
+    const names = mask ? ['Logits', 'Targets', 'Mask'] : ['Logits', 'Targets'];
+    const weight = (row: string) => (mask ? `Mask[${row}]` : '1.0');
+    // The row's max, Σ exp(x − max) and log-probability of its target, for `row` of Logits [R·N, V].
+    const rowStats = (row: string) => `
+      let base = ${row} * uniforms.v;
+      var mx = Logits[base];
+      for (var j = 1; j < uniforms.v; j++) { mx = max(mx, Logits[base + j]); }
+      var s = 0.0;
+      for (var j = 0; j < uniforms.v; j++) { s += exp(Logits[base + j] - mx); }
+      let t = Targets[${row}];`;
+    const ints = { n: N, v: V };
+    const f = tf.customGrad((x, save) => {
+      (save as (ts: Tensor[]) => void)([x as Tensor, ...extra]);
+      return {
+        value: runProgram(
+          {
+            key: `seq_logp${mask ? '_masked' : ''}`,
+            inputs: names,
+            outputShape: [R],
+            threads: R,
+            ints,
+            body: `
+              var total = 0.0;
+              for (var k = 0; k < uniforms.n; k++) {
+                let row = index * uniforms.n + k;
+                ${rowStats('row')}
+                total += ${weight('row')} * ((Logits[base + t] - mx) - log(s));
+              }
+              result[index] = total;`,
+          },
+          [x as Tensor, ...extra],
+        ),
+        gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) =>
+          runProgram(
+            {
+              key: `seq_logp_grad${mask ? '_masked' : ''}`,
+              inputs: [...names, 'Dy'],
+              outputShape: [R * N, V],
+              threads: R * N,
+              ints,
+              body: `${rowStats('index')}
+                let g = Dy[index / uniforms.n] * ${weight('index')};
+                for (var j = 0; j < uniforms.v; j++) {
+                  result[base + j] = g * (select(0.0, 1.0, j == t) - exp(Logits[base + j] - mx) / s);
+                }`,
+            },
+            [...saved, dy as Tensor],
+          ),
+      };
+    });
+    return f(x2) as Tensor;
+  });
+}

@@ -10,7 +10,7 @@ import { fusedLayerNorm } from '../kernels/webgpu_layernorm';
 import { fusedCausalAttention } from '../kernels/webgpu_attention';
 import { fusedEmbedding } from '../kernels/webgpu_embedding';
 import { fusedActivation } from '../kernels/webgpu_activation';
-import { fusedEntropy, fusedTokenLogp } from '../kernels/webgpu_token_logp';
+import { fusedEntropy, fusedSequenceLogp, fusedTokenLogp } from '../kernels/webgpu_token_logp';
 import { fusedKernels } from '../kernels/webgpu_program';
 
 export interface GptConfig {
@@ -206,6 +206,23 @@ export function tokenStats(cfg: GptConfig, hidden: Tensor, p: Params, ids: Tenso
     const logp = tf.sum(tf.mul(logprobs, tf.reshape(next, [B, N - 1, cfg.V])), -1);
     const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logprobs), logprobs), -1));
     return { logp, entropy };
+  });
+}
+
+/**
+ * Σ_t mask[b, t]·log π(ids[b, t+1] | ids[b, ≤t]) at temperature τ: each row's log-probability of the tokens the mask
+ * [B, N−1] picks (a completion's, as DPO scores it), [B]. Fused on webgpu (kernels/webgpu_token_logp.ts: one
+ * dispatch each way, and no entropy computed).
+ */
+export function maskedSequenceLogp(cfg: GptConfig, hidden: Tensor, p: Params, ids: Tensor, mask: Tensor, temperature = 1): Tensor {
+  return tf.tidy(() => {
+    if (fusedKernels() && ids.dtype === 'int32') {
+      const [B, N] = ids.shape;
+      const logits = tf.slice(gptLogits(cfg, p, hidden), [0, 0, 0], [B, N - 1, cfg.V]);
+      const scaled = temperature === 1 ? logits : tf.div(logits, temperature);
+      return fusedSequenceLogp(scaled, tf.slice(ids, [0, 1], [B, N - 1]), mask);
+    }
+    return tf.sum(tf.mul(tokenStats(cfg, hidden, p, ids, temperature).logp, mask), -1);
   });
 }
 

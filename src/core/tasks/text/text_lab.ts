@@ -11,6 +11,7 @@ import {
   gptReward,
   gptScalarHead,
   initHead,
+  maskedSequenceLogp,
   sampleGpt,
   tokenStats,
   type GptConfig,
@@ -20,7 +21,7 @@ import { disposeParams, gradsOf, makeParams, readStacked, restoreParams, stepKee
 import { Adam } from '../../optim';
 import { stackedBradleyTerryLoss } from '../../algos/reward';
 import { explainedVariance, gae, KlController, perTokenKl, ppoPolicyLoss, ppoStep, whiten } from '../../algos/ppo';
-import { preferenceMetrics, sequenceLogp, stackedPreferenceLoss } from '../../algos/dpo';
+import { preferenceMetrics, stackedPreferenceLoss } from '../../algos/dpo';
 import { grpoAdvantages, rlooAdvantages } from '../../algos/group';
 import { bestOfNKl, bestOfNPicks } from '../../algos/best_of_n';
 import { hackingSamples } from '../../analysis/overopt';
@@ -389,8 +390,8 @@ export class TextLab implements TaskLab {
     pairs.forEach(([p], b) => mask.fill(1, b * M + p.length, b * M + rows[b].length - 1));
     return tf.tidy(() => {
       const t = tf.tensor2d(ids, [pairs.length, N], 'int32');
-      const { logp } = tokenStats(this.cfg, gptHidden(this.cfg, params, t), params, t, this.experiment.task.temperature);
-      return sequenceLogp(logp, tf.tensor2d(mask, [pairs.length, M]));
+      const m = tf.tensor2d(mask, [pairs.length, M]);
+      return maskedSequenceLogp(this.cfg, gptHidden(this.cfg, params, t), params, t, m, this.experiment.task.temperature);
     });
   }
 

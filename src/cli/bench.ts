@@ -10,11 +10,12 @@ import { installWebgpu } from './webgpu_node';
 export const BENCH_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 type BenchBackend = (typeof BENCH_BACKENDS)[number];
 
-export const BENCH_DEFAULTS = { backend: 'wasm', workload: 'gpt-tiny:lm', steps: 10, warmup: 2, wasmMatMulGrad: 'on', fused: 'on' };
+export const BENCH_DEFAULTS = { backend: 'wasm', workload: 'gpt-tiny:lm', steps: 10, warmup: 2, wasmMatMulGrad: 'on', wasmBatchMatMul: 'on', fused: 'on' };
 
 export const BENCH_USAGE = `  rlhf-lab bench                       time training steps, one JSON line per workload and backend
-      --backend cpu|wasm|webgpu --workload MODEL:KIND|all --steps N --warmup N --wasm-matmul-grad on|off --fused on|off
-      (repeatable backend and workload; defaults ${BENCH_DEFAULTS.backend}, ${BENCH_DEFAULTS.workload}, ${BENCH_DEFAULTS.steps}, ${BENCH_DEFAULTS.warmup}, ${BENCH_DEFAULTS.wasmMatMulGrad}, ${BENCH_DEFAULTS.fused};
+      --backend cpu|wasm|webgpu --workload MODEL:KIND|all --steps N --warmup N --wasm-matmul-grad on|off
+      --wasm-batch-matmul on|off --fused on|off (repeatable backend and workload; defaults ${BENCH_DEFAULTS.backend},
+      ${BENCH_DEFAULTS.workload}, ${BENCH_DEFAULTS.steps}, ${BENCH_DEFAULTS.warmup}, ${BENCH_DEFAULTS.wasmMatMulGrad}, ${BENCH_DEFAULTS.wasmBatchMatMul}, ${BENCH_DEFAULTS.fused};
       models gpt-tiny, gpt-small; kinds lm, rm, dpo, ppo)`;
 
 interface BenchArgs {
@@ -23,6 +24,7 @@ interface BenchArgs {
   steps: number;
   warmup: number;
   wasmMatMulGrad: boolean;
+  wasmBatchMatMul: boolean;
   fused: boolean;
 }
 
@@ -32,6 +34,7 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
   let steps = BENCH_DEFAULTS.steps;
   let warmup = BENCH_DEFAULTS.warmup;
   let wasmMatMulGrad = BENCH_DEFAULTS.wasmMatMulGrad === 'on';
+  let wasmBatchMatMul = BENCH_DEFAULTS.wasmBatchMatMul === 'on';
   let fused = BENCH_DEFAULTS.fused === 'on';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -79,6 +82,9 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
       case '--wasm-matmul-grad':
         wasmMatMulGrad = onOff();
         break;
+      case '--wasm-batch-matmul':
+        wasmBatchMatMul = onOff();
+        break;
       case '--fused':
         fused = onOff();
         break;
@@ -92,6 +98,7 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
     steps,
     warmup,
     wasmMatMulGrad,
+    wasmBatchMatMul,
     fused,
   };
 }
@@ -126,7 +133,7 @@ export async function benchCommand(argv: string[], usage: (message: string) => E
       process.stderr.write(`bench ${workload} on ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}: ` +
         `${args.warmup} warm-up, 1 counted, ${args.steps} timed steps\n`);
       try {
-        const result = await benchWorkload(workload, { steps: args.steps, warmup: args.warmup, wasmMatMulGrad: args.wasmMatMulGrad, fused: args.fused }, backend.adapter);
+        const result = await benchWorkload(workload, { steps: args.steps, warmup: args.warmup, wasmMatMulGrad: args.wasmMatMulGrad, wasmBatchMatMul: args.wasmBatchMatMul, fused: args.fused }, backend.adapter);
         process.stdout.write(JSON.stringify(result) + '\n');
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);

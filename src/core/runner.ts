@@ -26,6 +26,7 @@ import { TextLab } from './tasks/text/text_lab';
 import { ControlLab } from './tasks/control/control_lab';
 import { useFusedKernels } from './kernels/webgpu_program';
 import { useWasmMatMulGradient } from './kernels/wasm_matmul_grad';
+import { useWasmBatchMatMul } from './kernels/wasm_batch_matmul';
 
 export type { ControlVisuals, LandscapeVisuals, TextVisuals, TextSampleRow, Visuals, Assets } from './tasks/task_lab';
 
@@ -519,12 +520,14 @@ export class Runner {
 
 /**
  * The lab's fast paths, each the same numbers up to float rounding: on wasm, matMul's gradient goes through
- * XNNPACK's plain product (kernels/wasm_matmul_grad.ts, about 3× faster text training); on webgpu, the fused WGSL
- * kernels (kernels/webgpu_*.ts: a fifth of the dispatches per step). The cpu backend is unchanged. (`rlhf-lab
- * pretrain` keeps tfjs's own gradient, so the shipped base model rebuilds byte for byte.)
+ * XNNPACK's plain product (kernels/wasm_matmul_grad.ts, about 3× faster text training) and batched products through
+ * the lab's SIMD kernel (kernels/wasm_batch_matmul.ts: attention); on webgpu, the fused WGSL kernels
+ * (kernels/webgpu_*.ts: a sixth of the dispatches per step). The cpu backend is unchanged. (`rlhf-lab pretrain`
+ * keeps tfjs's own kernels, so the shipped base model rebuilds byte for byte.)
  */
 function fastGradients(): void {
   useWasmMatMulGradient(true);
+  useWasmBatchMatMul(true);
   useFusedKernels(true);
 }
 

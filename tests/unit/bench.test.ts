@@ -28,6 +28,7 @@ describe('rlhf-lab bench --backend wasm --workload gpt-tiny:lm --steps 2', () =>
     expect(r.config).toEqual(BENCH_MODELS['gpt-tiny']);
     expect(r.steps).toBe(2);
     expect(r.wasm_matmul_grad).toBe(true); // the default: kernels/wasm_matmul_grad.ts
+    expect(r.wasm_batch_matmul).toBe(true); // likewise kernels/wasm_batch_matmul.ts
     expect(r.fused).toBe(false); // the fused kernels are webgpu's only
     expect(r.ms_per_step).toBeGreaterThan(0);
     // tokens_per_s is B·T tokens over the median step.
@@ -67,6 +68,9 @@ describe('rlhf-lab bench refuses what it cannot run', () => {
     const g = await cli(['bench', '--wasm-matmul-grad', 'maybe']);
     expect(g.code).toBe(2);
     expect(g.stderr).toContain('--wasm-matmul-grad maybe: expected on or off');
+    const m = await cli(['bench', '--wasm-batch-matmul=maybe']);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toContain('--wasm-batch-matmul maybe: expected on or off');
     const f = await cli(['bench', '--fused', 'maybe']);
     expect(f.code).toBe(2);
     expect(f.stderr).toContain('--fused maybe: expected on or off');

@@ -5,6 +5,7 @@ import { tf } from '../tf';
 import { buildWorkload, type BenchModel, type Workload } from './workloads';
 import type { PpoBenchSettings } from './ppo_iteration';
 import { useWasmMatMulGradient } from '../kernels/wasm_matmul_grad';
+import { useWasmBatchMatMul } from '../kernels/wasm_batch_matmul';
 import { fusedKernels, useFusedKernels } from '../kernels/webgpu_program';
 
 export interface BenchOptions {
@@ -17,10 +18,15 @@ export interface BenchOptions {
   /** Where the workload's model comes from (tests pass smaller ones). */
   models?: Record<string, BenchModel>;
   /**
-   * On wasm, take matMul's gradient through XNNPACK's plain product (kernels/wasm_matmul_grad.ts; default true).
-   * The lab's own training does not use it yet; false measures tfjs-core's gradient, as the lab runs today.
+   * On wasm, take matMul's gradient through XNNPACK's plain product (kernels/wasm_matmul_grad.ts; default true, as
+   * the lab trains); false measures tfjs-core's gradient.
    */
   wasmMatMulGrad?: boolean;
+  /**
+   * On wasm, run batched and transposed products through the lab's SIMD kernel (kernels/wasm_batch_matmul.ts;
+   * default true, as the lab trains); false measures tfjs-wasm's own.
+   */
+  wasmBatchMatMul?: boolean;
   /**
    * On webgpu, run Adam and layer norm as fused WGSL kernels (kernels/webgpu_*.ts; default true, as the lab trains);
    * false measures the tf-op versions.
@@ -51,6 +57,8 @@ export interface BenchResult {
   warmup: number;
   /** Whether the wasm matMul gradient of kernels/wasm_matmul_grad.ts was on (false on other backends). */
   wasm_matmul_grad: boolean;
+  /** Whether the wasm batched matMul of kernels/wasm_batch_matmul.ts was on (false on other backends). */
+  wasm_batch_matmul: boolean;
   /** Whether the fused webgpu kernels of kernels/webgpu_program.ts ran (false on other backends). */
   fused: boolean;
   params: number;
@@ -127,6 +135,7 @@ export async function measure(w: Workload, opts: BenchOptions, adapter: string |
     steps: opts.steps,
     warmup: opts.warmup,
     wasm_matmul_grad: tf.getBackend() === 'wasm' && (opts.wasmMatMulGrad ?? true),
+    wasm_batch_matmul: tf.getBackend() === 'wasm' && (opts.wasmBatchMatMul ?? true),
     fused: fusedKernels(),
     params: w.params,
     loss: Number(loss.toFixed(6)),
@@ -136,13 +145,15 @@ export async function measure(w: Workload, opts: BenchOptions, adapter: string |
 /** Builds, measures and disposes one workload on the current backend. */
 export async function benchWorkload(name: string, opts: BenchOptions, adapter: string | null = null): Promise<BenchResult> {
   useWasmMatMulGradient(opts.wasmMatMulGrad ?? true); // a no-op off wasm
+  useWasmBatchMatMul(opts.wasmBatchMatMul ?? true); // likewise
   useFusedKernels(opts.fused ?? true); // a no-op off webgpu
   const w = buildWorkload(name, opts.seed ?? 0, opts.models, opts.ppo);
   try {
     return await measure(w, opts, adapter);
   } finally {
     w.dispose();
-    useWasmMatMulGradient(false); // tfjs-core's gradient again, as the rest of the lab has it
+    useWasmMatMulGradient(false); // tfjs's own again, as the CLI's pretrain has them
+    useWasmBatchMatMul(false);
     useFusedKernels(true); // the lab's default
   }
 }

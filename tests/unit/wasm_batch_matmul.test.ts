@@ -1,0 +1,120 @@
+// The wasm backend's batched and transposed matMul through our SIMD kernel (kernels/wasm_batch_matmul.*): products
+// of every layout a GPT takes (attention's batches, transposes on either side, broadcast batches, ragged sizes)
+// against a float64 triple loop written here, a GPT's gradients against tfjs-wasm's own kernel, nothing left behind
+// in the wasm heap, tfjs's kernel back when turned off; and the shipped bytes are the assembled source.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-wasm';
+import { tf } from '../../src/core/tf';
+import { Rng } from '../../src/core/rng';
+import { makeParams, disposeParams } from '../../src/core/models/params';
+import { referenceWeights } from '../../src/core/bench/workloads';
+import { useWasmBatchMatMul, wasmBatchMatMulOn } from '../../src/core/kernels/wasm_batch_matmul';
+import { WASM_BATCH_MATMUL } from '../../src/core/kernels/wasm_batch_matmul_wasm';
+import { assembleWat } from '../../scripts/wat';
+import { SMALL_GPT, expectGradsClose, lmGrads } from './wasm_gpt';
+
+beforeAll(async () => {
+  expect(await tf.setBackend('wasm')).toBe(true);
+  await tf.ready();
+});
+afterAll(() => useWasmBatchMatMul(false));
+
+const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+
+/** C = op(A)·op(B) per batch entry (batch shapes equal, or one of them a single entry), in float64. */
+function reference(a: Float32Array, sa: number[], b: Float32Array, sb: number[], ta: boolean, tb: boolean): Float64Array {
+  const [ra, rb] = [sa.length, sb.length];
+  const M = ta ? sa[ra - 1] : sa[ra - 2];
+  const K = ta ? sa[ra - 2] : sa[ra - 1];
+  const N = tb ? sb[rb - 2] : sb[rb - 1];
+  const [ba, bb] = [size(sa.slice(0, -2)), size(sb.slice(0, -2))];
+  const batch = Math.max(ba, bb);
+  const c = new Float64Array(batch * M * N);
+  for (let p = 0; p < batch; p++) {
+    const ao = (ba > 1 ? p : 0) * M * K;
+    const bo = (bb > 1 ? p : 0) * K * N;
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a[ao + (ta ? k * M + i : i * K + k)] * b[bo + (tb ? j * K + k : k * N + j)];
+        c[(p * M + i) * N + j] = s;
+      }
+    }
+  }
+  return c;
+}
+
+// [a shape, b shape, transposeA, transposeB]
+const CASES: [number[], number[], boolean, boolean][] = [
+  [[8, 4, 24, 8], [8, 4, 24, 8], false, true], // attention scores q·kᵀ
+  [[8, 4, 24, 24], [8, 4, 24, 8], false, false], // weighted values p·v
+  [[8, 4, 24, 24], [8, 4, 24, 8], true, false], // their gradient pᵀ·dy
+  [[8, 4, 24, 8], [8, 4, 24, 8], true, false],
+  [[3, 5, 37], [3, 37, 21], false, false], // 21 columns: 16 at a time, 4 at a time, then one
+  [[3, 37, 5], [3, 21, 37], true, true],
+  [[1, 5, 7], [4, 7, 19], false, false], // a single A for every B
+  [[2, 3, 5, 7], [7, 9], false, false], // a 2-D B for every A
+  [[5, 7], [9, 7], false, true], // 2-D and transposed
+  [[6, 0, 4], [6, 4, 3], false, false], // empty
+];
+
+describe('useWasmBatchMatMul', () => {
+  it('ships the bytes its WebAssembly source assembles to', async () => {
+    const wat = readFileSync('src/core/kernels/wasm_batch_matmul.wat', 'utf8');
+    const bytes = await assembleWat('wasm_batch_matmul.wat', wat);
+    expect(Buffer.from(bytes).toString('base64')).toBe(WASM_BATCH_MATMUL);
+  });
+
+  it('multiplies every layout as a float64 triple loop does, within 2e-6 of the largest value, leaving nothing behind', async () => {
+    useWasmBatchMatMul(true);
+    expect(wasmBatchMatMulOn()).toBe(true);
+    const rng = new Rng(11);
+    for (const [sa, sb, ta, tb] of CASES) {
+      const label = JSON.stringify([sa, sb, ta, tb]);
+      const av = Float32Array.from({ length: size(sa) }, () => rng.normal());
+      const bv = Float32Array.from({ length: size(sb) }, () => rng.normal());
+      const [a, b] = [tf.tensor(av, sa), tf.tensor(bv, sb)];
+      const tensors = tf.memory().numTensors;
+      const ids = tf.engine().backend.numDataIds();
+      const c = tf.matMul(a, b, ta, tb);
+      const got = (await c.data()) as Float32Array;
+      const want = reference(av, sa, bv, sb, ta, tb);
+      expect(got.length, label).toBe(want.length);
+      const scale = Math.max(1, ...Array.from(want, Math.abs));
+      let diff = 0;
+      for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(got[i] - want[i]));
+      expect(diff / scale, label).toBeLessThan(2e-6);
+      c.dispose();
+      expect(tf.memory().numTensors, label).toBe(tensors);
+      expect(tf.engine().backend.numDataIds(), label).toBe(ids); // the transposed B it made is freed
+      tf.dispose([a, b]);
+    }
+  });
+
+  it("gives a GPT's gradients as tfjs-wasm's kernel does, within 1e-5 of the largest", async () => {
+    const p = makeParams(referenceWeights(SMALL_GPT, 'lm', new Rng(1)));
+    useWasmBatchMatMul(false);
+    const theirs = await lmGrads(SMALL_GPT, p);
+    const before = tf.memory().numTensors;
+    useWasmBatchMatMul(true);
+    const ours = await lmGrads(SMALL_GPT, p);
+    expect(tf.memory().numTensors).toBe(before);
+    expectGradsClose(ours, theirs, 1e-5);
+    disposeParams(p);
+  });
+
+  it("turns off to tfjs-wasm's own kernel", () => {
+    useWasmBatchMatMul(true);
+    const ours = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+    useWasmBatchMatMul(false);
+    expect(wasmBatchMatMulOn()).toBe(false);
+    const theirs = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+    expect(theirs).not.toBe(ours);
+    useWasmBatchMatMul(true);
+    useWasmBatchMatMul(true); // idempotent
+    expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).toBe(ours);
+    useWasmBatchMatMul(false);
+    expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).toBe(theirs);
+  });
+});

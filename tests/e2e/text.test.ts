@@ -89,6 +89,23 @@ describe('text in the tab', () => {
     await context.close();
   });
 
+  it('trains text on the wasm backend too (attention through the lab\'s SIMD batched matMul): DPO runs to the end', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${BASE_URL}/?backend=wasm`);
+    await page.waitForSelector('[data-testid=backend]', { timeout: 60_000 });
+    expect(await page.getAttribute('[data-testid=backend]', 'data-backend')).toBe('wasm');
+    await startFromFile(page, 'tests/fixtures/text-dpo-tiny.json', 'text-dpo-tiny');
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.getAttribute('data-status') === 'done', null, {
+      timeout: 120_000,
+    });
+    expect(Number(await page.getAttribute('[data-testid=chart-dpo]', 'data-points'))).toBe(3);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('shows a prompt with markup in an opened experiment as a clear error, and nothing runs', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

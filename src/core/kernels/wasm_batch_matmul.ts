@@ -33,7 +33,9 @@ function programFor(backend: WasmBackend): Bmm | null {
   let bmm: Bmm | null = null;
   const memory = backend.wasm?.asm?.memory;
   // A shared memory (the threaded build) would need a shared import; without SIMD the module does not validate.
-  if (memory instanceof WebAssembly.Memory && !(memory.buffer instanceof SharedArrayBuffer)) {
+  // (A page that is not cross-origin isolated has no SharedArrayBuffer at all.)
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory?.buffer instanceof SharedArrayBuffer;
+  if (memory instanceof WebAssembly.Memory && !shared) {
     try {
       const bytes = Uint8Array.from(atob(WASM_BATCH_MATMUL), (ch) => ch.charCodeAt(0));
       const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });

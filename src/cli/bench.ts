@@ -1,11 +1,10 @@
 // rlhf-lab bench: times the lab's training steps (src/core/bench) on the backends asked, one JSON line per
 // (workload, backend) on stdout, progress on stderr. The workloads are ../shared/bench/workloads.json's, the same
 // steps torch_reference.py runs in PyTorch.
-import { tf } from '../core/tf';
 import { selectBackend } from '../core/backend';
 import { ALL_WORKLOADS, BenchError, parseWorkload } from '../core/bench/workloads';
 import { benchWorkload } from '../core/bench/measure';
-import { installWebgpu } from './webgpu_node';
+import { registerWebgpuBackend } from './webgpu_node';
 
 export const BENCH_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 type BenchBackend = (typeof BENCH_BACKENDS)[number];
@@ -105,12 +104,7 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
 
 async function registerBackend(name: BenchBackend): Promise<void> {
   if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-  if (name === 'webgpu') {
-    // Dawn's navigator.gpu first: the tfjs webgpu backend registers itself only when it exists.
-    installWebgpu();
-    await import('@tensorflow/tfjs-backend-webgpu');
-    tf.env().set('WEBGPU_CPU_FORWARD', false); // small ops on the GPU too, as the tab runs them
-  }
+  if (name === 'webgpu') await registerWebgpuBackend();
 }
 
 /**

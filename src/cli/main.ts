@@ -11,8 +11,7 @@ import { Runner } from '../core/runner';
 import { goldOptimum, landscape } from '../core/tasks/landscape2d';
 import { FsStore, encodeJson } from './fs_store';
 import { publicAssets } from './fs_assets';
-import { installWebgpu } from './webgpu_node';
-import { tf } from '../core/tf';
+import { registerWebgpuBackend } from './webgpu_node';
 import { loadCheckpoint } from '../core/checkpoint/record';
 import type { MetricRow } from '../core/checkpoint/record';
 import { buildBundle } from '../core/checkpoint/export';
@@ -104,12 +103,6 @@ async function loadTarget(target: string): Promise<Experiment> {
   return parseExperimentJson(text);
 }
 
-/** Registers Dawn's WebGPU as navigator.gpu, then the tfjs webgpu backend (it registers only if navigator.gpu exists). */
-async function registerWebgpu(): Promise<void> {
-  installWebgpu();
-  await import('@tensorflow/tfjs-backend-webgpu');
-  tf.env().set('WEBGPU_CPU_FORWARD', false); // run small ops on the GPU too, as the tab does
-}
 
 async function run(argv: string[]): Promise<void> {
   const args = parseRunArgs(argv);
@@ -124,7 +117,7 @@ async function run(argv: string[]): Promise<void> {
   }
 
   if (args.backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-  if (args.backend === 'webgpu') await registerWebgpu();
+  if (args.backend === 'webgpu') await registerWebgpuBackend();
   const backend = await selectBackend(args.backend, true);
   process.stderr.write(`backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}\n`);
 

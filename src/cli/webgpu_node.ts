@@ -31,3 +31,16 @@ export function installWebgpu(): void {
     enumerable: true,
   });
 }
+
+/**
+ * Dawn's WebGPU as navigator.gpu (if not yet), then the tfjs webgpu backend on the lab's device
+ * (kernels/webgpu_device.ts), running small ops on the GPU too, as the tab does.
+ */
+export async function registerWebgpuBackend(): Promise<void> {
+  if (!(globalThis.navigator as { gpu?: unknown } | undefined)?.gpu) installWebgpu();
+  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  const { tf } = await import('../core/tf');
+  const { useLabWebgpuDevice } = await import('../core/kernels/webgpu_device');
+  useLabWebgpuDevice(WebGPUBackend as never);
+  tf.env().set('WEBGPU_CPU_FORWARD', false);
+}

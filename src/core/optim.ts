@@ -52,7 +52,7 @@ export class Adam {
 
   /**
    * θ ← θ − lr·m̂/(√v̂ + eps) with bias-corrected moments; disposes nothing the caller owns. On webgpu the update is
-   * fused (kernels/webgpu_adam.ts): with every gradient present, θ and the moments written in place, three
+   * fused (kernels/webgpu_adam.ts): with every gradient present, θ and the moments written in place, several
    * parameters a dispatch (or, where another tensor shares a parameter's buffer, one dispatch per parameter plus the
    * gradients' concatenation and the moments' update); else three per parameter; ~13 tf ops per parameter before.
    * Same state, same numbers.

@@ -1,12 +1,13 @@
 // The lab's worker: owns TensorFlow.js, the runner and IndexedDB; the page talks to it through comlink.
 // `const api = {...}; export type LabApi = typeof api; expose(api)` (Squoosh's pattern): the UI imports the type only.
 import { expose } from 'comlink';
-import '@tensorflow/tfjs-backend-webgpu';
+import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { tf } from '../core/tf';
+import { useLabWebgpuDevice } from '../core/kernels/webgpu_device';
 import { parseBackendName, selectBackend, type BackendChoice } from '../core/backend';
 import { PRESETS } from '../core/experiment/presets';
 import { parseExperiment, type Experiment } from '../core/experiment/spec';
@@ -20,6 +21,8 @@ import { loadCheckpoint } from '../core/checkpoint/record';
 import { buildBundle, bundleFileName } from '../core/checkpoint/export';
 import { readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
 import { writeNewRun } from '../core/checkpoint/runs';
+
+useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,

@@ -1,7 +1,7 @@
 // Dawn's WebGPU in Node on SwiftShader, for the webgpu tests: installed before the tfjs backend is imported.
 import { existsSync } from 'node:fs';
 import { expect } from 'vitest';
-import { installWebgpu } from '../../src/cli/webgpu_node';
+import { installWebgpu, registerWebgpuBackend } from '../../src/cli/webgpu_node';
 import { tf, type Tensor } from '../../src/core/tf';
 import { countDispatches } from '../../src/core/bench/measure';
 
@@ -16,10 +16,9 @@ if (!HAVE_SWIFTSHADER) {
   installWebgpu();
 }
 
-/** Registers the webgpu backend, running small ops on the GPU too, as in the tab. */
+/** Registers the webgpu backend on the lab's device, running small ops on the GPU too, as in the tab. */
 export async function registerWebgpu(): Promise<void> {
-  await import('@tensorflow/tfjs-backend-webgpu');
-  tf.env().set('WEBGPU_CPU_FORWARD', false);
+  await registerWebgpuBackend();
 }
 
 /** Switches to a backend and checks it really started. */

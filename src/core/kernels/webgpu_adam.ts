@@ -113,8 +113,8 @@ export function fusedAdamFlat(ps: Variable[], gs: Tensor[], mv: Variable, offset
 // A tfjs program writes one fresh output, so fusedAdamFlat still takes a dispatch per parameter (its new θ) plus the
 // gradients' concatenation. When no other tensor shares a parameter's buffer (a clone or a reshape would), Adam may
 // write θ where it is, as optimizers on other frameworks do: one program then reads the gradients and updates both
-// moments and θ of several parameters at once, as many as the device binds storage buffers (8 by default: the
-// moments plus 3 × (θ, gradient)). The program is our own WGSL pipeline with read_write bindings, run through the
+// moments and θ of several parameters at once, as many as the device binds storage buffers (WebGPU's default of 8:
+// the moments plus 3 × (θ, gradient); the lab's device asks for the adapter's limit, webgpu_device.ts). The program is our own WGSL pipeline with read_write bindings, run through the
 // backend's recordAndSubmit so that it is ordered with, and counted among, the backend's other dispatches.
 
 interface BackendData {
@@ -205,8 +205,8 @@ export function ownsBuffers(tensors: Tensor[]): boolean {
 }
 
 /**
- * fusedAdamFlat's step with θ and the moments written in place: ⌈parameters / 3⌉ dispatches on a default device
- * (gpt-tiny: 7, where fusedAdamFlat takes 26). Only when ownsBuffers([mv, ...ps]); the same numbers to the bit.
+ * fusedAdamFlat's step with θ and the moments written in place: ⌈parameters / k⌉ dispatches, k = 3 on a default
+ * device and 5 at 12 storage buffers (gpt-tiny: 7 or 5, where fusedAdamFlat takes 26). Only when ownsBuffers([mv, ...ps]); the same numbers to the bit.
  */
 export function fusedAdamInPlace(ps: Variable[], gs: Tensor[], mv: Variable, offsets: number[], h: AdamHyper): void {
   const backend = tf.backend() as unknown as WebgpuInternals;

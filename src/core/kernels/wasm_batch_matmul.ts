@@ -48,8 +48,6 @@ function programFor(backend: WasmBackend): Bmm | null {
   return bmm;
 }
 
-const size = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
-
 function batchMatMul(args: Parameters<KernelFunc>[0]): TensorInfo {
   const orig = original!.kernelFunc;
   const { a, b } = args.inputs;
@@ -58,8 +56,8 @@ function batchMatMul(args: Parameters<KernelFunc>[0]): TensorInfo {
   const backend = args.backend as WasmBackend;
   const ra = a.shape.length;
   const rb = b.shape.length;
-  const batchA = size(a.shape.slice(0, -2));
-  const batchB = size(b.shape.slice(0, -2));
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
   const plain2d = batchA === 1 && batchB === 1 && !transposeA && !transposeB; // XNNPACK's case
   // A batch broadcasts when its entries all match or one side has a single one (tfjs's general broadcasting of
   // batch shapes, say [2, 1] against [1, 3], goes to the original kernel).

@@ -8,16 +8,20 @@
 import { tf, type Tensor } from '../tf';
 import { runProgram } from './webgpu_program';
 
-/** For a row of Logits [R, V] (one thread): its max `mx` and `s` = Σ exp(x − mx). */
-const ROW_SOFTMAX = `
+/** For row `row` of Logits [R, V]: V, the row's offset `base`, its max `mx` and `s` = Σ exp(x − mx). */
+const rowSoftmax = (row: string) => `
   let V = uniforms.logitsShape.y;
-  let base = index * V;
+  let base = ${row} * V;
   var mx = Logits[base];
   for (var j = 1; j < V; j++) { mx = max(mx, Logits[base + j]); }
   var s = 0.0;
   for (var j = 0; j < V; j++) { s += exp(Logits[base + j] - mx); }`;
-const TARGET = `
-  let t = Targets[index];`;
+/** The row's target token `t`. */
+const target = (row: string) => `
+  let t = Targets[${row}];`;
+/** Both, for the thread's own row (a thread per row). */
+const ROW_SOFTMAX = rowSoftmax('index');
+const TARGET = target('index');
 
 /** logits [R, V] float32, targets [R] int32 → log softmax(logits)[r, targets[r]]: [R]. */
 function pickedLogSoftmax2d(logits: Tensor, targets: Tensor): Tensor {
@@ -120,15 +124,7 @@ export function fusedSequenceLogp(logits: Tensor, targets: Tensor, mask?: Tensor
     const extra = mask ? [t1, tf.reshape(mask, [R * N])] : [t1];
     const names = mask ? ['Logits', 'Targets', 'Mask'] : ['Logits', 'Targets'];
     const weight = (row: string) => (mask ? `Mask[${row}]` : '1.0');
-    // The row's max, Σ exp(x − max) and log-probability of its target, for `row` of Logits [R·N, V].
-    const rowStats = (row: string) => `
-      let base = ${row} * uniforms.v;
-      var mx = Logits[base];
-      for (var j = 1; j < uniforms.v; j++) { mx = max(mx, Logits[base + j]); }
-      var s = 0.0;
-      for (var j = 0; j < uniforms.v; j++) { s += exp(Logits[base + j] - mx); }
-      let t = Targets[${row}];`;
-    const ints = { n: N, v: V };
+    const ints = { n: N };
     const f = tf.customGrad((x, save) => {
       (save as (ts: Tensor[]) => void)([x as Tensor, ...extra]);
       return {
@@ -143,7 +139,7 @@ export function fusedSequenceLogp(logits: Tensor, targets: Tensor, mask?: Tensor
               var total = 0.0;
               for (var k = 0; k < uniforms.n; k++) {
                 let row = index * uniforms.n + k;
-                ${rowStats('row')}
+                ${rowSoftmax('row')}${target('row')}
                 total += ${weight('row')} * ((Logits[base + t] - mx) - log(s));
               }
               result[index] = total;`,
@@ -158,9 +154,9 @@ export function fusedSequenceLogp(logits: Tensor, targets: Tensor, mask?: Tensor
               outputShape: [R * N, V],
               threads: R * N,
               ints,
-              body: `${rowStats('index')}
+              body: `${ROW_SOFTMAX}${TARGET}
                 let g = Dy[index / uniforms.n] * ${weight('index')};
-                for (var j = 0; j < uniforms.v; j++) {
+                for (var j = 0; j < V; j++) {
                   result[base + j] = g * (select(0.0, 1.0, j == t) - exp(Logits[base + j] - mx) / s);
                 }`,
             },

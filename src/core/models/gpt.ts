@@ -192,17 +192,23 @@ export interface TokenStats {
 }
 
 /** Log-probabilities of the tokens that follow each position, and the entropies there. */
+/** The logits at temperature τ of positions 0 … N−2 ([B, N−1, V]) and the tokens they predict ([B, N−1]). */
+function nextTokenLogits(cfg: GptConfig, hidden: Tensor, p: Params, ids: Tensor, temperature: number): { scaled: Tensor; next: Tensor } {
+  const [B, N] = ids.shape;
+  const logits = tf.slice(gptLogits(cfg, p, hidden), [0, 0, 0], [B, N - 1, cfg.V]);
+  return { scaled: temperature === 1 ? logits : tf.div(logits, temperature), next: tf.slice(ids, [0, 1], [B, N - 1]) };
+}
+
 export function tokenStats(cfg: GptConfig, hidden: Tensor, p: Params, ids: Tensor, temperature = 1): TokenStats {
   return tf.tidy(() => {
     const [B, N] = ids.shape;
-    const logits = tf.slice(gptLogits(cfg, p, hidden), [0, 0, 0], [B, N - 1, cfg.V]);
-    const scaled = temperature === 1 ? logits : tf.div(logits, temperature);
+    const { scaled, next: nextIds } = nextTokenLogits(cfg, hidden, p, ids, temperature);
     if (fusedKernels() && ids.dtype === 'int32') {
       // One dispatch each way for each (kernels/webgpu_token_logp.ts), in place of log softmax, pick and sum.
-      return { logp: fusedTokenLogp(scaled, tf.slice(ids, [0, 1], [B, N - 1])), entropy: fusedEntropy(scaled) };
+      return { logp: fusedTokenLogp(scaled, nextIds), entropy: fusedEntropy(scaled) };
     }
     const logprobs = logSoftmax(scaled);
-    const next = tf.cast(tf.oneHot(tf.reshape(tf.slice(ids, [0, 1], [B, N - 1]), [-1]), cfg.V), 'float32');
+    const next = tf.cast(tf.oneHot(tf.reshape(nextIds, [-1]), cfg.V), 'float32');
     const logp = tf.sum(tf.mul(logprobs, tf.reshape(next, [B, N - 1, cfg.V])), -1);
     const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logprobs), logprobs), -1));
     return { logp, entropy };
@@ -217,10 +223,8 @@ export function tokenStats(cfg: GptConfig, hidden: Tensor, p: Params, ids: Tenso
 export function maskedSequenceLogp(cfg: GptConfig, hidden: Tensor, p: Params, ids: Tensor, mask: Tensor, temperature = 1): Tensor {
   return tf.tidy(() => {
     if (fusedKernels() && ids.dtype === 'int32') {
-      const [B, N] = ids.shape;
-      const logits = tf.slice(gptLogits(cfg, p, hidden), [0, 0, 0], [B, N - 1, cfg.V]);
-      const scaled = temperature === 1 ? logits : tf.div(logits, temperature);
-      return fusedSequenceLogp(scaled, tf.slice(ids, [0, 1], [B, N - 1]), mask);
+      const { scaled, next } = nextTokenLogits(cfg, hidden, p, ids, temperature);
+      return fusedSequenceLogp(scaled, next, mask);
     }
     return tf.sum(tf.mul(tokenStats(cfg, hidden, p, ids, temperature).logp, mask), -1);
   });

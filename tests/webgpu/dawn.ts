@@ -43,6 +43,23 @@ export function maxRelDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
   return maxAbsDiff(x, y) / scale;
 }
 
+/**
+ * Runs `f` with the webgpu backend submitting after every dispatch, so that a buffer whose tensor is disposed is freed
+ * at once (by default it waits for the next of every 15 submits). Tensors a caller makes inside a function tf.grads
+ * differentiates are disposed when the forward pass ends: a fused backward that still reads one then fails here, as it
+ * does on a larger model. Other backends run `f` as it is.
+ */
+export async function freeingAtOnce<T>(f: () => Promise<T>): Promise<T> {
+  if (tf.getBackend() !== 'webgpu') return f();
+  const batch = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
+  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 1);
+  try {
+    return await f();
+  } finally {
+    tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', batch);
+  }
+}
+
 export interface ValueAndGrad {
   /** f(x). */
   y: Float32Array;

@@ -2,7 +2,7 @@
 // data: the language-model loss and its gradients, one PPO update's losses, the reward head, and greedy KV-cache
 // sampling (same tokens); no tensors left behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_SWIFTSHADER, maxAbsDiff, registerWebgpu, useBackend } from './dawn';
+import { HAVE_SWIFTSHADER, freeingAtOnce, maxAbsDiff, registerWebgpu, useBackend } from './dawn';
 import { tf } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
 import { gptHidden, gptReward, gptScalarHead, initGpt, sampleGpt, tokenStats, type GptConfig } from '../../src/core/models/gpt';
@@ -53,20 +53,18 @@ async function run(backend: string): Promise<Result> {
   const rT = gptReward(CFG, p, x, Int32Array.from([5, 11, 7, 9]), 'mean', Int32Array.from([1, 2, 0, 3]));
   const reward = (await rT.data()) as Float32Array;
   // The text reward model's step makes its token ids inside the loss: tf.grads disposes them when the forward
-  // pass ends, so a fused backward that reads them must keep its own copy. The webgpu backend frees a disposed
-  // buffer when it next submits its queued dispatches (every 15 by default): submit after each one here, as a
-  // larger model does between its forward and its backward.
+  // pass ends, so a fused backward that reads them must keep its own copy (freeingAtOnce frees them then, as a
+  // larger model's submits do between its forward and its backward).
   const rows = Array.from(ids.slice(0, B * N));
-  const batch = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
-  if (backend === 'webgpu') tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 1);
-  const inner = gradsOf(p, () => {
-    const y = tf.tensor2d(rows, [B, N], 'int32'); // read by the embedding alone
-    const r = gptReward(CFG, p, y, Int32Array.from([5, 11, 7, 9]), 'mean', Int32Array.from([1, 2, 0, 3]));
-    const z = tf.tensor2d(rows.slice().reverse(), [B, N], 'int32');
-    const { logp } = tokenStats(CFG, gptHidden(CFG, p, z), p, z, 0.9);
-    return tf.add(tf.sum(r), tf.mean(logp));
-  });
-  if (backend === 'webgpu') tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', batch);
+  const inner = await freeingAtOnce(async () =>
+    gradsOf(p, () => {
+      const y = tf.tensor2d(rows, [B, N], 'int32'); // read by the embedding alone
+      const r = gptReward(CFG, p, y, Int32Array.from([5, 11, 7, 9]), 'mean', Int32Array.from([1, 2, 0, 3]));
+      const z = tf.tensor2d(rows.slice().reverse(), [B, N], 'int32');
+      const { logp } = tokenStats(CFG, gptHidden(CFG, p, z), p, z, 0.9);
+      return tf.add(tf.sum(r), tf.mean(logp));
+    }),
+  );
   const innerGrads: Record<string, Float32Array> = {};
   for (const [k, t] of Object.entries(inner.grads)) innerGrads[k] = (await t.data()) as Float32Array;
   tf.dispose([inner.value, ...Object.values(inner.grads)]);

@@ -3,7 +3,7 @@
 // score gradients on webgpu (Dawn on SwiftShader) and against cpu, one dispatch each way, nothing left behind; and
 // log 2 with gradients ±β(½ − t)/n where every margin is zero, worked out by hand.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_SWIFTSHADER, maxRelDiff, registerWebgpu, useBackend, valueAndGrad, type ValueAndGrad } from './dawn';
+import { HAVE_SWIFTSHADER, freeingAtOnce, maxRelDiff, registerWebgpu, useBackend, valueAndGrad, type ValueAndGrad } from './dawn';
 import { tf, type Tensor } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
 import { bradleyTerryLoss, stackedBradleyTerryLoss } from '../../src/core/algos/reward';
@@ -41,11 +41,8 @@ async function run(backend: string, loss: Loss, zero = false): Promise<ValueAndG
   const y = tf.tensor1d(Float32Array.from({ length: N }, (_, i) => [1, 0, 0.5][i % 3]));
   const w = tf.scalar(1.5);
   // The scores, reference and labels are made inside the differentiated function, as the lab's steps make them
-  // (tf.grads disposes them when the forward pass ends; submitting after every dispatch frees their buffers then).
-  const batch = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
-  if (backend === 'webgpu') tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 1);
-  const r = await valueAndGrad((x) => loss(tf.mul(x, 1), zero ? tf.zerosLike(x) : tf.clone(ref), tf.clone(y)), s, w);
-  if (backend === 'webgpu') tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', batch);
+  // (tf.grads disposes them when the forward pass ends; freeingAtOnce frees their buffers then).
+  const r = await freeingAtOnce(() => valueAndGrad((x) => loss(tf.mul(x, 1), zero ? tf.zerosLike(x) : tf.clone(ref), tf.clone(y)), s, w));
   tf.dispose([s, ref, y, w]);
   return r;
 }

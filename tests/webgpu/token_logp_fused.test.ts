@@ -2,7 +2,7 @@
 // one (gpt.ts's logSoftmax, then a one-hot pick): the same values and logit gradients on webgpu (Dawn on
 // SwiftShader) and against cpu, in 2 dispatches instead of tens, nothing left behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_SWIFTSHADER, maxRelDiff, registerWebgpu, useBackend, valueAndGrad, type ValueAndGrad } from './dawn';
+import { HAVE_SWIFTSHADER, freeingAtOnce, maxRelDiff, registerWebgpu, useBackend, valueAndGrad, type ValueAndGrad } from './dawn';
 import { tf, type Tensor } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
 import { logSoftmax } from '../../src/core/models/gpt';
@@ -129,15 +129,10 @@ async function runSequence(backend: string, f: typeof fusedSequenceLogp, masked:
   const mask = Float32Array.from({ length: B * N }, (_, i) => (i % N >= 3 * Math.floor(i / N) + 2 && i % N < N - Math.floor(i / N) ? 1 : 0));
   const w = tf.tensor1d(Float32Array.from({ length: B }, () => rng.normal()));
   // Targets and mask made inside the differentiated function, as the lab makes them; their buffers are freed as
-  // soon as the forward pass ends (a submit after every dispatch).
-  const batch = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
-  if (backend === 'webgpu') tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 1);
-  const r = await valueAndGrad(
-    (l) => f(l, tf.tensor2d(ids, [B, N], 'int32'), masked ? tf.tensor2d(mask, [B, N]) : undefined),
-    logits,
-    w,
+  // soon as the forward pass ends.
+  const r = await freeingAtOnce(() =>
+    valueAndGrad((l) => f(l, tf.tensor2d(ids, [B, N], 'int32'), masked ? tf.tensor2d(mask, [B, N]) : undefined), logits, w),
   );
-  if (backend === 'webgpu') tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', batch);
   tf.dispose([logits, w]);
   return r;
 }

@@ -1,4 +1,5 @@
 // Launches Debian's Chromium headless with WebGPU on SwiftShader (no GPU needed), for the e2e tests.
+import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { existsSync } from 'node:fs';
 
@@ -25,6 +26,18 @@ export async function launch({ webgpu = true } = {}): Promise<Browser> {
       '--disable-quic',
     ],
   });
+}
+
+/** One browser for a test file: launched before its tests, closed after them. Call at the file's top level. */
+export function browserForFile(opts: { webgpu?: boolean } = {}): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launch(opts);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => browser!;
 }
 
 /** Opens an experiment file in the lab (already loaded in `page`), waits until it is the chosen preset, and starts it. */

@@ -1,23 +1,15 @@
 // The control loop in a real browser (Debian's Chromium, WebGPU on SwiftShader, a real worker and IndexedDB): six
 // pairs of cart-pole clips play side by side and are labeled with the keyboard and the mouse, the reward model
 // trains, PPO runs, and the new policy's clip plays.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
-import { launch, nextPair, startFromFile, BASE_URL } from './browser';
+import { browserForFile, nextPair, startFromFile, BASE_URL } from './browser';
 
 const fixture = 'tests/fixtures/control-human-tiny.json';
 const experiment = JSON.parse(readFileSync(fixture, 'utf8'));
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserForFile();
 
 /** The clip's canvas as a data URL, and the frame it shows. */
 const snapshot = (page: Page, testid: string) =>
@@ -25,7 +17,7 @@ const snapshot = (page: Page, testid: string) =>
 
 describe('control in the tab', () => {
   it('labels 6 clip pairs, trains, and plays the new policy\'s clip', async () => {
-    const context = await browser.newContext();
+    const context = await browser().newContext();
     const page = await context.newPage();
     page.on('pageerror', (e) => console.error('page error:', e.message));
     await page.goto(`${BASE_URL}/`);

@@ -1,20 +1,19 @@
 // The landscape loop in a real browser: Debian's Chromium, WebGPU on SwiftShader, a real worker and IndexedDB.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
-import { launch, BASE_URL } from './browser';
+import { browserForFile, launch, BASE_URL } from './browser';
 import { landscape } from '../../src/core/tasks/landscape2d';
 
 const fixture = 'tests/fixtures/landscape-human-tiny.json';
 const experiment = JSON.parse(readFileSync(fixture, 'utf8'));
 const gold = landscape('one-hill').gold;
 
-let browser: Browser;
+const browser = browserForFile();
 let context: BrowserContext;
 
 beforeAll(async () => {
-  browser = await launch();
-  context = await browser.newContext();
+  context = await browser().newContext();
   // Record main-thread long tasks from the first script on.
   await context.addInitScript(() => {
     const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
@@ -23,10 +22,6 @@ beforeAll(async () => {
       for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
     }).observe({ type: 'longtask', buffered: true });
   });
-});
-
-afterAll(async () => {
-  await browser?.close();
 });
 
 async function openLab(page: Page, query = ''): Promise<void> {

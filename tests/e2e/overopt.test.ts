@@ -1,24 +1,17 @@
 // The over-optimization lab in a real browser: an ensemble run draws its disagreement map, the gold/proxy-vs-√KL chart
 // gets the RL rows and the best-of-n rows with their fits, and the reward-hacking panel lists the overrated samples.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { launch, BASE_URL } from './browser';
+import { browserForFile, BASE_URL } from './browser';
 
 const fixture = 'tests/fixtures/overopt-ensemble-tiny.json';
 const experiment = JSON.parse(readFileSync(fixture, 'utf8'));
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserForFile();
 
 describe('over-optimization lab in the tab', () => {
   it('runs an ensemble to the end and shows disagreement, the √KL chart with fits, and the hacking panel', async () => {
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     page.on('pageerror', (e) => console.error('page error:', e.message));
     await page.goto(`${BASE_URL}/`);
     await page.waitForSelector('[data-testid=backend]', { timeout: 60_000 });

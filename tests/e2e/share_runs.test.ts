@@ -2,21 +2,15 @@
 // nothing runs or is stored before the click (unless it says autostart); educator locks and hidden panels; garbled
 // links and hostile text change nothing and render as text; runs list, rename, duplicate, overlay, export, import.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { readFile } from 'node:fs/promises';
-import { launch, BASE_URL } from './browser';
+import { browserForFile, BASE_URL } from './browser';
 import { encodeLink } from '../../src/core/share/link';
 import { preset } from '../../src/core/experiment/presets';
 import { readBundle } from '../../src/core/checkpoint/import';
 import { Rng } from '../../src/core/rng';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launch({ webgpu: false });
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserForFile({ webgpu: false });
 
 const tiny = (name: string, extra: Record<string, unknown> = {}) => ({
   ...preset('landscape-hello')!,
@@ -54,7 +48,7 @@ const xss = (page: Page) => page.evaluate(() => (window as unknown as { __xss?: 
 describe('share links', () => {
   let context: BrowserContext;
   beforeAll(async () => {
-    context = await browser.newContext();
+    context = await browser().newContext();
   });
   afterAll(async () => {
     await context.close();
@@ -134,7 +128,7 @@ describe('share links', () => {
 
 describe('runs page, export and import', () => {
   it('lists, renames, duplicates, overlays, exports, imports and deletes runs; imported hostile text is text', async () => {
-    const context = await browser.newContext({ acceptDownloads: true });
+    const context = await browser().newContext({ acceptDownloads: true });
     const page = await context.newPage();
     await open(page);
     await page.setInputFiles('[data-testid=open-file]', { name: 'a.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(tiny('run-a'))) });

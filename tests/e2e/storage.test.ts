@@ -1,17 +1,10 @@
 // Storage faults in a real browser (Debian's Chromium, the real worker and IndexedDB): the worker ended in the
 // middle of checkpoint writes, many times, and a forced small quota. Nothing saved before may be lost.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launch, BASE_URL } from './browser';
+import { describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { browserForFile, BASE_URL } from './browser';
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch({ webgpu: false });
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserForFile({ webgpu: false });
 
 /** Saves constantly: tiny stages, a large reward model (the record is about 2 MB, so a write takes a while). */
 const experiment = {
@@ -59,7 +52,7 @@ const writes = (page: Page) =>
 
 describe('checkpoints under faults', () => {
   it('ends the worker in the middle of a checkpoint write 25 times; every reload restores the newest stored checkpoint', async () => {
-    const context = await browser.newContext();
+    const context = await browser().newContext();
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -114,7 +107,7 @@ describe('checkpoints under faults', () => {
   });
 
   it('a forced small quota: the clear message, training goes on, and every earlier checkpoint stays intact', async () => {
-    const context: BrowserContext = await browser.newContext();
+    const context: BrowserContext = await browser().newContext();
     const page = await context.newPage();
     await open(page);
     await page.setInputFiles('[data-testid=open-file]', {

@@ -1,24 +1,16 @@
 // The text loop in a real browser (Debian's Chromium, WebGPU on SwiftShader, a real worker and IndexedDB):
 // label 8 pairs of completions with the keyboard, the reward model trains, 2 PPO iterations run, the sample table
 // updates; completions and prompts show as text, never as markup.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
-import { launch, nextPair, startFromFile, BASE_URL } from './browser';
+import { browserForFile, nextPair, startFromFile, BASE_URL } from './browser';
 import { goldReward } from '../../src/core/tasks/text/gold';
 
 const fixture = 'tests/fixtures/text-human-tiny.json';
 const experiment = JSON.parse(readFileSync(fixture, 'utf8'));
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserForFile();
 
 async function openLab(page: Page): Promise<void> {
   page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -28,7 +20,7 @@ async function openLab(page: Page): Promise<void> {
 
 describe('text in the tab', () => {
   it('labels 8 text pairs, trains the reward model, runs 2 PPO iterations and updates the samples', async () => {
-    const context = await browser.newContext();
+    const context = await browser().newContext();
     const page = await context.newPage();
     await openLab(page);
     expect(await page.getAttribute('[data-testid=backend]', 'data-backend')).toBe('webgpu');
@@ -62,7 +54,7 @@ describe('text in the tab', () => {
   });
 
   it('runs IPO and best-of-n in the tab: their own charts fill, and the run finishes', async () => {
-    const context = await browser.newContext();
+    const context = await browser().newContext();
     const page = await context.newPage();
     await openLab(page);
     for (const [file, chart, points] of [
@@ -90,7 +82,7 @@ describe('text in the tab', () => {
   });
 
   it('trains text on the wasm backend too (attention through the lab\'s SIMD batched matMul): DPO runs to the end', async () => {
-    const context = await browser.newContext();
+    const context = await browser().newContext();
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -107,7 +99,7 @@ describe('text in the tab', () => {
   });
 
   it('shows a prompt with markup in an opened experiment as a clear error, and nothing runs', async () => {
-    const context = await browser.newContext();
+    const context = await browser().newContext();
     const page = await context.newPage();
     await openLab(page);
     const bad = { ...experiment, name: 'text-markup', task: { ...experiment.task, prompts: ['<img src=x onerror=alert(1)>'] } };

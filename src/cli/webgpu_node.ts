@@ -4,6 +4,8 @@
 import os from 'node:os';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tf } from '../core/tf';
+import { useLabWebgpuDevice } from '../core/kernels/webgpu_device';
 
 const CHROMIUM = '/usr/lib/chromium';
 
@@ -38,9 +40,7 @@ export function installWebgpu(): void {
  */
 export async function registerWebgpuBackend(): Promise<void> {
   if (!(globalThis.navigator as { gpu?: unknown } | undefined)?.gpu) installWebgpu();
-  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
-  const { tf } = await import('../core/tf');
-  const { useLabWebgpuDevice } = await import('../core/kernels/webgpu_device');
+  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu'); // after navigator.gpu exists
   useLabWebgpuDevice(WebGPUBackend as never);
   tf.env().set('WEBGPU_CPU_FORWARD', false);
 }

@@ -247,6 +247,8 @@ export const GOLDEN_RUNS: GoldenSpec[] = [
 export function goldenExperiment(spec: Pick<GoldenSpec, 'preset' | 'overrides' | 'seed'>): Experiment {
   const base = preset(spec.preset);
   if (!base) throw new Error(`unknown preset ${spec.preset}`);
+  // The seed is the spec's own field, applied last: a seed= override would be silently replaced, so it is refused.
+  if (spec.overrides.some((o) => /^seed=/.test(o))) throw new Error(`set the seed with the spec's seed field, not an override`);
   return applyOverrides(base, [...spec.overrides, `seed=${spec.seed}`]);
 }
 

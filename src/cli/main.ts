@@ -8,7 +8,7 @@ import { PRESETS, preset } from '../core/experiment/presets';
 import { applyOverrides, ExperimentError, parseExperimentJson, type Experiment } from '../core/experiment/spec';
 import { BackendError, parseBackendName, selectBackend, type BackendName } from '../core/backend';
 import { Runner } from '../core/runner';
-import { goldOptimum, landscape } from '../core/tasks/landscape2d';
+import { goldOptimum, landscape } from '../core/tasks/landscape2d/landscape';
 import { FsStore, encodeJson } from './fs_store';
 import { publicAssets } from './fs_assets';
 import { registerWebgpuBackend } from './webgpu_node';

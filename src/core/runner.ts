@@ -21,9 +21,10 @@ import {
 } from './checkpoint/record';
 import type { Store } from './checkpoint/store';
 import type { Assets, TaskLab, TaskState, Visuals } from './tasks/task_lab';
-import { LandscapeLab } from './tasks/landscape2d_lab';
-import { TextLab } from './tasks/text/text_lab';
-import { ControlLab } from './tasks/control/control_lab';
+import { taskOf } from './tasks/registry';
+import { algorithmOf, klControllerOf } from './algos/registry';
+import { bestOfN } from './algos/best_of_n';
+import type { KlController } from './algos/kl';
 import { useFusedKernels } from './kernels/webgpu_program';
 import { useWasmMatMulGradient } from './kernels/wasm_matmul_grad';
 import { useWasmBatchMatMul } from './kernels/wasm_batch_matmul';
@@ -87,14 +88,17 @@ export class Runner {
   private finishLabelingRequested = false;
   private lastYield = 0;
   private disposed = false;
+  /** The KL coefficient β of the policy's optimizer (adapted by PPO with a KL target), kept in the policy's spec. */
+  private readonly kl: KlController;
 
   private constructor(
     readonly experiment: Experiment,
     private readonly opts: RunnerOptions,
     /** The task's models and math. */
     readonly lab: TaskLab,
-    state: { rng: Rng; position: Position; labels: Label[]; metrics: MetricRow[] },
+    state: { rng: Rng; position: Position; labels: Label[]; metrics: MetricRow[]; klCoef?: unknown },
   ) {
+    this.kl = klControllerOf(experiment.optimizer, state.klCoef);
     this.hooks = opts.hooks ?? {};
     this.now = opts.now ?? (() => Date.now());
     this.rng = state.rng;
@@ -107,7 +111,7 @@ export class Runner {
   static async create(experiment: Experiment, opts: RunnerOptions): Promise<Runner> {
     fastGradients();
     const rng = new Rng(experiment.seed);
-    const lab = await TASK_LABS[experiment.task.kind].create(experiment, rng, opts);
+    const lab = await taskOf(experiment.task).create(experiment, rng, opts);
     const runner = new Runner(experiment, opts, lab, {
       rng,
       position: { round: 0, stage: 'label', stageStep: 0, iteration: 0 },
@@ -138,12 +142,13 @@ export class Runner {
       state.specs[k] = m.spec;
     }
     const e = record.experiment;
-    const lab = await TASK_LABS[e.task.kind].restore(e, state, opts);
+    const lab = await taskOf(e.task).restore(e, state, opts);
     const runner = new Runner(e, opts, lab, {
       rng: new Rng(record.rng),
       position: { ...record.position },
       labels: record.labels,
       metrics: record.metrics,
+      klCoef: record.models.policy?.spec.kl_coef,
     });
     runner.status = record.position.stage === 'done' ? 'done' : 'paused';
     runner.lastCheckpointAt = record.createdAt;
@@ -354,8 +359,9 @@ export class Runner {
 
   /** Fits r_θ to the labels with the Bradley-Terry loss, then normalizes it over policy samples. */
   private async rewardStage(): Promise<boolean> {
-    if (this.experiment.optimizer.algo === 'dpo') {
-      this.log(`round ${this.position.round + 1}: DPO trains on the comparisons directly; no reward model is fit`);
+    const algo = algorithmOf(this.experiment.optimizer);
+    if (!algo.usesRewardModel) {
+      this.log(`round ${this.position.round + 1}: ${algo.title(this.experiment.optimizer)} trains on the comparisons directly; no reward model is fit`);
       return true;
     }
     const { steps, batch_size } = this.experiment.reward_model;
@@ -395,12 +401,13 @@ export class Runner {
     return pairAccuracy(a, b, labels.map((l) => targetOf(l.answer)!));
   }
 
-  /** The optimizer's iterations on the normalized reward model (REINFORCE or PPO, by task). */
+  /** The optimizer's iterations (algos/registry.ts) on the normalized reward model, or on the comparisons (DPO). */
   private async policyStage(): Promise<boolean> {
     const iterations = policyIterations(this.experiment);
     if (this.experiment.schedule.rollback && this.position.round > 0 && this.position.stageStep === 0) {
       if (!this.lab.rollback) throw new Error(`this task cannot roll its policy back; set schedule.rollback to false`);
       this.lab.rollback();
+      this.kl.beta = algorithmOf(this.experiment.optimizer).klCoef(this.experiment.optimizer) ?? 0;
       this.log(`round ${this.position.round + 1}: policy rolled back to where the run started; optimizing it on the retrained reward model`);
     }
     while (this.position.stageStep < iterations) {
@@ -415,7 +422,8 @@ export class Runner {
   private async policyIteration(): Promise<MetricRow> {
     const started = this.now();
     const labels = this.labels.filter((l) => targetOf(l.answer) !== null);
-    const row = await this.lab.policyIteration(this.rng, { labels, stageStep: this.position.stageStep });
+    const o = this.experiment.optimizer;
+    const row = await algorithmOf(o).iterate(this.lab, o, { rng: this.rng, labels, stageStep: this.position.stageStep, kl: this.kl });
     this.position.iteration += 1;
     return { ...this.rowBase(), ...row, 'time/iteration_ms': this.now() - started };
   }
@@ -429,9 +437,9 @@ export class Runner {
    */
   private async overoptimizationStage(): Promise<void> {
     const o = this.experiment.overoptimization;
-    if (!o || o.bon_n.length === 0 || !this.lab.bestOfN || this.metrics.some((r) => r['overopt/bon'] === 1)) return;
+    if (!o || o.bon_n.length === 0 || !this.lab.candidates || this.metrics.some((r) => r['overopt/bon'] === 1)) return;
     for (const n of o.bon_n) {
-      const row = await this.lab.bestOfN(n, o.bon_samples, this.rng);
+      const row = await bestOfN(this.lab, n, o.bon_samples, this.rng);
       this.emit({ ...this.rowBase(), ...row, 'overopt/bon': 1 });
       this.progress();
       await new Promise((r) => setTimeout(r, 0));
@@ -480,6 +488,7 @@ export class Runner {
     for (const [name, m] of Object.entries(this.lab.models())) {
       models[name] = { weights: await readWeights(m.params), spec: structuredClone(m.spec) };
     }
+    if (models.policy) models.policy.spec.kl_coef = this.kl.beta;
     const optimizers: Record<string, AdamState> = {};
     for (const [name, o] of Object.entries(this.lab.optimizers())) optimizers[name] = await o.state();
     return {
@@ -529,27 +538,6 @@ function fastGradients(): void {
   useWasmMatMulGradient(true);
   useWasmBatchMatMul(true);
   useFusedKernels(true);
-}
-
-/** How each task's lab is made for a new run and restored from a checkpoint. */
-const TASK_LABS: Record<
-  Experiment['task']['kind'],
-  {
-    create(e: Experiment, rng: Rng, opts: RunnerOptions): TaskLab | Promise<TaskLab>;
-    restore(e: Experiment, state: TaskState, opts: RunnerOptions): TaskLab | Promise<TaskLab>;
-  }
-> = {
-  landscape2d: { create: (e, rng) => LandscapeLab.create(e, rng), restore: (e, state) => LandscapeLab.restore(e, state) },
-  text: {
-    create: (e, rng, opts) => TextLab.create(e, rng, requireAssets(opts)),
-    restore: (e, state, opts) => TextLab.restore(e, state, requireAssets(opts)),
-  },
-  control: { create: (e, rng) => ControlLab.create(e, rng), restore: (e, state) => ControlLab.restore(e, state) },
-};
-
-function requireAssets(opts: RunnerOptions): Assets {
-  if (!opts.assets) throw new Error('the text task needs the lab\'s shipped files (base model and lexicon), and this host gave none');
-  return opts.assets;
 }
 
 function lastValue(rows: MetricRow[], key: string): number | null {

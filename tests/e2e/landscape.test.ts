@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { browserForFile, launch, BASE_URL } from './browser';
-import { landscape } from '../../src/core/tasks/landscape2d';
+import { landscape } from '../../src/core/tasks/landscape2d/landscape';
 
 const fixture = 'tests/fixtures/landscape-human-tiny.json';
 const experiment = JSON.parse(readFileSync(fixture, 'utf8'));

@@ -1,6 +1,7 @@
 // The control task's lab: the segment Bradley-Terry loss on worked numbers (one member and a bootstrapped ensemble),
 // the simulated labeler's (myopic) segment return, segments past a fall, PPO iterations that count environment
 // steps and leak no tensors, the spec's rules, and a checkpoint round trip.
+import { policyIteration } from './iterate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
@@ -171,7 +172,7 @@ describe('PPO iterations', () => {
     const loss = lab.rewardStep([label(0, p.a as Segment, p.b as Segment)], Float32Array.from([1]));
     loss.dispose();
     expect(tf.memory().numTensors).toBe(before);
-    const row = await lab.policyIteration(rng, { labels: [], stageStep: 0 });
+    const row = await policyIteration(lab, rng, { labels: [], stageStep: 0 });
     expect(tf.memory().numTensors).toBe(before);
     expect(row['env/steps']).toBe(256);
     expect(row['gold/mean']).toBe(row['env/true_return']);
@@ -181,7 +182,7 @@ describe('PPO iterations', () => {
     }
     // A near-uniform first policy over two pushes: entropy close to log 2.
     expect(row['objective/entropy']).toBeGreaterThan(0.6);
-    const again = await lab.policyIteration(rng, { labels: [], stageStep: 1 });
+    const again = await policyIteration(lab, rng, { labels: [], stageStep: 1 });
     expect(again['env/steps']).toBe(512);
     const v = await lab.visuals();
     expect(v.kind).toBe('control');
@@ -194,7 +195,7 @@ describe('PPO iterations', () => {
     const lab = ControlLab.create(small('control-reacher', ['task.rollout_steps=200', 'optimizer.batch_size=4']), new Rng(5));
     await lab.normalizeReward();
     const before = tf.memory().numTensors;
-    const row = await lab.policyIteration(new Rng(2), { labels: [], stageStep: 0 });
+    const row = await policyIteration(lab, new Rng(2), { labels: [], stageStep: 0 });
     expect(tf.memory().numTensors).toBe(before);
     expect(row['env/steps']).toBe(200);
     expect(row['env/true_return']).toBeLessThan(0); // −distance per step

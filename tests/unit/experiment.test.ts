@@ -8,9 +8,9 @@ import {
   parseExperiment,
   parseExperimentJson,
   type Experiment,
-  type LandscapeExperiment,
 } from '../../src/core/experiment/spec';
 import { DEFAULT_PRESET, PRESETS, preset } from '../../src/core/experiment/presets';
+import type { LandscapeExperiment } from '../../src/core/tasks/landscape2d/spec';
 
 const base = () => preset('landscape-hello')! as LandscapeExperiment;
 

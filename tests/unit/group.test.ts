@@ -1,6 +1,7 @@
 // RLOO and GRPO advantages on a worked group, and best-of-n's KL against a Monte-Carlo estimate.
 import { describe, expect, it } from 'vitest';
-import { grpoAdvantages, rlooAdvantages } from '../../src/core/algos/group';
+import { rlooAdvantages } from '../../src/core/algos/rloo';
+import { grpoAdvantages } from '../../src/core/algos/grpo';
 import { bestOfNKl, bestOfNPicks } from '../../src/core/algos/best_of_n';
 import { Rng } from '../../src/core/rng';
 

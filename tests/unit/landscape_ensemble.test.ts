@@ -1,6 +1,7 @@
 // Reward-model ensembles and the other optimizers on the landscape: no tensor leaks in any step, every member stored
 // and restored, a single model's checkpoint layout unchanged, and disagreement queries that really pick the pair the
 // members disagree on most.
+import { policyIteration } from './iterate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
@@ -8,7 +9,7 @@ import { Runner } from '../../src/core/runner';
 import { MemoryStore } from '../../src/core/checkpoint/store';
 import { applyOverrides, type Experiment } from '../../src/core/experiment/spec';
 import { preset } from '../../src/core/experiment/presets';
-import { LandscapeLab, rewardModelSpec } from '../../src/core/tasks/landscape2d_lab';
+import { LandscapeLab, rewardModelSpec } from '../../src/core/tasks/landscape2d/lab';
 import { sampleMixture } from '../../src/core/models/gaussian_mixture';
 import { mlpApply } from '../../src/core/models/mlp';
 import { argmax, pairDisagreement } from '../../src/core/algos/ensemble';
@@ -74,13 +75,13 @@ describe('LandscapeLab with a reward-model ensemble', () => {
       const rng = new Rng(4);
       // warm up once (tfjs allocates some kernels' constants on first use)
       lab.rewardStep(labels, new Float32Array(16).fill(1)).dispose();
-      await lab.policyIteration(rng, { labels, stageStep: 0 });
+      await policyIteration(lab, rng, { labels, stageStep: 0 });
       const before = tf.memory().numTensors;
       const loss = lab.rewardStep(labels, new Float32Array(16).fill(1));
       expect(Number.isFinite((await loss.data())[0])).toBe(true);
       loss.dispose();
       await lab.normalizeReward();
-      const row = await lab.policyIteration(rng, { labels, stageStep: 1 });
+      const row = await policyIteration(lab, rng, { labels, stageStep: 1 });
       await lab.visuals(1);
       await lab.propose(rng);
       expect(tf.memory().numTensors).toBe(before);

@@ -7,12 +7,12 @@ import { Rng } from '../../src/core/rng';
 import {
   explainedVariance,
   gae,
-  KlController,
   perTokenKl,
   ppoPolicyLoss,
   ppoValueLoss,
   whiten,
 } from '../../src/core/algos/ppo';
+import { KlController } from '../../src/core/algos/kl';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf';
 import { Runner, type RunnerHooks } from '../../src/core/runner';
 import { MemoryStore } from '../../src/core/checkpoint/store';
-import { applyOverrides, type Experiment, type TextExperiment } from '../../src/core/experiment/spec';
+import { applyOverrides, type Experiment, type ExperimentOf } from '../../src/core/experiment/spec';
 import { preset } from '../../src/core/experiment/presets';
 import type { MetricRow } from '../../src/core/checkpoint/record';
 import { publicAssets } from '../../src/cli/fs_assets';
@@ -141,7 +141,7 @@ describe('Runner on text', () => {
     }
     const pair = runner.pendingPair;
     expect(typeof pair.prompt).toBe('string');
-    expect((small() as TextExperiment).task.prompts).toContain(pair.prompt);
+    expect((small() as ExperimentOf<'text'>).task.prompts).toContain(pair.prompt);
     expect(typeof pair.a).toBe('string');
     expect(runner.submitLabel('b')).toBe(true);
     expect(runner.labels[0]).toMatchObject({ prompt: pair.prompt, a: pair.a, b: pair.b, answer: 'b', labeler: 'human' });

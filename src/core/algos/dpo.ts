@@ -2,11 +2,56 @@
 // summed over the completion's tokens,
 //   h = β·[(log π(y_w) − log π_ref(y_w)) − (log π(y_l) − log π_ref(y_l))],   L = −log σ(h),
 // averaged over pairs: TRL's `-F.logsigmoid(beta * logits).mean()`. The implicit reward of a completion is
-// β·(log π(y) − log π_ref(y)).
+// β·(log π(y) − log π_ref(y)). IPO and conservative DPO change only the loss of h.
 import { tf, type Tensor } from '../tf';
 import { logSigmoid } from './reward';
 import { fusedKernels } from '../kernels/webgpu_program';
 import { fusedPairLoss } from '../kernels/webgpu_pair_loss';
+import { gradsOf } from '../models/params';
+import { rowKl } from './kl';
+import { sampledRow } from './reinforce';
+import type { Rng } from '../rng';
+import type { Label } from '../feedback/labelers';
+import type { MetricRow } from '../checkpoint/record';
+import type { DpoConfig } from './dpo_config';
+import type { PolicyTask } from './policy_task';
+
+/**
+ * One DPO (IPO, cDPO) step on batch_size comparisons drawn from the run's decisive labels, then eval_samples fresh
+ * samples of the policy for gold reward and KL. Ties carry no preference for DPO and are left out.
+ */
+export async function dpoIteration(task: PolicyTask, o: DpoConfig, labels: readonly Label[], rng: Rng): Promise<MetricRow> {
+  if (!task.pairLogps) throw new Error('this task cannot score completion pairs for DPO');
+  const decisive = labels.filter((l) => l.answer === 'a' || l.answer === 'b');
+  if (decisive.length === 0) throw new Error('DPO needs comparisons with a preferred side; this run has none yet (label some pairs first)');
+  const batch = Array.from({ length: o.batch_size }, () => decisive[rng.int(decisive.length)]);
+  const n = batch.length;
+  const ref = task.pairLogps('reference', batch);
+  const out = tf.tidy(() => {
+    let kept: Tensor | null = null;
+    const { value, grads } = gradsOf(task.policy.params, () => {
+      const lp = task.pairLogps!('policy', batch);
+      kept = tf.keep(tf.concat([lp, ref]));
+      return stackedPreferenceLoss(lp, ref, { loss: o.loss, beta: o.kl_coef, labelSmoothing: o.loss === 'cdpo' ? o.label_smoothing : 0 });
+    });
+    task.policy.opt.step(grads);
+    const packed = tf.concat([tf.reshape(value, [1]), kept!]);
+    kept!.dispose();
+    return packed;
+  });
+  ref.dispose();
+  const vals = (await out.data()) as Float32Array;
+  out.dispose();
+  const [loss, lp, rf] = [vals[0], vals.subarray(1, 1 + 2 * n), vals.subarray(1 + 2 * n)];
+  const metrics = preferenceMetrics(lp.subarray(0, n), lp.subarray(n), rf.subarray(0, n), rf.subarray(n), o.kl_coef);
+
+  // The policy after the step: gold reward and KL on fresh samples.
+  const r = await task.rollout(o.eval_samples, 1, rng);
+  const { 'objective/rlhf_reward': _, ...row } = sampledRow(r, o.kl_coef);
+  // The implicit reward β·log(π/π_ref) of each sample stands in for a reward model in the sample table.
+  task.show?.(r, Array.from(rowKl(r, 'k1'), (k) => o.kl_coef * k));
+  return { ...metrics, 'loss/dpo': loss, ...row };
+}
 
 export interface DpoInputs {
   /** log π(y_w | x) per pair: [B]. */

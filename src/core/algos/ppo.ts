@@ -5,10 +5,119 @@
 //   value loss         ½·E[max((V − R)², (clip(V, V_old ± ε_v) − R)²)]
 //   adaptive KL        e = clip(KL/KL_target − 1, −0.2, 0.2),  β ← β·(1 + e·n_steps/horizon)
 // Rollout arithmetic (GAE, whitening) is plain arrays on the host: it is a few hundred numbers per batch.
+// The file reads top to bottom like CleanRL's ppo.py: the config, then one iteration (rollout → per-token reward
+// with the KL penalty → GAE → epochs × minibatches of clipped losses → metrics), then the pieces it is made of.
 import { tf, type Tensor } from '../tf';
-import { klPerSample, type KlEstimator } from './kl';
-import { stepKeeping, type Params } from '../models/params';
+import { klPerSample, type KlController, type KlEstimator } from './kl';
+import { readStacked, stepKeeping, type Params } from '../models/params';
 import type { Adam } from '../optim';
+import type { Rng } from '../rng';
+import type { MetricRow } from '../checkpoint/record';
+import type { PpoConfig } from './ppo_config';
+import type { PolicyTask, Rollout } from './policy_task';
+import { mean } from '../models/reward_norm';
+
+/**
+ * One PPO iteration: sample a batch, score it, per-token rewards r_t = −β·KL_t plus the reward on each trajectory's
+ * last step, GAE, then `epochs` passes of shuffled minibatches of clipped updates. `kl` is the run's KL controller.
+ */
+export async function ppoIteration<R extends Rollout>(
+  task: PolicyTask<R>,
+  o: Omit<PpoConfig, 'algo' | 'lr' | 'iterations' | 'kl_target' | 'kl_horizon'>,
+  kl: KlController,
+  rng: Rng,
+): Promise<MetricRow> {
+  const r = await task.rollout(o.batch_size, 1, rng);
+  const { B, M, mask, logp: oldLogp, refLogp } = r;
+  const oldValues = r.values;
+  if (!oldValues) throw new Error('PPO needs a policy with a value head');
+
+  // Per-token rewards: −β·KL_t where there is a reference, the task's own per-step reward, the trajectory's last reward.
+  const beta = kl.beta;
+  const advantages = new Float32Array(B * M);
+  const returns = new Float32Array(B * M);
+  const T = r.trajectories.length;
+  const [klSeq, klK1, klK3] = [new Float32Array(T), new Float32Array(T), new Float32Array(T)];
+  r.trajectories.forEach(({ from, to, last }, i) => {
+    const rewards = r.stepRewards ? r.stepRewards.slice(from, to) : new Float32Array(to - from);
+    if (refLogp) {
+      const [lp, lr] = [oldLogp.subarray(from, to), refLogp.subarray(from, to)];
+      const penalty = perTokenKl(lp, lr, o.kl_estimator);
+      for (let t = 0; t < penalty.length; t++) rewards[t] -= beta * penalty[t];
+      klSeq[i] = penalty.reduce((x, y) => x + y, 0);
+      klK1[i] = perTokenKl(lp, lr, 'k1').reduce((x, y) => x + y, 0);
+      klK3[i] = perTokenKl(lp, lr, 'k3').reduce((x, y) => x + y, 0);
+    }
+    rewards[rewards.length - 1] += last;
+    const g = gae(rewards, oldValues.subarray(from, to), o.gamma, o.lam);
+    advantages.set(g.advantages, from);
+    returns.set(g.returns, from);
+  });
+  const batchAdvantages = r.whiten === 'batch' ? whiten(advantages, mask ?? undefined) : advantages;
+  const explained = explainedVariance(returns, oldValues, mask ?? undefined);
+
+  // PPO epochs over shuffled minibatches of rows.
+  const rows = Array.from({ length: B }, (_, i) => i);
+  const mb = B / o.minibatches;
+  const stats: Tensor[] = [];
+  let withEntropy = false;
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    for (let i = rows.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [rows[i], rows[j]] = [rows[j], rows[i]];
+    }
+    for (let k = 0; k < o.minibatches; k++) {
+      const pick = rows.slice(k * mb, (k + 1) * mb);
+      const gather = (src: Float32Array) => {
+        const out = new Float32Array(pick.length * M);
+        pick.forEach((row, q) => out.set(src.subarray(row * M, (row + 1) * M), q * M));
+        return out;
+      };
+      // Per minibatch, advantages are whitened as CleanRL's ppo.py does (`norm_adv`).
+      const adv = r.whiten === 'minibatch' ? whiten(gather(advantages)) : gather(batchAdvantages);
+      const [lpMb, retMb, vMb] = [oldLogp, returns, oldValues].map(gather);
+      const maskMb = mask ? gather(mask) : null;
+      stats.push(
+        tf.tidy(() => {
+          const shape = [pick.length, ...r.rowShape];
+          const [lpT, advT, retT, vT] = [lpMb, adv, retMb, vMb].map((a) => tf.tensor(a, shape));
+          const maskT = maskMb ? tf.tensor(maskMb, shape) : tf.onesLike(advT);
+          const batch = { oldLogp: lpT, advantages: advT, returns: retT, oldValues: vT, mask: maskT };
+          const forward = () => {
+            const f = task.forward(r, pick, true);
+            withEntropy = f.entropy !== undefined;
+            return { logp: f.logp, values: f.values!, extra: f.entropy ? [tf.mean(f.entropy)] : [] };
+          };
+          return ppoStep(task.policy.params, task.policy.opt, forward, batch, o);
+        }),
+      );
+    }
+  }
+  const st = await readStacked(stats);
+  const width = withEntropy ? 5 : 4;
+  const avg = (j: number) => mean(Array.from({ length: stats.length }, (_, i) => st[i * width + j]));
+
+  const row: MetricRow = { ...r.metrics, ...r.rmMetrics };
+  if (refLogp) {
+    kl.update(mean(klSeq), B);
+    Object.assign(row, {
+      'objective/kl': mean(klK1),
+      'objective/kl_k3': mean(klK3),
+      'objective/kl_coef': beta,
+      'objective/rlhf_reward': mean(Float32Array.from(r.score, (sc, b) => sc - beta * klSeq[b])),
+    });
+  }
+  task.show?.(r, r.score);
+  Object.assign(row, {
+    'objective/entropy': r.entropy ?? avg(4),
+    'policy/approxkl': avg(3),
+    'policy/clipfrac': avg(2),
+    'loss/policy': avg(0),
+    'loss/value': avg(1),
+    'value/explained_variance': explained,
+  });
+  return { ...row, ...(await task.afterUpdate?.(r)) };
+}
 
 /** Generalized advantage estimation over one trajectory of n steps (V after the last step is 0). */
 export function gae(
@@ -124,21 +233,4 @@ export function ppoStep(
     const vl = ppoValueLoss(values, b.oldValues, b.returns, b.mask, o.value_clip);
     return { loss: tf.add(pl.policy, tf.mul(vl, o.vf_coef)), stats: [pl.policy, vl, pl.clipfrac, pl.approxkl, ...extra] };
   });
-}
-
-/** The KL coefficient β: fixed, or adapted toward a KL target (Ziegler et al. 2019). */
-export class KlController {
-  constructor(
-    public beta: number,
-    readonly target: number | null,
-    readonly horizon: number,
-  ) {}
-
-  /** After an iteration that measured `kl` (per sequence) over `nSteps` samples. */
-  update(kl: number, nSteps: number): number {
-    if (this.target === null || !Number.isFinite(kl)) return this.beta;
-    const e = Math.max(-0.2, Math.min(0.2, kl / this.target - 1));
-    this.beta *= 1 + (e * nSteps) / this.horizon;
-    return this.beta;
-  }
 }

@@ -1,8 +1,32 @@
 // REINFORCE with a baseline for a KL-regularized reward (Williams 1992; the RLHF objective of Ziegler et al. 2019):
 //   R(x) = r_RM(x) − kl_coef·(log π(x) − log π_ref(x)),   A = (R − mean R) / std R,
 //   L = −E_x~π[A·log π(x)]    (A held constant: its gradient flows only through log π).
-// The KL term in R makes E[∇L] the gradient of −(E[r_RM] − kl_coef·KL(π ‖ π_ref)).
+// The KL term in R makes E[∇L] the gradient of −(E[r_RM] − kl_coef·KL(π ‖ π_ref)). For a sequence, log π(x) is the
+// sum of its tokens' log-probabilities. RLOO (rloo.ts) and GRPO (grpo.ts) change only the baseline.
 import { tf, type Tensor } from '../tf';
+import { readStacked, stepKeeping } from '../models/params';
+import { mean } from '../models/reward_norm';
+import { rowKl } from './kl';
+import type { Rng } from '../rng';
+import type { MetricRow } from '../checkpoint/record';
+import type { ReinforceConfig } from './reinforce_config';
+import type { PolicyTask, Rollout } from './policy_task';
+
+/** One REINFORCE step: sample, R = r − β·KL per sample, whitened advantages, one gradient step. */
+export async function reinforceIteration(task: PolicyTask, o: ReinforceConfig, rng: Rng): Promise<MetricRow> {
+  const r = await task.rollout(o.batch_size, 1, rng);
+  const logr = rowKl(r, 'k1');
+  const returns = klPenalizedReward(r.score, logr, o.kl_coef);
+  const advantages = whitenedAdvantages(returns);
+  const st = await readStacked([
+    stepKeeping(task.policy.params, task.policy.opt, () => {
+      const loss = sequenceLoss(task.forward(r, rowsOf(r)).logp, advantages, r);
+      return { loss, stats: [loss] };
+    }),
+  ]);
+  task.show?.(r, r.score);
+  return { ...sampledRow(r, o.kl_coef, logr), ...r.rmMetrics, 'loss/policy': st[0] };
+}
 
 export function klPenalizedReward(score: ArrayLike<number>, logr: ArrayLike<number>, klCoef: number): Float32Array {
   const out = new Float32Array(score.length);
@@ -26,4 +50,43 @@ export function whitenedAdvantages(returns: ArrayLike<number>): Float32Array {
 
 export function reinforceLoss(logProb: Tensor, advantages: Tensor): Tensor {
   return tf.tidy(() => tf.neg(tf.mean(tf.mul(advantages, logProb))));
+}
+
+/**
+ * −(1/B)·Σ_i A_i·Σ_t log π(a_t), the score-function estimator over rows: `logp` [B, ...rowShape], `advantages` one per
+ * row. A row of one action is plain REINFORCE's −mean(A·log π).
+ */
+export function sequenceLoss(logp: Tensor, advantages: Float32Array, r: Pick<Rollout, 'B' | 'M' | 'mask'>): Tensor {
+  return tf.tidy(() => {
+    if (!r.mask) return reinforceLoss(logp, tf.tensor1d(advantages));
+    const mask = tf.tensor2d(r.mask, [r.B, r.M]);
+    return tf.div(tf.neg(tf.sum(tf.mul(tf.mul(logp, mask), tf.tensor2d(perPosition(advantages, r.M), [r.B, r.M])))), r.B);
+  });
+}
+
+/** A value per row spread over the row's M positions: [B·M]. */
+export function perPosition(perRow: ArrayLike<number>, M: number): Float32Array {
+  const out = new Float32Array(perRow.length * M);
+  for (let b = 0; b < perRow.length; b++) out.fill(perRow[b], b * M, (b + 1) * M);
+  return out;
+}
+
+/** Every row of a rollout, in order. */
+export function rowsOf(r: Rollout): number[] {
+  return Array.from({ length: r.B }, (_, i) => i);
+}
+
+/**
+ * What every sampled method logs (TRL's names): gold and the task's measures, the KL to π_ref (k1 and k3, per
+ * sequence), β, the entropy and the KL-penalized reward r − β·KL.
+ */
+export function sampledRow(r: Rollout, klCoef: number, logr = rowKl(r, 'k1')): MetricRow {
+  return {
+    ...r.metrics,
+    'objective/kl': mean(logr),
+    'objective/kl_k3': mean(rowKl(r, 'k3')),
+    'objective/kl_coef': klCoef,
+    'objective/entropy': r.entropy ?? Number.NaN,
+    'objective/rlhf_reward': mean(klPenalizedReward(r.score, logr, klCoef)),
+  };
 }

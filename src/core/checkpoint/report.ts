@@ -5,7 +5,7 @@ import { klCoef, type Experiment } from '../experiment/spec';
 import type { CheckpointRecord, MetricRow } from './record';
 import type { Label } from '../feedback/labelers';
 import { targetOf, sigmoid } from '../feedback/labelers';
-import { landscape, gridPoints, goldOptimum, EXTENT } from '../tasks/landscape2d';
+import { landscape, gridPoints, goldOptimum, EXTENT } from '../tasks/landscape2d/landscape';
 import type { Weights } from '../models/params';
 import { mlpHost, type MlpShape } from '../models/mlp_host';
 

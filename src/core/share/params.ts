@@ -1,6 +1,7 @@
 // The knobs the tab lets a student turn before a run, and the panels it can hide: what a share link may lock or hide.
 // Paths are those of `--set` (applyOverrides), so the tab, the CLI and links name a parameter the same way.
 import { klCoef, type Experiment } from '../experiment/spec';
+import { algorithmOf } from '../algos/registry';
 
 export interface Knob {
   path: string;
@@ -38,15 +39,7 @@ export type PanelName = (typeof PANELS)[number]['name'];
 
 /** What the policy stage does each round, in a few words. */
 export function optimizerTitle(e: Experiment): string {
-  const o = e.optimizer;
-  const names = { reinforce: 'REINFORCE', ppo: 'PPO', dpo: o.algo === 'dpo' ? o.loss.replace('sigmoid', 'DPO').toUpperCase() : '', rloo: 'RLOO', grpo: 'GRPO' };
-  if (o.algo === 'best_of_n') return `best-of-n for n = ${o.n.join(', ')}`;
-  return `${o.iterations} ${names[o.algo]} ${o.algo === 'dpo' ? 'steps' : 'iterations'} with KL coefficient ${o.kl_coef}`;
+  return algorithmOf(e.optimizer).summary(e.optimizer);
 }
 
-/** The task in a few words, for banners and lists. */
-export function taskTitle(e: Experiment): string {
-  const t = e.task;
-  if (t.kind === 'control') return `control ${t.env}, ${t.true_reward ? 'true reward' : 'segment comparisons'}`;
-  return t.kind === 'landscape2d' ? `landscape ${t.landscape}` : `text, gold ${t.gold.kind}`;
-}
+export { taskTitle } from '../tasks/registry';

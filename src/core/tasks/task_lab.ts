@@ -1,14 +1,17 @@
 // What a task brings to the runner: its models and optimizers, how it proposes a pair to compare, what the
-// gold reward says of a sample, one reward-model step, one policy iteration, and what a host draws.
-// The runner owns the loop (rounds, stages, labels, checkpoints, pause and stop); a task owns the math.
+// gold reward says of a sample, one reward-model step, and what a host draws; and, as a PolicyTask
+// (algos/policy_task.ts), what the algorithms need to optimize its policy.
+// The runner owns the loop (rounds, stages, labels, checkpoints, pause and stop); a task owns its models' math;
+// an algorithm (algos/*.ts) owns the policy's update.
 import type { Tensor } from '../tf';
 import type { Params, Weights } from '../models/params';
 import type { Adam, AdamState } from '../optim';
 import type { Rng } from '../rng';
 import type { Label, Sample } from '../feedback/labelers';
-import type { LabelerConfig } from '../experiment/spec';
+import type { Experiment, LabelerConfig } from '../experiment/spec';
 import type { MetricRow } from '../checkpoint/record';
 import type { HackingRow } from '../analysis/overopt';
+import type { PolicyTask } from '../algos/policy_task';
 
 /** Reads a file the lab ships in public/ (e.g. "text/base.json"): fetch in the tab, the file system in Node. */
 export type Assets = (path: string) => Promise<Uint8Array>;
@@ -72,7 +75,9 @@ export interface ModelState {
   spec: Record<string, unknown>;
 }
 
-export interface TaskLab {
+export interface TaskLab extends PolicyTask {
+  /** The run's experiment. */
+  readonly experiment: Experiment;
   /** Models a checkpoint stores, by name. */
   models(): Record<string, ModelState>;
   /** Optimizers a checkpoint stores, by the name of the model they train. */
@@ -87,27 +92,12 @@ export interface TaskLab {
   rewardScores(labels: Label[]): Promise<{ a: Float32Array; b: Float32Array }>;
   /** Sets the reward normalization to mean 0, std 1 over the current policy's samples. */
   normalizeReward(): Promise<void>;
-  /** One policy iteration of the experiment's optimizer; returns the task's metrics for the row. */
-  policyIteration(rng: Rng, ctx: PolicyContext): Promise<MetricRow>;
   /** Puts the policy (and its optimizer) back where the run started: iterated RLHF with rollback. */
   rollback?(): void;
-  /**
-   * The over-optimization lab: best-of-n of the initial policy on the current reward model, `samples` picks; a row
-   * with `bon/n`, the exact `objective/kl`, `gold/mean` and `proxy/mean` of the picks.
-   */
-  bestOfN?(n: number, samples: number, rng: Rng): Promise<MetricRow>;
   /** The untrained policy's metrics (step 0). */
   evaluate(): Promise<MetricRow>;
   visuals(iteration: number): Promise<Visuals>;
   dispose(): void;
-}
-
-/** What the runner hands a policy iteration besides the generator. */
-export interface PolicyContext {
-  /** The run's comparisons with a decisive or tie answer, in the order given (DPO trains on them). */
-  labels: readonly Label[];
-  /** The iteration's index within this round's policy stage (best-of-n: which n). */
-  stageStep: number;
 }
 
 /** Restores a model's weights and its optimizer's state from a checkpoint. */

@@ -1,7 +1,8 @@
 // The control task's models and math (Christiano et al. 2017 in miniature): an MLP policy and value function
 // trained with PPO (algos/ppo.ts) on a reward model over (observation, action), itself an ensemble fit to
 // comparisons of trajectory segments by Bradley-Terry on the segments' summed rewards. With task.true_reward the
-// same PPO runs on the environment's own reward instead: the line learning from comparisons aims at.
+// same PPO runs on the environment's own reward instead: the line learning from comparisons aims at. As a PolicyTask
+// a rollout is one row per environment step, its episodes given as trajectories over consecutive rows.
 //
 // Rollouts run on the host: the policy's weights are read back once per rollout and the tiny MLP is evaluated in
 // plain TypeScript per step (models/mlp_host.ts). Everything the update needs (log π, V, the reward model's
@@ -13,19 +14,27 @@
 // step, as the environment's own return counts it.
 import { tf, type Tensor } from '../../tf';
 import { Rng } from '../../rng';
-import type { ControlExperiment, Experiment, LabelerConfig } from '../../experiment/spec';
+import type { Experiment, ExperimentOf, LabelerConfig } from '../../experiment/spec';
 import { initMlp, mlpForward, type MlpSpec } from '../../models/mlp';
 import { mlpHost } from '../../models/mlp_host';
 import { disposeParams, gradsOf, makeParams, readWeights, type Params, type Weights } from '../../models/params';
 import { Adam } from '../../optim';
 import { bradleyTerryLoss } from '../../algos/reward';
 import { argmax, bootstrapWeight, conservativeScore, memberStats, pairDisagreement } from '../../algos/ensemble';
-import { explainedVariance, gae, ppoStep, whiten } from '../../algos/ppo';
+import type { Rollout } from '../../algos/policy_task';
 import type { Label, Segment } from '../../feedback/labelers';
 import type { MetricRow } from '../../checkpoint/record';
-import type { ControlVisuals, PolicyContext, Proposal, TaskLab, TaskState } from '../task_lab';
-import { mean, normalizeScores, type RewardNorm } from '../reward_norm';
+import type { ControlVisuals, Proposal, TaskLab, TaskState } from '../task_lab';
+import { mean, normalizeScores, type RewardNorm } from '../../models/reward_norm';
 import { CartPole, PointReacher, type ControlEnv } from './envs';
+
+type ControlExperiment = ExperimentOf<'control'> & { policy: { kind: 'mlp'; hidden: number[]; activation: 'relu' | 'tanh' }; optimizer: { algo: 'ppo'; lr: number } };
+
+/** A rollout's steps: observations and drawn actions (for the forward pass again) beside the algorithms' arrays. */
+interface StepRollout extends Rollout {
+  obs: Float32Array;
+  drawn: Float32Array;
+}
 
 /** Episodes of the fixed evaluation rollout behind env/true_return (the same start states every iteration). */
 const EVAL_EPISODES = 8;
@@ -97,15 +106,16 @@ function prefixed<T>(w: Record<string, T>, prefix: string): Record<string, T> {
 
 export class ControlLab implements TaskLab {
   readonly env: ControlEnv;
-  private readonly experiment: ControlExperiment;
+  readonly experiment: ControlExperiment;
   private readonly piSpec: MlpSpec;
   private readonly vSpec: MlpSpec;
   readonly rmSpec: MlpSpec;
-  private readonly policy: Params;
+  private readonly pi: Params;
   private readonly parts: SubParams;
   private readonly rm: Params;
   private readonly policyOpt: Adam;
   private readonly rmOpt: Adam;
+  readonly policy: { params: Params; opt: Adam };
   rmNorm: RewardNorm;
   /** Policy iterations done: the policy's version (query pools and clips are drawn per version). */
   private version: number;
@@ -121,11 +131,12 @@ export class ControlLab implements TaskLab {
     this.piSpec = specs.pi;
     this.vSpec = specs.v;
     this.rmSpec = specs.rm;
-    this.policy = makeParams(state.weights.policy);
-    this.parts = { pi: part(this.policy, 'pi.'), v: part(this.policy, 'v.') };
+    this.pi = makeParams(state.weights.policy);
+    this.parts = { pi: part(this.pi, 'pi.'), v: part(this.pi, 'v.') };
     this.rm = makeParams(state.weights.reward_model);
-    this.policyOpt = new Adam(this.policy, this.experiment.optimizer.lr);
+    this.policyOpt = new Adam(this.pi, this.experiment.optimizer.lr);
     this.rmOpt = new Adam(this.rm, this.experiment.reward_model.lr);
+    this.policy = { params: this.pi, opt: this.policyOpt };
     if (state.optimizers) {
       this.policyOpt.load(state.optimizers.policy);
       this.rmOpt.load(state.optimizers.reward_model);
@@ -168,7 +179,7 @@ export class ControlLab implements TaskLab {
 
   models() {
     return {
-      policy: { params: this.policy, spec: { pi: { ...this.piSpec }, v: { ...this.vSpec }, version: this.version, env_steps: this.envSteps } },
+      policy: { params: this.pi, spec: { pi: { ...this.piSpec }, v: { ...this.vSpec }, version: this.version, env_steps: this.envSteps } },
       reward_model: { params: this.rm, spec: { ...this.rmSpec, ensemble: this.experiment.reward_model.ensemble, norm: { ...this.rmNorm } } },
     };
   }
@@ -184,7 +195,7 @@ export class ControlLab implements TaskLab {
   // ---- rollouts -------------------------------------------------------------------------------------------
 
   /** `envs` environments for `steps` steps each under the policy with weights `w`, episodes reset as they end. */
-  private rollout(w: Weights, envs: number, steps: number, rng: Rng): Stream[] {
+  private runEpisodes(w: Weights, envs: number, steps: number, rng: Rng): Stream[] {
     const pi = part(w, 'pi.');
     const logStd = w.log_std?.data;
     const streams: Stream[] = [];
@@ -229,7 +240,7 @@ export class ControlLab implements TaskLab {
 
   /** The policy's weights, read back once for a host rollout. */
   private policyWeights(): Promise<Weights> {
-    return readWeights(this.policy);
+    return readWeights(this.pi);
   }
 
   // ---- segments and queries -------------------------------------------------------------------------------
@@ -261,7 +272,7 @@ export class ControlLab implements TaskLab {
   private async queryPool(): Promise<NonNullable<ControlLab['pool']>> {
     if (this.pool && this.pool.version === this.version) return this.pool;
     const rng = new Rng((this.experiment.seed ^ 0x9e37) + this.version * 7919);
-    const streams = this.rollout(await this.policyWeights(), POOL_ENVS, POOL_STEPS, rng);
+    const streams = this.runEpisodes(await this.policyWeights(), POOL_ENVS, POOL_STEPS, rng);
     const K = this.experiment.task.segment_steps;
     const starts: [number, number][] = [];
     streams.forEach((s, e) => {
@@ -376,7 +387,7 @@ export class ControlLab implements TaskLab {
   async normalizeReward(): Promise<void> {
     if (this.experiment.task.true_reward) return;
     const envs = 8;
-    const streams = this.rollout(await this.policyWeights(), envs, NORM_STEPS / envs, new Rng(this.experiment.seed ^ 0x5eed));
+    const streams = this.runEpisodes(await this.policyWeights(), envs, NORM_STEPS / envs, new Rng(this.experiment.seed ^ 0x5eed));
     const steps = streams.flatMap((s) => s.obs.map((o, t) => ({ o, a: s.act[t] })));
     const x = new Float32Array(steps.length * this.rmSpec.inputs);
     steps.forEach((s, i) => features(this.env, s.o, s.a, x, i * this.rmSpec.inputs));
@@ -400,7 +411,7 @@ export class ControlLab implements TaskLab {
         const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logits), logits), 1));
         return { logp, entropy };
       }
-      const logStd = this.policy.log_std;
+      const logStd = this.pi.log_std;
       const z = tf.div(tf.sub(drawn, out), tf.exp(logStd));
       const logp = tf.sum(tf.sub(tf.mul(tf.square(z), -0.5), tf.add(logStd, 0.5 * LOG_2PI)), 1);
       const entropy = tf.mul(tf.ones([obs.shape[0]]), tf.sum(tf.add(logStd, 0.5 * (1 + LOG_2PI))));
@@ -412,12 +423,17 @@ export class ControlLab implements TaskLab {
     return tf.tidy(() => tf.reshape(mlpForward(this.vSpec, this.parts.v, obs), [-1]));
   }
 
-  /** One PPO iteration: roll out, score the steps, GAE per episode, clipped updates over shuffled minibatches. */
-  async policyIteration(rng: Rng, _ctx?: PolicyContext): Promise<MetricRow> {
-    const o = this.experiment.optimizer;
+  // ---- the policy, as the algorithms see it (algos/policy_task.ts) ----------------------------------------
+
+  /**
+   * `envs` environments side by side for rollout_steps steps in all, scored in one batched forward pass and one
+   * readback (log π, V of the steps and of each episode's end, the reward model on every row); each episode piece is a
+   * trajectory, ending in a fall, at the step limit, or at the rollout's cut.
+   */
+  async rollout(envs: number, _groupSize: number, rng: Rng): Promise<StepRollout> {
     const { rollout_steps, true_reward } = this.experiment.task;
-    const E = o.batch_size;
-    const streams = this.rollout(await this.policyWeights(), E, rollout_steps / E, new Rng(rng.seed()));
+    const E = envs;
+    const streams = this.runEpisodes(await this.policyWeights(), E, rollout_steps / E, new Rng(rng.seed()));
     const N = rollout_steps;
     const O = this.env.obsSize;
     const D = storedActionWidth(this.env);
@@ -454,103 +470,76 @@ export class ControlLab implements TaskLab {
     });
     const all = (await packed.data()) as Float32Array;
     packed.dispose();
-    const oldLogp = all.slice(0, N);
     const values = all.slice(N, N + rows);
     const proxy = true_reward
       ? null
       : Float32Array.from(this.combine(all.subarray(N + rows), rows), (r) => (r - this.rmNorm.mean) / this.rmNorm.std);
 
-    // Per-step rewards and GAE over each episode piece; a piece ends in a fall, at the step limit, or at the cut.
+    // Per-step rewards; each episode piece ends in a fall, at the step limit, or at the cut.
     const rewards = new Float32Array(N);
-    const advantages = new Float32Array(N);
-    const returns = new Float32Array(N);
+    const trajectories: StepRollout['trajectories'] = [];
     const endRow = new Map(ends.map((x) => [`${x.e}:${x.t}`, x.row]));
-    const { gamma, lam } = o;
+    const { gamma } = this.experiment.optimizer as { gamma: number };
     let base = 0;
     streams.forEach((s, e) => {
       let from = 0;
       for (let t = 0; t < s.obs.length; t++) {
         rewards[base + t] = proxy ? proxy[base + t] : s.reward[t];
         if (s.end[t] === 0 && t < s.obs.length - 1) continue;
-        const r = rewards.slice(base + from, base + t + 1);
         const row = endRow.get(`${e}:${t}`)!;
+        let last = 0;
         if (s.end[t] === 1) {
           // The fallen pose for the steps the episode had left: r_fallen·(1 + γ + … + γ^(left−1)).
           const left = this.env.maxSteps - s.tEp[t] - 1;
           const rFallen = proxy ? proxy[row] : 0;
-          r[r.length - 1] += gamma * rFallen * (gamma === 1 ? left : (1 - gamma ** left) / (1 - gamma));
+          last = gamma * rFallen * (gamma === 1 ? left : (1 - gamma ** left) / (1 - gamma));
         } else if (s.end[t] === 0) {
-          r[r.length - 1] += gamma * values[row]; // cut by the rollout's end: the critic's estimate
+          last = gamma * values[row]; // cut by the rollout's end: the critic's estimate
         }
-        const g = gae(r, values.subarray(base + from, base + t + 1), gamma, lam);
-        advantages.set(g.advantages, base + from);
-        returns.set(g.returns, base + from);
+        trajectories.push({ from: base + from, to: base + t + 1, last });
         from = t + 1;
       }
       base += s.obs.length;
     });
-    const explained = explainedVariance(returns, values.subarray(0, N));
-
-    // PPO epochs over shuffled minibatches of steps.
-    const order = Array.from({ length: N }, (_, j) => j);
-    const mb = N / o.minibatches;
-    const stats: Tensor[] = [];
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
-      for (let j = N - 1; j > 0; j--) {
-        const k = rng.int(j + 1);
-        [order[j], order[k]] = [order[k], order[j]];
-      }
-      for (let m = 0; m < o.minibatches; m++) {
-        const pick = order.slice(m * mb, (m + 1) * mb);
-        const gather = (src: Float32Array, width: number) => {
-          const out = new Float32Array(pick.length * width);
-          pick.forEach((r, q) => out.set(src.subarray(r * width, (r + 1) * width), q * width));
-          return out;
-        };
-        // Advantages are whitened per minibatch, as CleanRL's ppo.py does.
-        const adv = whiten(gather(advantages, 1));
-        const [oldLogp_, returns_, values_] = [gather(oldLogp, 1), gather(returns, 1), gather(values, 1)];
-        stats.push(
-          tf.tidy(() => {
-            const obsT = tf.tensor2d(gather(obs, O), [mb, O]);
-            const drawnT = tf.tensor2d(gather(drawn, D), [mb, D]);
-            const [lpT, advT, retT, vT] = [oldLogp_, adv, returns_, values_].map((a) => tf.tensor1d(a));
-            const batch = { oldLogp: lpT, advantages: advT, returns: retT, oldValues: vT, mask: tf.onesLike(advT) };
-            return ppoStep(
-              this.policy,
-              this.policyOpt,
-              () => {
-                const { logp, entropy } = this.logProb(obsT, drawnT);
-                return { logp, values: this.value(obsT), extra: [tf.mean(entropy)] };
-              },
-              batch,
-              o,
-            );
-          }),
-        );
-      }
-    }
-    const statsT = tf.stack(stats);
-    const st = (await statsT.data()) as Float32Array;
-    tf.dispose([statsT, ...stats]);
-    const avg = (j: number) => mean(Array.from({ length: stats.length }, (_, q) => st[q * 5 + j]));
-
-    this.version += 1;
-    this.envSteps += N;
-    const trueReturn = await this.evaluateReturn();
     return {
-      'env/true_return': trueReturn,
-      'env/steps': this.envSteps,
-      'gold/mean': trueReturn,
-      'proxy/mean': mean(rewards),
-      'env/rollout_episodes': streams.reduce((n, s) => n + s.end.filter((x) => x !== 0).length, 0),
-      'objective/entropy': avg(4),
-      'policy/approxkl': avg(3),
-      'policy/clipfrac': avg(2),
-      'loss/policy': avg(0),
-      'loss/value': avg(1),
-      'value/explained_variance': explained,
+      B: N,
+      M: 1,
+      rowShape: [],
+      mask: null,
+      logp: all.slice(0, N),
+      refLogp: null,
+      values: values.slice(0, N),
+      score: rewards,
+      stepRewards: rewards,
+      trajectories,
+      whiten: 'minibatch',
+      entropy: null,
+      metrics: { 'env/rollout_episodes': streams.reduce((n, s) => n + s.end.filter((x) => x !== 0).length, 0) },
+      rmMetrics: { 'proxy/mean': mean(rewards) },
+      obs,
+      drawn,
     };
+  }
+
+  forward(r: StepRollout, rows: number[]) {
+    const O = this.env.obsSize;
+    const D = storedActionWidth(this.env);
+    const gather = (src: Float32Array, width: number) => {
+      const out = new Float32Array(rows.length * width);
+      rows.forEach((row, q) => out.set(src.subarray(row * width, (row + 1) * width), q * width));
+      return out;
+    };
+    const obsT = tf.tensor2d(gather(r.obs, O), [rows.length, O]);
+    const { logp, entropy } = this.logProb(obsT, tf.tensor2d(gather(r.drawn, D), [rows.length, D]));
+    return { logp, values: this.value(obsT), entropy };
+  }
+
+  /** The policy's new version: its steps counted, its evaluation episodes and clip. */
+  async afterUpdate(r: StepRollout): Promise<MetricRow> {
+    this.version += 1;
+    this.envSteps += r.B;
+    const trueReturn = await this.evaluateReturn();
+    return { 'env/true_return': trueReturn, 'env/steps': this.envSteps, 'gold/mean': trueReturn };
   }
 
   /** Mean true return of EVAL_EPISODES episodes from fixed start states; keeps the first as the latest clip. */
@@ -593,7 +582,7 @@ export class ControlLab implements TaskLab {
   }
 
   dispose(): void {
-    disposeParams(this.policy);
+    disposeParams(this.pi);
     disposeParams(this.rm);
     this.policyOpt.dispose();
     this.rmOpt.dispose();

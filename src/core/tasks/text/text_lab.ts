@@ -1,10 +1,11 @@
 // The text task's models and math: the base character GPT as policy (with a value head), as frozen reference
-// π_ref, and as the reward model's backbone (with a scalar head on the last token); PPO with a per-token KL
-// penalty toward π_ref (RLHF.md). One readback of the rollout's numbers and one of the update's statistics per
-// iteration, besides the per-token draws of sampling.
+// π_ref, and as the reward model's backbone (with a scalar head on the last token). As a PolicyTask a completion is
+// a row of token slots: the algorithms (PPO, RLOO, GRPO, DPO, best-of-n) read its per-token log-probabilities, values
+// and the reward model's score. One readback of a rollout's numbers per iteration, besides the per-token draws of
+// sampling.
 import { tf, type Tensor } from '../../tf';
 import { Rng } from '../../rng';
-import { klCoef, optimizerAs, optimizerLr, type Experiment, type OptimizerOf, type TextExperiment } from '../../experiment/spec';
+import type { Experiment, ExperimentOf } from '../../experiment/spec';
 import {
   backboneOf,
   gptHidden,
@@ -17,23 +18,38 @@ import {
   type GptConfig,
   type Samples,
 } from '../../models/gpt';
-import { disposeParams, gradsOf, makeParams, readStacked, restoreParams, stepKeeping, type Params } from '../../models/params';
+import { disposeParams, gradsOf, makeParams, restoreParams, type Params } from '../../models/params';
 import { Adam } from '../../optim';
 import { stackedBradleyTerryLoss } from '../../algos/reward';
-import { explainedVariance, gae, KlController, perTokenKl, ppoPolicyLoss, ppoStep, whiten } from '../../algos/ppo';
-import { preferenceMetrics, stackedPreferenceLoss } from '../../algos/dpo';
-import { grpoAdvantages, rlooAdvantages } from '../../algos/group';
-import { bestOfNKl, bestOfNPicks } from '../../algos/best_of_n';
+import { algorithmOf } from '../../algos/registry';
+import type { Candidates } from '../../algos/policy_task';
+import { gptForward, gptRollout, type GptModels, type GptRollout } from './gpt_rollout';
 import { hackingSamples } from '../../analysis/overopt';
 import type { Label } from '../../feedback/labelers';
 import type { MetricRow } from '../../checkpoint/record';
-import type { Assets, PolicyContext, Proposal, TaskLab, TaskState, TextSampleRow, TextVisuals } from '../task_lab';
-import { mean, normalizeScores, type RewardNorm } from '../reward_norm';
+import type { Assets, Proposal, TaskLab, TaskState, TextSampleRow, TextVisuals } from '../task_lab';
+import { mean, normalizeScores, type RewardNorm } from '../../models/reward_norm';
 import { BASE_BIN, BASE_JSON, LEXICON, decodeBaseModel, type BaseModel } from './base_model';
 import { goldReward, labelerBias, type Lexicon } from './gold';
 import { BOS, EOS, decode, encode } from './vocab';
 
 
+
+type TextExperiment = ExperimentOf<'text'>;
+
+/** A batch of completions: the sampled ids (for the forward pass again), the texts and their gold reward. */
+interface TextRollout extends GptRollout {
+  prompts: string[];
+  completions: string[];
+  gold: number[];
+}
+
+/** Best-of-n candidates: completions of the reference policy with the reward model's raw score. */
+interface TextCandidates extends Candidates {
+  prompts: string[];
+  completions: string[];
+  raw: Float32Array;
+}
 
 /** Completions on which the reward model's score is normalized to mean 0, std 1. */
 const NORM_SAMPLES = 64;
@@ -62,21 +78,6 @@ export function loadTextAssets(assets: Assets): Promise<TextAssets> {
   return p;
 }
 
-/**
- * Where each row's sampled tokens are predicted: mask [B, N − 1] is 1 at positions start … start + length − 1 (position
- * t predicts token t + 1), and `last` is each row's final token.
- */
-function completionMask(s: Samples): { M: number; mask: Float32Array; last: Int32Array } {
-  const M = s.N - 1;
-  const mask = new Float32Array(s.B * M);
-  const last = new Int32Array(s.B);
-  for (let b = 0; b < s.B; b++) {
-    mask.fill(1, b * M + s.start[b], b * M + s.start[b] + s.length[b]);
-    last[b] = s.start[b] + s.length[b];
-  }
-  return { M, mask, last };
-}
-
 /** BOS + prompt + completion as token ids. */
 function sequence(prompt: string, completion: string): number[] {
   return [BOS, ...encode(prompt), ...encode(completion)];
@@ -96,16 +97,18 @@ function completionOf(s: Samples, b: number): string {
 }
 
 export class TextLab implements TaskLab {
-  private readonly experiment: TextExperiment;
+  readonly experiment: TextExperiment;
   private readonly cfg: GptConfig;
   private readonly lexicon: Lexicon;
   private readonly prefixes: number[][];
-  private readonly policy: Params;
+  private readonly pi: Params;
   private readonly reference: Params;
   private readonly rm: Params;
   private readonly policyOpt: Adam;
   private readonly rmOpt: Adam;
-  private readonly kl: KlController;
+  readonly policy: { params: Params; opt: Adam };
+  /** The policy, reference and reward model as the shared GPT rollout takes them. */
+  private readonly models_: GptModels;
   rmNorm: RewardNorm;
   private shown: TextSampleRow[] = [];
   /** Every sample of the latest iteration (not checkpointed: the panel fills again after one iteration). */
@@ -118,19 +121,17 @@ export class TextLab implements TaskLab {
     this.cfg = cfg;
     this.lexicon = lexicon;
     this.prefixes = this.experiment.task.prompts.map((p) => [BOS, ...encode(p)]);
-    this.policy = makeParams(state.weights.policy);
+    this.pi = makeParams(state.weights.policy);
     this.reference = makeParams(state.weights.reference, false);
     this.rm = makeParams(state.weights.reward_model);
-    this.policyOpt = new Adam(this.policy, optimizerLr(this.experiment));
+    this.policyOpt = new Adam(this.pi, algorithmOf(this.experiment.optimizer).lr(this.experiment.optimizer));
+    this.policy = { params: this.pi, opt: this.policyOpt };
+    this.models_ = { cfg, policy: this.pi, reference: this.reference, rm: this.rm };
     this.rmOpt = new Adam(this.rm, this.experiment.reward_model.lr);
     if (state.optimizers) {
       this.policyOpt.load(state.optimizers.policy);
       this.rmOpt.load(state.optimizers.reward_model);
     }
-    const o = this.experiment.optimizer;
-    const saved = state.specs.policy?.kl_coef;
-    const adaptive = o.algo === 'ppo' ? { target: o.kl_target, horizon: o.kl_horizon } : { target: null, horizon: 1 };
-    this.kl = new KlController(typeof saved === 'number' ? saved : (klCoef(this.experiment) ?? 0), adaptive.target, adaptive.horizon);
     this.rmNorm = (state.specs.reward_model?.norm as RewardNorm) ?? { mean: 0, std: 1 };
     this.shown = (state.specs.policy?.shown as TextSampleRow[] | undefined) ?? [];
   }
@@ -156,7 +157,7 @@ export class TextLab implements TaskLab {
   models() {
     const gpt = { ...this.cfg };
     return {
-      policy: { params: this.policy, spec: { gpt, kl_coef: this.kl.beta, shown: this.shown } },
+      policy: { params: this.pi, spec: { gpt, shown: this.shown } },
       reference: { params: this.reference, spec: { gpt } },
       reward_model: { params: this.rm, spec: { gpt, head: 'reward (last token)', norm: { ...this.rmNorm } } },
     };
@@ -166,7 +167,7 @@ export class TextLab implements TaskLab {
     return { policy: this.policyOpt, reward_model: this.rmOpt };
   }
 
-  private sample(promptIdx: number[], rng: Rng, params: Params = this.policy): Promise<Samples> {
+  private sample(promptIdx: number[], rng: Rng, params: Params = this.pi): Promise<Samples> {
     const { max_new_tokens, temperature, top_k } = this.experiment.task;
     return sampleGpt(
       this.cfg,
@@ -251,133 +252,78 @@ export class TextLab implements TaskLab {
     return (raw - this.rmNorm.mean) / this.rmNorm.std;
   }
 
-  /** One iteration of the experiment's optimizer. */
-  async policyIteration(rng: Rng, ctx: PolicyContext): Promise<MetricRow> {
-    switch (this.experiment.optimizer.algo) {
-      case 'ppo':
-        return this.ppoIteration(rng);
-      case 'rloo':
-      case 'grpo':
-        return this.groupIteration(rng);
-      case 'dpo':
-        return this.dpoStep(rng, ctx.labels);
-      case 'best_of_n':
-        return this.bestOfN(this.experiment.optimizer.n[ctx.stageStep], this.experiment.optimizer.samples, rng);
-    }
+  /** Puts the policy back where the run started (iterated RLHF with rollback): base weights, fresh Adam. */
+  rollback(): void {
+    restoreParams(this.pi, this.reference);
+    this.policyOpt.reset();
   }
 
-  /** Puts the policy back where the run started (iterated RLHF with rollback): base weights, fresh Adam, initial β. */
-  rollback(): void {
-    restoreParams(this.policy, this.reference);
-    this.policyOpt.reset();
-    this.kl.beta = klCoef(this.experiment) ?? 0;
-  }
+  // ---- the policy, as the algorithms see it (algos/policy_task.ts) ----------------------------------------
 
   /**
    * B completions of prompts drawn k at a time (groups of k share a prompt), with what every policy-gradient method
-   * needs, in one readback: per-token log π and log π_ref over the completions' tokens (mask), entropies, the
+   * needs, in one readback: per-token log π, V and log π_ref over the completions' tokens (mask), entropies, the
    * normalized reward-model score and the gold reward.
    */
-  private async rollout(B: number, k: number, rng: Rng) {
-    const { temperature } = this.experiment.task;
+  async rollout(B: number, k: number, rng: Rng): Promise<TextRollout> {
     const promptIdx: number[] = [];
     while (promptIdx.length < B) {
       const i = rng.int(this.prefixes.length);
       for (let j = 0; j < k; j++) promptIdx.push(i);
     }
-    const s = await this.sample(promptIdx, rng);
-    const { N } = s;
-    const { M, mask, last } = completionMask(s);
-    const packed = tf.tidy(() => {
-      const ids = tf.tensor2d(s.ids, [B, N], 'int32');
-      const { logp, entropy } = tokenStats(this.cfg, gptHidden(this.cfg, this.policy, ids), this.policy, ids, temperature);
-      const ref = tokenStats(this.cfg, gptHidden(this.cfg, this.reference, ids), this.reference, ids, temperature).logp;
-      const score = gptReward(this.cfg, this.rm, ids, last, this.experiment.reward_model.pool, s.start);
-      return tf.concat([tf.reshape(logp, [-1]), tf.reshape(entropy, [-1]), tf.reshape(ref, [-1]), score]);
-    });
-    const all = (await packed.data()) as Float32Array;
-    packed.dispose();
-    const logp = all.slice(0, B * M);
-    const entropy = all.subarray(B * M, 2 * B * M);
-    const refLogp = all.subarray(2 * B * M, 3 * B * M);
-    const score = Float32Array.from(all.subarray(3 * B * M), (r) => this.normalized(r));
-    const klK1 = new Float32Array(B);
-    const klK3 = new Float32Array(B);
-    for (let b = 0; b < B; b++) {
-      const from = b * M + s.start[b];
-      const lp = logp.subarray(from, from + s.length[b]);
-      const lr = refLogp.subarray(from, from + s.length[b]);
-      klK1[b] = perTokenKl(lp, lr, 'k1').reduce((x, y) => x + y, 0);
-      klK3[b] = perTokenKl(lp, lr, 'k3').reduce((x, y) => x + y, 0);
-    }
+    const { max_new_tokens, temperature, top_k } = this.experiment.task;
+    const sampling = { maxNew: max_new_tokens, temperature, topK: top_k, eos: EOS, pool: this.experiment.reward_model.pool };
+    const r = await gptRollout(this.models_, promptIdx.map((i) => this.prefixes[i]), sampling, (x) => this.normalized(x), rng);
     const prompts = promptIdx.map((i) => this.experiment.task.prompts[i]);
-    const completions = Array.from({ length: B }, (_, b) => completionOf(s, b));
+    const completions = Array.from({ length: B }, (_, b) => completionOf(r.samples, b));
     const gold = completions.map((c, b) => this.gold(prompts[b], c));
-    let entropySum = 0;
-    let tokens = 0;
-    for (let i = 0; i < mask.length; i++) if (mask[i]) (entropySum += entropy[i]), tokens++;
-    return { s, M, mask, logp, refLogp, score, klK1, klK3, prompts, completions, gold, entropy: entropySum / Math.max(tokens, 1) };
+    const metrics = { 'gold/mean': mean(gold), 'text/length': meanLength(completions) };
+    return { ...r, metrics, rmMetrics: { 'proxy/mean': mean(r.score) }, prompts, completions, gold };
   }
 
+  forward(r: TextRollout, rows: number[], values = false) {
+    return gptForward(this.models_, r, rows, this.experiment.task.temperature, values);
+  }
+
+  show(r: TextRollout, proxy: ArrayLike<number>): void {
+    this.showRows(r.prompts, r.completions, proxy, r.gold);
+  }
+
+  /** Sequence log-probabilities log π(completion | prompt) of the labels' chosen, then rejected completions, [2n]. */
+  pairLogps(which: 'policy' | 'reference', labels: readonly Label[]): Tensor {
+    const side = (l: Label, chosen: boolean) => [l.prompt ?? '', ((l.answer === 'a') === chosen ? l.a : l.b) as string] as [string, string];
+    return this.sequenceLogps(which === 'policy' ? this.pi : this.reference, [...labels.map((l) => side(l, true)), ...labels.map((l) => side(l, false))]);
+  }
+
+  /** For each of `groups` prompts (cycled), n completions of the reference policy with the reward model's score. */
+  async candidates(n: number, groups: number, rng: Rng): Promise<TextCandidates> {
+    const idx = Array.from({ length: groups * n }, (_, j) => Math.floor(j / n) % this.prefixes.length);
+    const prompts = idx.map((i) => this.experiment.task.prompts[i]);
+    const completions: string[] = [];
+    // Sample in chunks so n = 256 stays within memory.
+    const CHUNK = 512;
+    for (let from = 0; from < idx.length; from += CHUNK) {
+      const part = idx.slice(from, from + CHUNK);
+      const s = await this.sample(part, rng, this.reference);
+      for (let b = 0; b < part.length; b++) completions.push(completionOf(s, b));
+    }
+    const raw = await this.scorePairs(prompts.map((p, j) => [p, completions[j]]));
+    return { prompts, completions, raw, score: Array.from(raw, (x) => this.normalized(x)) };
+  }
+
+  async describePicks(c: TextCandidates, picks: number[]): Promise<MetricRow> {
+    const prompts = picks.map((j) => c.prompts[j]);
+    const completions = picks.map((j) => c.completions[j]);
+    const gold = completions.map((comp, i) => this.gold(prompts[i], comp));
+    this.showRows(prompts, completions, picks.map((j) => c.score[j]), gold);
+    return { 'gold/mean': mean(gold), 'text/length': meanLength(completions) };
+  }
+
+  /** The base policy's row: gold and proxy of the normalization batch (drawn with a generator of its own). */
   /** The latest batch: its first rows go to the sample table, all of it to the reward-hacking panel. */
-  private show(prompts: string[], completions: string[], score: ArrayLike<number>, gold: number[]): void {
+  private showRows(prompts: string[], completions: string[], score: ArrayLike<number>, gold: number[]): void {
     this.recent = completions.map((c, b) => ({ prompt: prompts[b], completion: c, proxy: score[b], gold: gold[b] }));
     this.shown = this.recent.slice(0, SHOWN_SAMPLES);
-  }
-
-  /**
-   * RLOO or GRPO: k completions per prompt. RLOO: one REINFORCE step with A_i = R_i − mean of the other k − 1, on the
-   * KL-penalized sequence reward R_i = r_i − β·Σ_t log(π/π_ref). GRPO: A_i = (r_i − group mean)/group std on every token,
-   * the clipped ratio over `epochs` passes, and β·k3 per token as a loss term.
-   */
-  private async groupIteration(rng: Rng): Promise<MetricRow> {
-    const o = this.experiment.optimizer as OptimizerOf<'rloo'> | OptimizerOf<'grpo'>;
-    const B = o.batch_size;
-    const { temperature } = this.experiment.task;
-    const r = await this.rollout(B, o.k, rng);
-    const { s, M } = r;
-    const seqReward = o.algo === 'rloo' ? Float32Array.from(r.score, (sc, b) => sc - o.kl_coef * r.klK1[b]) : r.score;
-    const adv = o.algo === 'rloo' ? rlooAdvantages(seqReward, o.k) : grpoAdvantages(seqReward, o.k);
-    const tokenAdv = new Float32Array(B * M);
-    for (let b = 0; b < B; b++) tokenAdv.fill(adv[b], b * M, (b + 1) * M);
-    const epochs = o.algo === 'grpo' ? o.epochs : 1;
-    const stats: Tensor[] = [];
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      stats.push(
-        tf.tidy(() => {
-          const shape: [number, number] = [B, M];
-          const ids = tf.tensor2d(s.ids, [B, s.N], 'int32');
-          const [oldT, refT, advT, maskT] = [r.logp, r.refLogp, tokenAdv, r.mask].map((a) => tf.tensor2d(a, shape));
-          return stepKeeping(this.policy, this.policyOpt, () => {
-            const { logp } = tokenStats(this.cfg, gptHidden(this.cfg, this.policy, ids), this.policy, ids, temperature);
-            if (o.algo === 'rloo') {
-              // −(1/B)·Σ_i A_i·Σ_t log π(a_t): the sequence score-function estimator.
-              const loss = tf.div(tf.neg(tf.sum(tf.mul(tf.mul(logp, maskT), advT))), B);
-              return { loss, stats: [loss, tf.scalar(0)] };
-            }
-            const pl = ppoPolicyLoss(logp, oldT, advT, maskT, o.clip);
-            const logRatioRef = tf.sub(refT, logp);
-            const k3 = tf.sub(tf.sub(tf.exp(logRatioRef), logRatioRef), 1);
-            const klTerm = tf.div(tf.sum(tf.mul(k3, maskT)), tf.maximum(tf.sum(maskT), 1));
-            return { loss: tf.add(pl.policy, tf.mul(klTerm, o.kl_coef)), stats: [pl.policy, pl.clipfrac] };
-          });
-        }),
-      );
-    }
-    const st = await readStacked(stats);
-    this.show(r.prompts, r.completions, r.score, r.gold);
-    return {
-      'gold/mean': mean(r.gold),
-      'proxy/mean': mean(r.score),
-      'objective/kl': mean(r.klK1),
-      'objective/kl_k3': mean(r.klK3),
-      'objective/kl_coef': o.kl_coef,
-      'objective/entropy': r.entropy,
-      'objective/rlhf_reward': mean(Float32Array.from(r.score, (sc, b) => sc - o.kl_coef * r.klK1[b])),
-      'loss/policy': mean(Array.from({ length: epochs }, (_, i) => st[i * 2])),
-      ...(o.algo === 'grpo' ? { 'policy/clipfrac': mean(Array.from({ length: epochs }, (_, i) => st[i * 2 + 1])) } : {}),
-      'text/length': mean(r.completions.map((c) => c.replace(/\n$/, '').length)),
-    };
   }
 
   /** Sequence log-probabilities log π(completion | prompt) under `params` for each (prompt, completion), [n]. */
@@ -395,204 +341,6 @@ export class TextLab implements TaskLab {
     });
   }
 
-  /**
-   * One DPO (IPO, cDPO) step on batch_size comparisons drawn from the run's decisive labels, then eval_samples fresh
-   * completions for gold reward and KL. Ties carry no preference for DPO and are left out.
-   */
-  private async dpoStep(rng: Rng, labels: readonly Label[]): Promise<MetricRow> {
-    const o = optimizerAs(this.experiment, 'dpo');
-    const decisive = labels.filter((l) => l.answer === 'a' || l.answer === 'b');
-    if (decisive.length === 0) throw new Error('DPO needs comparisons with a preferred side; this run has none yet (label some pairs first)');
-    const batch = Array.from({ length: o.batch_size }, () => decisive[rng.int(decisive.length)]);
-    const chosen = batch.map((l) => [l.prompt ?? '', (l.answer === 'a' ? l.a : l.b) as string] as [string, string]);
-    const rejected = batch.map((l) => [l.prompt ?? '', (l.answer === 'a' ? l.b : l.a) as string] as [string, string]);
-    const n = batch.length;
-    const ref = this.sequenceLogps(this.reference, [...chosen, ...rejected]);
-    const out = tf.tidy(() => {
-      let kept: Tensor | null = null;
-      const { value, grads } = gradsOf(this.policy, () => {
-        const lp = this.sequenceLogps(this.policy, [...chosen, ...rejected]);
-        kept = tf.keep(tf.concat([lp, ref]));
-        return stackedPreferenceLoss(lp, ref, {
-          loss: o.loss,
-          beta: o.kl_coef,
-          labelSmoothing: o.loss === 'cdpo' ? o.label_smoothing : 0,
-        });
-      });
-      this.policyOpt.step(grads);
-      const packed = tf.concat([tf.reshape(value, [1]), kept!]);
-      kept!.dispose();
-      return packed;
-    });
-    ref.dispose();
-    const v = (await out.data()) as Float32Array;
-    out.dispose();
-    const [loss, lp, rf] = [v[0], v.subarray(1, 1 + 2 * n), v.subarray(1 + 2 * n)];
-    const metrics = preferenceMetrics(lp.subarray(0, n), lp.subarray(n), rf.subarray(0, n), rf.subarray(n), o.kl_coef);
-    const r = await this.rollout(o.eval_samples, 1, rng);
-    // The implicit reward β·log(π/π_ref) of each sample stands in for a reward model in the sample table.
-    this.show(r.prompts, r.completions, Array.from(r.klK1, (k) => o.kl_coef * k), r.gold);
-    return {
-      ...metrics,
-      'loss/dpo': loss,
-      'gold/mean': mean(r.gold),
-      'objective/kl': mean(r.klK1),
-      'objective/kl_k3': mean(r.klK3),
-      'objective/kl_coef': o.kl_coef,
-      'objective/entropy': r.entropy,
-      'text/length': mean(r.completions.map((c) => c.replace(/\n$/, '').length)),
-    };
-  }
-
-  /**
-   * Best-of-n of the reference policy on the reward model: for each of `picks` prompts (cycled), n completions, the
-   * reward model's favourite kept. KL(best-of-n ‖ π_ref) = log n − (n−1)/n, exact; one metrics row.
-   */
-  async bestOfN(n: number, picks: number, rng: Rng): Promise<MetricRow> {
-    const idx = Array.from({ length: picks * n }, (_, j) => Math.floor(j / n) % this.prefixes.length);
-    const prompts = idx.map((i) => this.experiment.task.prompts[i]);
-    const completions: string[] = [];
-    // Sample in chunks so n = 256 stays within memory.
-    const CHUNK = 512;
-    for (let from = 0; from < idx.length; from += CHUNK) {
-      const part = idx.slice(from, from + CHUNK);
-      const s = await this.sample(part, rng, this.reference);
-      for (let b = 0; b < part.length; b++) completions.push(completionOf(s, b));
-    }
-    const raw = await this.scorePairs(prompts.map((p, j) => [p, completions[j]]));
-    const best = bestOfNPicks(raw, n);
-    const pickPrompts = best.map((j) => prompts[j]);
-    const pickCompletions = best.map((j) => completions[j]);
-    const proxy = best.map((j) => this.normalized(raw[j]));
-    const gold = best.map((j, i) => this.gold(pickPrompts[i], completions[j]));
-    this.show(pickPrompts, pickCompletions, proxy, gold);
-    return {
-      'bon/n': n,
-      'objective/kl': bestOfNKl(n),
-      'gold/mean': mean(gold),
-      'proxy/mean': mean(proxy),
-      'text/length': mean(pickCompletions.map((c) => c.replace(/\n$/, '').length)),
-    };
-  }
-
-  /** One PPO iteration: sample a batch, score it, GAE on the KL-penalized per-token rewards, clipped updates. */
-  private async ppoIteration(rng: Rng): Promise<MetricRow> {
-    const o = optimizerAs(this.experiment, 'ppo');
-    const { temperature } = this.experiment.task;
-    const B = o.batch_size;
-    const promptIdx = Array.from({ length: B }, () => rng.int(this.prefixes.length));
-    const s = await this.sample(promptIdx, rng);
-    const { N } = s;
-    const { M, mask, last } = completionMask(s);
-
-    // The rollout's numbers, one readback: log π, entropy, V, log π_ref per position, and the reward model's score.
-    const packed = tf.tidy(() => {
-      const ids = tf.tensor2d(s.ids, [B, N], 'int32');
-      const h = gptHidden(this.cfg, this.policy, ids);
-      const { logp, entropy } = tokenStats(this.cfg, h, this.policy, ids, temperature);
-      const values = tf.slice(gptScalarHead(this.cfg, this.policy, 'value', h), [0, 0], [B, M]);
-      const ref = tokenStats(this.cfg, gptHidden(this.cfg, this.reference, ids), this.reference, ids, temperature).logp;
-      const score = gptReward(this.cfg, this.rm, ids, last, this.experiment.reward_model.pool, s.start);
-      return tf.concat([tf.reshape(logp, [-1]), tf.reshape(entropy, [-1]), tf.reshape(values, [-1]), tf.reshape(ref, [-1]), score]);
-    });
-    const all = (await packed.data()) as Float32Array;
-    packed.dispose();
-    const oldLogp = all.slice(0, B * M);
-    const entropy = all.subarray(B * M, 2 * B * M);
-    const oldValues = all.slice(2 * B * M, 3 * B * M);
-    const refLogp = all.subarray(3 * B * M, 4 * B * M);
-    const rawScore = all.subarray(4 * B * M);
-
-    // Per-token rewards r_t = −β·KL_t, the normalized score added on the last token; GAE per completion.
-    const beta = this.kl.beta;
-    const advantages = new Float32Array(B * M);
-    const returns = new Float32Array(B * M);
-    const klSeq = new Float32Array(B);
-    const klK1 = new Float32Array(B);
-    const klK3 = new Float32Array(B);
-    const score = Float32Array.from(rawScore, (r) => this.normalized(r));
-    for (let b = 0; b < B; b++) {
-      const from = b * M + s.start[b];
-      const to = from + s.length[b];
-      const lp = oldLogp.subarray(from, to);
-      const lr = refLogp.subarray(from, to);
-      const kl = perTokenKl(lp, lr, o.kl_estimator);
-      const rewards = Float32Array.from(kl, (k) => -beta * k);
-      rewards[rewards.length - 1] += score[b];
-      const g = gae(rewards, oldValues.subarray(from, to), o.gamma, o.lam);
-      advantages.set(g.advantages, from);
-      returns.set(g.returns, from);
-      klSeq[b] = kl.reduce((x, y) => x + y, 0);
-      klK1[b] = perTokenKl(lp, lr, 'k1').reduce((x, y) => x + y, 0);
-      klK3[b] = perTokenKl(lp, lr, 'k3').reduce((x, y) => x + y, 0);
-    }
-    const whitened = whiten(advantages, mask);
-    const explained = explainedVariance(returns, oldValues, mask);
-
-    // PPO epochs over shuffled minibatches of whole completions.
-    const rows = Array.from({ length: B }, (_, i) => i);
-    const mb = B / o.minibatches;
-    const stats: Tensor[] = [];
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
-      for (let i = rows.length - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [rows[i], rows[j]] = [rows[j], rows[i]];
-      }
-      for (let k = 0; k < o.minibatches; k++) {
-        const pick = rows.slice(k * mb, (k + 1) * mb);
-        const gather = <T extends Float32Array | Int32Array>(src: T, width: number, make: (n: number) => T): T => {
-          const out = make(pick.length * width);
-          pick.forEach((r, i) => out.set(src.subarray(r * width, (r + 1) * width), i * width));
-          return out;
-        };
-        const f32 = (n: number) => new Float32Array(n);
-        const idsMb = gather(s.ids, N, (n) => new Int32Array(n));
-        const [lpMb, advMb, retMb, vMb, maskMb] = [oldLogp, whitened, returns, oldValues, mask].map((a) => gather(a, M, f32));
-        stats.push(
-          tf.tidy(() => {
-            const shape: [number, number] = [pick.length, M];
-            const ids = tf.tensor2d(idsMb, [pick.length, N], 'int32');
-            const [lpT, advT, retT, vT, maskT] = [lpMb, advMb, retMb, vMb, maskMb].map((a) => tf.tensor2d(a, shape));
-            const forward = () => {
-              const h = gptHidden(this.cfg, this.policy, ids);
-              const { logp } = tokenStats(this.cfg, h, this.policy, ids, temperature);
-              return { logp, values: tf.slice(gptScalarHead(this.cfg, this.policy, 'value', h), [0, 0], shape) };
-            };
-            return ppoStep(this.policy, this.policyOpt, forward, { oldLogp: lpT, advantages: advT, returns: retT, oldValues: vT, mask: maskT }, o);
-          }),
-        );
-      }
-    }
-    const st = await readStacked(stats);
-    const avg = (j: number) => mean(Array.from({ length: stats.length }, (_, i) => st[i * 4 + j]));
-
-    const klMean = mean(klSeq);
-    this.kl.update(klMean, B);
-    const prompts = this.experiment.task.prompts;
-    const completions = Array.from({ length: B }, (_, b) => completionOf(s, b));
-    const gold = completions.map((c, b) => this.gold(prompts[promptIdx[b]], c));
-    this.show(promptIdx.map((i) => prompts[i]), completions, score, gold);
-    let entropySum = 0;
-    let tokens = 0;
-    for (let i = 0; i < mask.length; i++) if (mask[i]) (entropySum += entropy[i]), tokens++;
-    return {
-      'gold/mean': mean(gold),
-      'proxy/mean': mean(score),
-      'objective/kl': mean(klK1),
-      'objective/kl_k3': mean(klK3),
-      'objective/kl_coef': beta,
-      'objective/entropy': entropySum / Math.max(tokens, 1),
-      'objective/rlhf_reward': mean(Float32Array.from(score, (sc, b) => sc - beta * klSeq[b])),
-      'policy/approxkl': avg(3),
-      'policy/clipfrac': avg(2),
-      'loss/policy': avg(0),
-      'loss/value': avg(1),
-      'value/explained_variance': explained,
-      'text/length': mean(completions.map((c) => c.replace(/\n$/, '').length)),
-    };
-  }
-
-  /** The base policy's row: gold and proxy of the normalization batch (drawn with a generator of its own). */
   async evaluate(): Promise<MetricRow> {
     if (!this.normBatch) await this.normalizeReward();
     const { prompts, completions, raw } = this.normBatch!;
@@ -608,8 +356,8 @@ export class TextLab implements TaskLab {
       'proxy/mean': mean(Array.from(raw, (r) => this.normalized(r))),
       'objective/kl': 0,
       'objective/kl_k3': 0,
-      'objective/kl_coef': this.kl.beta,
-      'text/length': mean(completions.map((c) => c.replace(/\n$/, '').length)),
+      'objective/kl_coef': algorithmOf(this.experiment.optimizer).klCoef(this.experiment.optimizer) ?? 0,
+      'text/length': meanLength(completions),
     };
   }
 
@@ -620,9 +368,14 @@ export class TextLab implements TaskLab {
   }
 
   dispose(): void {
-    for (const p of [this.policy, this.reference, this.rm]) disposeParams(p);
+    for (const p of [this.pi, this.reference, this.rm]) disposeParams(p);
     this.policyOpt.dispose();
     this.rmOpt.dispose();
   }
 }
 
+
+/** Mean length of completions in characters (a final line break, which ends a completion, not counted). */
+function meanLength(completions: string[]): number {
+  return mean(completions.map((c) => c.replace(/\n$/, '').length));
+}

@@ -1,27 +1,37 @@
-// The landscape task's models and math: a Gaussian-mixture policy over the plane, an MLP reward model (or an ensemble
-// of them), and the optimizers that make sense on a plane: REINFORCE, RLOO, GRPO and DPO train the policy; best-of-n
-// picks among the reference policy's samples.
-import { tf, type Tensor } from '../tf';
-import { Rng } from '../rng';
-import { klCoef, optimizerAs, optimizerLr, type Experiment, type LandscapeExperiment } from '../experiment/spec';
-import { landscape, goldOf, gridPoints, EXTENT, type Landscape } from './landscape2d';
-import { initMlp, mlpApply, type MlpSpec } from '../models/mlp';
-import { initMixture, mixtureLogProb, sampleMixture, type MixtureSpec } from '../models/gaussian_mixture';
-import { disposeParams, gradsOf, makeParams, restoreParams, type Params } from '../models/params';
-import { Adam } from '../optim';
-import { bradleyTerryLoss } from '../algos/reward';
-import { argmax, bootstrapWeight, conservativeScore, memberStats, pairDisagreement } from '../algos/ensemble';
-import { klEstimate } from '../algos/kl';
-import { klPenalizedReward, reinforceLoss, whitenedAdvantages } from '../algos/reinforce';
-import { ppoPolicyLoss } from '../algos/ppo';
-import { preferenceLoss } from '../algos/dpo';
-import { grpoAdvantages, rlooAdvantages } from '../algos/group';
-import { bestOfNKl } from '../algos/best_of_n';
-import { hackingSamples } from '../analysis/overopt';
-import type { Label } from '../feedback/labelers';
-import type { MetricRow } from '../checkpoint/record';
-import type { TaskLab, TaskState, Proposal, LandscapeVisuals, PolicyContext } from './task_lab';
-import { mean, normalizeScores, type RewardNorm } from './reward_norm';
+// The landscape task's models and math: a Gaussian-mixture policy over the plane and an MLP reward model (or an
+// ensemble of them). As a PolicyTask a sample is a row of one action, a point: the algorithms (REINFORCE, RLOO, GRPO,
+// DPO, best-of-n) read its log-probabilities under the policy and the reference and the reward model's score.
+import { tf, type Tensor } from '../../tf';
+import { Rng } from '../../rng';
+import type { Experiment } from '../../experiment/spec';
+import type { LandscapeExperiment } from './spec';
+import { landscape, goldOf, gridPoints, EXTENT, type Landscape } from './landscape';
+import { initMlp, mlpApply, type MlpSpec } from '../../models/mlp';
+import { initMixture, mixtureLogProb, sampleMixture, type MixtureSpec } from '../../models/gaussian_mixture';
+import { disposeParams, gradsOf, makeParams, restoreParams, type Params } from '../../models/params';
+import { Adam } from '../../optim';
+import { bradleyTerryLoss } from '../../algos/reward';
+import { argmax, bootstrapWeight, conservativeScore, memberStats, pairDisagreement } from '../../algos/ensemble';
+import { bestOfNPicks } from '../../algos/best_of_n';
+import { algorithmOf } from '../../algos/registry';
+import { hackingSamples } from '../../analysis/overopt';
+import type { Label } from '../../feedback/labelers';
+import type { MetricRow } from '../../checkpoint/record';
+import type { Candidates, Rollout } from '../../algos/policy_task';
+import type { TaskLab, TaskState, Proposal, LandscapeVisuals } from '../task_lab';
+import { mean, normalizeScores, type RewardNorm } from '../../models/reward_norm';
+
+
+/** A batch of the policy's points [x0, y0, ...], one action per row. */
+interface PointRollout extends Rollout {
+  points: Float32Array;
+}
+
+/** Best-of-n candidates: points of the reference policy with each member's normalized score. */
+interface PointCandidates extends Candidates {
+  points: Float32Array;
+  members: Float32Array[];
+}
 
 /** Samples on which the reward model's score is normalized to mean 0, std 1 (RLHF.md). */
 const NORM_SAMPLES = 1024;
@@ -57,12 +67,13 @@ interface Scored {
 
 export class LandscapeLab implements TaskLab {
   readonly landscape: Landscape;
-  private readonly experiment: LandscapeExperiment;
+  readonly experiment: LandscapeExperiment;
   private readonly rmSpec: MlpSpec;
   private readonly members: Member[];
-  private readonly policy: Params;
+  private readonly pi: Params;
   private readonly reference: Params;
   private readonly policyOpt: Adam;
+  readonly policy: { params: Params; opt: Adam };
 
   private constructor(experiment: Experiment, state: TaskState) {
     this.experiment = experiment as LandscapeExperiment;
@@ -75,10 +86,11 @@ export class LandscapeLab implements TaskLab {
       if (state.optimizers) opt.load(state.optimizers[name]);
       return { params, opt, norm: (state.specs[name]?.norm as RewardNorm) ?? { mean: 0, std: 1 } };
     });
-    this.policy = makeParams(state.weights.policy);
+    this.pi = makeParams(state.weights.policy);
     this.reference = makeParams(state.weights.reference, false);
-    this.policyOpt = new Adam(this.policy, optimizerLr(experiment));
+    this.policyOpt = new Adam(this.pi, algorithmOf(experiment.optimizer).lr(experiment.optimizer));
     if (state.optimizers) this.policyOpt.load(state.optimizers.policy);
+    this.policy = { params: this.pi, opt: this.policyOpt };
   }
 
   static create(experiment: Experiment, rng: Rng): LandscapeLab {
@@ -104,7 +116,7 @@ export class LandscapeLab implements TaskLab {
     const mix = { ...mixtureSpec(this.experiment) };
     const out: ReturnType<TaskLab['models']> = {
       reward_model: { params: this.members[0].params, spec: { ...this.rmSpec, norm: { ...this.members[0].norm } } },
-      policy: { params: this.policy, spec: mix },
+      policy: { params: this.pi, spec: mix },
       reference: { params: this.reference, spec: mix },
     };
     this.members.slice(1).forEach((m, i) => (out[memberName(i + 1)] = { params: m.params, spec: { ...this.rmSpec, norm: { ...m.norm } } }));
@@ -124,10 +136,10 @@ export class LandscapeLab implements TaskLab {
   async propose(rng: Rng): Promise<Proposal> {
     const { query, query_candidates: c } = this.experiment.reward_model;
     if (query !== 'disagreement') {
-      const pts = await sampleMixture(this.policy, 2, rng);
+      const pts = await sampleMixture(this.pi, 2, rng);
       return { a: [pts[0], pts[1]], b: [pts[2], pts[3]] };
     }
-    const pts = await sampleMixture(this.policy, 2 * c, rng);
+    const pts = await sampleMixture(this.pi, 2 * c, rng);
     const raw = await this.memberRaw(pts);
     const side = (s: number) => raw.map((r) => Float32Array.from({ length: c }, (_, i) => r[2 * i + s]));
     const i = argmax(pairDisagreement(side(0), side(1)));
@@ -187,7 +199,7 @@ export class LandscapeLab implements TaskLab {
   }
 
   async normalizeReward(): Promise<void> {
-    const pts = await sampleMixture(this.policy, NORM_SAMPLES, new Rng(this.experiment.seed ^ 0x5eed));
+    const pts = await sampleMixture(this.pi, NORM_SAMPLES, new Rng(this.experiment.seed ^ 0x5eed));
     const raw = await this.memberRaw(pts);
     this.members.forEach((m, k) => (m.norm = normalizeScores(raw[k])));
   }
@@ -211,7 +223,7 @@ export class LandscapeLab implements TaskLab {
     const stacked = tf.tidy(() => {
       const x = tf.tensor2d(points, [n, 2]);
       return tf.stack([
-        mixtureLogProb(this.policy, x),
+        mixtureLogProb(this.pi, x),
         mixtureLogProb(this.reference, x),
         ...this.members.map((m) => mlpApply(this.rmSpec, m.params, x)),
       ]);
@@ -233,186 +245,92 @@ export class LandscapeLab implements TaskLab {
     return mean(goldOf(this.landscape, pts));
   }
 
-  async policyIteration(rng: Rng, ctx: PolicyContext): Promise<MetricRow> {
-    const algo = this.experiment.optimizer.algo;
-    if (algo === 'dpo') return this.dpoIteration(rng, ctx);
-    if (algo === 'best_of_n') {
-      const { n, samples } = optimizerAs(this.experiment, 'best_of_n');
-      return this.bestOfN(n[Math.min(ctx.stageStep, n.length - 1)], samples, rng);
-    }
-    return this.sampledIteration(rng);
-  }
+  // ---- the policy, as the algorithms see it (algos/policy_task.ts) ----------------------------------------
 
   /**
-   * REINFORCE, RLOO or GRPO on the normalized reward. A group (RLOO, GRPO) is k consecutive samples: with no prompts,
-   * any k draws of the policy share a "prompt".
-   *   reinforce: A = whiten(R), R = r − β·logr;   rloo: A_i = R_i − mean of the other k − 1 in the group;
-   *   grpo: A_i = (r_i − group mean)/group std, clipped ratio over `epochs` passes, plus β·k3 KL as a loss term.
+   * n points of the policy with log π, log π_ref and the reward model's score, in one readback. Groups (RLOO, GRPO)
+   * are k consecutive points: with no prompts, any k draws share a "prompt". The hidden test reward is measured on
+   * draws of its own before the update.
    */
-  private async sampledIteration(rng: Rng): Promise<MetricRow> {
-    const opt = this.experiment.optimizer;
-    if (opt.algo !== 'reinforce' && opt.algo !== 'rloo' && opt.algo !== 'grpo') throw new Error(`not a sampled optimizer: ${opt.algo}`);
-    const { batch_size: n, kl_coef } = opt;
-    const points = await sampleMixture(this.policy, n, rng);
-    const testGold = await this.testGold(this.policy);
+  async rollout(n: number, _groupSize: number, rng: Rng): Promise<PointRollout> {
+    const points = await sampleMixture(this.pi, n, rng);
+    const testGold = await this.testGold(this.pi);
     const { logp, logpRef, members, score } = await this.score(points);
-    const logr = Float32Array.from(logp, (lp, i) => lp - logpRef[i]);
-    const returns = klPenalizedReward(score, logr, kl_coef);
-    const x = tf.tensor2d(points, [n, 2]);
-    if (opt.algo === 'grpo') {
-      const adv = grpoAdvantages(score, opt.k);
-      for (let epoch = 0; epoch < opt.epochs; epoch++) {
-        tf.tidy(() => {
-          const [a, old, ref, ones] = [tf.tensor1d(adv), tf.tensor1d(logp), tf.tensor1d(logpRef), tf.onesLike(tf.tensor1d(adv))];
-          const { grads } = gradsOf(this.policy, () => {
-            const lp = mixtureLogProb(this.policy, x);
-            const { policy } = ppoPolicyLoss(lp, old, a, ones, opt.clip);
-            // k3 = e^(log π_ref − log π) − (log π_ref − log π) − 1, an unbiased KL estimate that is never negative.
-            const d = tf.sub(ref, lp);
-            return tf.add(policy, tf.mul(tf.mean(tf.sub(tf.sub(tf.exp(d), d), 1)), kl_coef));
-          });
-          this.policyOpt.step(grads);
-        });
-      }
-    } else {
-      const advantages = opt.algo === 'rloo' ? rlooAdvantages(returns, opt.k) : whitenedAdvantages(returns);
-      tf.tidy(() => {
-        const adv = tf.tensor1d(advantages);
-        const { grads } = gradsOf(this.policy, () => reinforceLoss(mixtureLogProb(this.policy, x), adv));
-        this.policyOpt.step(grads);
-      });
-    }
-    x.dispose();
     const gold = goldOf(this.landscape, points);
     // Does the reward model order the policy's own samples as the gold reward does? (pairs 0-1, 2-3, ...)
     let agree = 0;
     for (let i = 0; i + 1 < n; i += 2) agree += Number(score[i] > score[i + 1] === gold[i] > gold[i + 1]);
     return {
-      ...pointStats(points, gold),
-      'proxy/mean': mean(score),
-      'objective/kl': klEstimate(logr, 'k1'),
-      'objective/kl_k3': klEstimate(logr, 'k3'),
-      'objective/kl_coef': kl_coef,
-      'objective/entropy': -mean(logp),
-      'objective/rlhf_reward': mean(returns),
-      'rm/policy_agreement': agree / Math.floor(n / 2),
-      ...this.ensembleStd(members),
-      'test/gold': testGold,
+      B: n,
+      M: 1,
+      rowShape: [],
+      mask: null,
+      logp,
+      refLogp: logpRef,
+      values: null,
+      score,
+      stepRewards: null,
+      trajectories: Array.from(score, (last, i) => ({ from: i, to: i + 1, last })),
+      whiten: 'batch',
+      entropy: -mean(logp),
+      metrics: { ...pointStats(points, gold), 'test/gold': testGold },
+      rmMetrics: { 'proxy/mean': mean(score), 'rm/policy_agreement': agree / Math.floor(n / 2), ...this.ensembleStd(members) },
+      points,
     };
   }
 
-  /**
-   * One DPO step on a batch of the run's decisive comparisons: a point's "sequence" log-probability is log π(x) of
-   * the mixture. Needs no reward model (the proxy is not reported). Gold and KL are measured on `eval_samples` draws
-   * of the policy before the step, like the sampled optimizers' rows.
-   */
-  private async dpoIteration(rng: Rng, ctx: PolicyContext): Promise<MetricRow> {
-    const opt = optimizerAs(this.experiment, 'dpo');
-    const pairs = ctx.labels.filter((l) => l.answer === 'a' || l.answer === 'b');
-    const evalPoints = await sampleMixture(this.policy, opt.eval_samples, rng);
-    const row: MetricRow = { ...(await this.evalRow(evalPoints)), 'test/gold': await this.testGold(this.policy) };
-    if (pairs.length > 0) {
-      const B = Math.min(opt.batch_size, pairs.length);
-      const batch = Array.from({ length: B }, () => pairs[rng.int(pairs.length)]);
-      const chosen = new Float32Array(batch.flatMap((l) => (l.answer === 'a' ? l.a : l.b) as [number, number]));
-      const rejected = new Float32Array(batch.flatMap((l) => (l.answer === 'a' ? l.b : l.a) as [number, number]));
-      const stacked = tf.tidy(() => {
-        const [c, r] = [tf.tensor2d(chosen, [B, 2]), tf.tensor2d(rejected, [B, 2])];
-        const [refC, refR] = [mixtureLogProb(this.reference, c), mixtureLogProb(this.reference, r)];
-        // the policy's log-probabilities before the step, for the metrics (the loss takes its own, with gradients)
-        const logps = [mixtureLogProb(this.policy, c), mixtureLogProb(this.policy, r)];
-        const { value, grads } = gradsOf(this.policy, () =>
-          preferenceLoss(mixtureLogProb(this.policy, c), mixtureLogProb(this.policy, r), refC, refR, {
-            loss: opt.loss,
-            beta: opt.kl_coef,
-            labelSmoothing: opt.label_smoothing,
-          }),
-        );
-        this.policyOpt.step(grads);
-        return tf.concat([tf.stack([...logps, refC, refR]).reshape([-1]), tf.reshape(value, [1])]);
-      });
-      const v = (await stacked.data()) as Float32Array;
-      stacked.dispose();
-      const [lc, lr, rc, rr] = [0, 1, 2, 3].map((j) => v.subarray(j * B, (j + 1) * B));
-      const rewardC = Float32Array.from(lc, (x, i) => opt.kl_coef * (x - rc[i]));
-      const rewardR = Float32Array.from(lr, (x, i) => opt.kl_coef * (x - rr[i]));
-      Object.assign(row, {
-        'rewards/chosen': mean(rewardC),
-        'rewards/rejected': mean(rewardR),
-        'rewards/margins': mean(Float32Array.from(rewardC, (c, i) => c - rewardR[i])),
-        'rewards/accuracies': mean(Float32Array.from(rewardC, (c, i) => Number(c > rewardR[i]))),
-        'logps/chosen': mean(lc),
-        'logps/rejected': mean(lr),
-        'loss/dpo': v[4 * B],
-      });
-    }
-    return row;
+  forward(r: PointRollout, rows: number[]) {
+    const x = tf.tensor2d(Float32Array.from(rows.flatMap((i) => [r.points[2 * i], r.points[2 * i + 1]])), [rows.length, 2]);
+    return { logp: mixtureLogProb(this.pi, x) };
   }
 
-  /** Gold, KL and entropy of the current policy on points it drew. */
-  private async evalRow(points: Float32Array): Promise<MetricRow> {
-    const { logp, logpRef } = await this.score(points);
-    const logr = Float32Array.from(logp, (lp, i) => lp - logpRef[i]);
+  /** log π(x) of the labels' chosen points, then of their rejected points: a point's "sequence" log-probability. */
+  pairLogps(which: 'policy' | 'reference', labels: readonly Label[]): Tensor {
+    const side = (l: Label, chosen: boolean) => ((l.answer === 'a') === chosen ? l.a : l.b) as [number, number];
+    const pts = [...labels.map((l) => side(l, true)), ...labels.map((l) => side(l, false))];
+    return tf.tidy(() => mixtureLogProb(which === 'policy' ? this.pi : this.reference, tf.tensor2d(pts.flat(), [pts.length, 2])));
+  }
+
+  /** n·groups points of the reference policy with the reward the policy would see. */
+  async candidates(n: number, groups: number, rng: Rng): Promise<PointCandidates> {
+    const points = await sampleMixture(this.reference, n * groups, rng);
+    const { members, score } = await this.score(points);
+    return { points, members, score };
+  }
+
+  /** Gold of the picks, the members' spread on them, and the hidden test reward: the same picks with its own draws. */
+  async describePicks(c: PointCandidates, picks: number[], n: number): Promise<MetricRow> {
+    const at = (pts: Float32Array, js: number[]) => Float32Array.from(js.flatMap((j) => [pts[2 * j], pts[2 * j + 1]]));
+    const chosen = at(c.points, picks);
+    const held = await this.candidates(n, picks.length, new Rng((this.experiment.seed ^ TEST_SEED) >>> 0));
+    const heldPicks = at(held.points, bestOfNPicks(held.score, n));
     return {
-      ...pointStats(points, goldOf(this.landscape, points)),
-      'objective/kl': klEstimate(logr, 'k1'),
-      'objective/kl_k3': klEstimate(logr, 'k3'),
-      'objective/kl_coef': orNaN(klCoef(this.experiment)),
-      'objective/entropy': -mean(logp),
-    };
-  }
-
-  /**
-   * Best-of-n of the reference policy on the current reward: `samples` groups of n draws, the highest-scoring point of
-   * each kept. KL(best-of-n ‖ reference) = log n − (n − 1)/n exactly. `test/gold` repeats it with the held-out generator.
-   */
-  async bestOfN(n: number, samples: number, rng: Rng): Promise<MetricRow> {
-    const pick = async (r: Rng) => {
-      const pts = await sampleMixture(this.reference, n * samples, r);
-      const { members, score } = await this.score(pts);
-      const picks = new Float32Array(2 * samples);
-      const proxy = new Float32Array(samples);
-      const memberPicks = members.map(() => new Float32Array(samples));
-      for (let j = 0; j < samples; j++) {
-        const best = j * n + argmax(score.subarray(j * n, (j + 1) * n));
-        picks.set([pts[2 * best], pts[2 * best + 1]], 2 * j);
-        proxy[j] = score[best];
-        members.forEach((s, k) => (memberPicks[k][j] = s[best]));
-      }
-      return { picks, proxy, memberPicks };
-    };
-    const { picks, proxy, memberPicks } = await pick(rng);
-    const held = await pick(new Rng((this.experiment.seed ^ TEST_SEED) >>> 0));
-    return {
-      ...pointStats(picks, goldOf(this.landscape, picks)),
-      'bon/n': n,
-      'proxy/mean': mean(proxy),
-      'objective/kl': bestOfNKl(n),
-      ...this.ensembleStd(memberPicks),
-      'test/gold': mean(goldOf(this.landscape, held.picks)),
+      ...pointStats(chosen, goldOf(this.landscape, chosen)),
+      ...this.ensembleStd(c.members.map((s) => Float32Array.from(picks, (j) => s[j]))),
+      'test/gold': mean(goldOf(this.landscape, heldPicks)),
     };
   }
 
   /** Iterated RLHF with rollback: the mixture back at its initial weights, Adam's moments forgotten. */
   rollback(): void {
-    restoreParams(this.policy, this.reference);
+    restoreParams(this.pi, this.reference);
     this.policyOpt.reset();
   }
 
   async evaluate(): Promise<MetricRow> {
     const e = this.experiment;
-    const n = e.optimizer.algo === 'dpo' ? e.optimizer.eval_samples : e.optimizer.algo === 'best_of_n' ? e.optimizer.samples : e.optimizer.batch_size;
-    const points = await sampleMixture(this.policy, n, new Rng(e.seed ^ 0xe7a1));
+    const algo = algorithmOf(e.optimizer);
+    const points = await sampleMixture(this.pi, algo.samples(e.optimizer), new Rng(e.seed ^ 0xe7a1));
     const { logp, members, score } = await this.score(points);
     return {
       ...pointStats(points, goldOf(this.landscape, points)),
-      ...(e.optimizer.algo === 'dpo' ? {} : { 'proxy/mean': mean(score) }),
+      ...(algo.usesRewardModel ? { 'proxy/mean': mean(score) } : {}),
       'objective/kl': 0,
       'objective/kl_k3': 0,
-      'objective/kl_coef': orNaN(klCoef(e)),
+      'objective/kl_coef': orNaN(algo.klCoef(e.optimizer)),
       'objective/entropy': -mean(logp),
       ...this.ensembleStd(members),
-      'test/gold': await this.testGold(this.policy),
+      'test/gold': await this.testGold(this.pi),
     };
   }
 
@@ -423,7 +341,7 @@ export class LandscapeLab implements TaskLab {
    */
   async visuals(iteration: number, grid = 48): Promise<LandscapeVisuals> {
     const onGrid = this.normalized(await this.memberRaw(gridPoints(grid)));
-    const samples = await sampleMixture(this.policy, 256, new Rng(iteration + 17));
+    const samples = await sampleMixture(this.pi, 256, new Rng(iteration + 17));
     const out: LandscapeVisuals = { kind: 'landscape2d', grid, extent: EXTENT, reward: this.combined(onGrid), samples };
     if (onGrid.length > 1) out.disagreement = memberStats(onGrid).std;
     const k = this.experiment.overoptimization?.hacking_samples ?? 0;
@@ -445,7 +363,7 @@ export class LandscapeLab implements TaskLab {
       disposeParams(m.params);
       m.opt.dispose();
     }
-    disposeParams(this.policy);
+    disposeParams(this.pi);
     disposeParams(this.reference);
     this.policyOpt.dispose();
   }

@@ -1,0 +1,202 @@
+// The one map from `optimizer.algo` to its algorithm: its config schema (X_config.ts, beside its trainer X.ts), one
+// policy iteration, what it needs of the run, and the words and charts hosts show for it. Every choice by algorithm
+// name is made here; a new algorithm is its trainer and config files, its test, one entry below, and a line in
+// README.md. Trainers are loaded on first use, so the tab's page reads this map without loading tfjs.
+import * as v from 'valibot';
+import type { Rng } from '../rng';
+import type { Label } from '../feedback/labelers';
+import type { MetricRow } from '../checkpoint/record';
+import type { PolicyTask } from './policy_task';
+import { KlController } from './kl';
+import { PpoConfig } from './ppo_config';
+import { ReinforceConfig } from './reinforce_config';
+import { RlooConfig } from './rloo_config';
+import { GrpoConfig } from './grpo_config';
+import { DpoConfig } from './dpo_config';
+import { BestOfNConfig } from './best_of_n_config';
+
+/** What the runner hands a policy iteration. */
+export interface IterationContext {
+  rng: Rng;
+  /** The run's comparisons with a decisive or tie answer, in the order given (DPO trains on them). */
+  labels: readonly Label[];
+  /** The iteration's index within this round's policy stage (best-of-n: which n). */
+  stageStep: number;
+  /** The run's KL coefficient β, adapted where the algorithm has a KL target (PPO). */
+  kl: KlController;
+}
+
+/** A metrics chart of an algorithm: keys of the rows, plotted against the step (or against `x`). */
+export interface ChartSpec {
+  testid: string;
+  title: string;
+  series: { key: string; label: string; color: string }[];
+  /** The x axis (default: step); rows without it are left out. */
+  x?: string;
+}
+
+export interface Algorithm<C> {
+  /** The valibot schema of `optimizer` for this algorithm. */
+  config: v.GenericSchema<unknown, C>;
+  /** The name people know it by ("PPO"). */
+  title(c: C): string;
+  /** What the policy stage does each round, in a few words (banners, the gallery). */
+  summary(c: C): string;
+  /** One sentence on the optimizer and its schedule, for the Reward Report. */
+  describe(c: C): string;
+  /** Policy iterations (metrics rows) per round. */
+  iterations(c: C): number;
+  /** Samples of the policy behind one metrics row (the step-0 row draws as many). */
+  samples(c: C): number;
+  /** β of its KL to π_ref, where it has one. */
+  klCoef(c: C): number | undefined;
+  /** The policy's Adam learning rate (0 where nothing is trained). */
+  lr(c: C): number;
+  /** The KL target and horizon of an adaptive controller (null: β stays fixed). */
+  klTarget?(c: C): { target: number | null; horizon: number };
+  /** False where it learns from the comparisons directly (no reward model is fit). */
+  usesRewardModel: boolean;
+  /** Uses the policy's value head. */
+  usesValueHead?: boolean;
+  iterate(task: PolicyTask, c: C, ctx: IterationContext): Promise<MetricRow>;
+  /** Rules across its own fields, as messages naming the field. */
+  check?(c: C): string[];
+  /** Its rows are a best-of-n sweep, drawn on the over-optimization chart against √KL. */
+  sweepsN?: boolean;
+  /** Its own charts beside the lab's common ones. */
+  charts(c: C): ChartSpec[];
+}
+
+/** "40 PPO iterations with KL coefficient 0.1" */
+const perRound = (o: { iterations: number; kl_coef: number }, name: string, unit = 'iterations') =>
+  `${o.iterations} ${name} ${unit} with KL coefficient ${o.kl_coef}`;
+
+const sampled = (o: { lr: number; batch_size: number; iterations: number }) =>
+  `Adam lr ${o.lr}, ${o.batch_size} samples per iteration, ${o.iterations} iterations per round.`;
+
+const groupCheck = (o: { k: number; batch_size: number }) =>
+  o.batch_size % o.k !== 0 ? [`optimizer.k: ${o.k} samples per prompt do not divide batch_size ${o.batch_size}`] : [];
+
+const ALGORITHMS = {
+  ppo: {
+    config: PpoConfig,
+    title: () => 'PPO',
+    summary: (o) => perRound(o, 'PPO'),
+    describe: (o) =>
+      `PPO with a per-token KL penalty \`r_t = −β·KL_t\` (${o.kl_estimator}), GAE (γ ${o.gamma}, λ ${o.lam}), clip ${o.clip}; ${sampled(o)}`,
+    iterations: (o) => o.iterations,
+    samples: (o) => o.batch_size,
+    klCoef: (o) => o.kl_coef,
+    lr: (o) => o.lr,
+    klTarget: (o) => ({ target: o.kl_target, horizon: o.kl_horizon }),
+    usesRewardModel: true,
+    usesValueHead: true,
+    iterate: async (task, o, ctx) => (await import('./ppo')).ppoIteration(task, o, ctx.kl, ctx.rng),
+    check: (o) => (o.batch_size % o.minibatches !== 0 ? [`optimizer.minibatches: ${o.minibatches} does not divide batch_size ${o.batch_size}`] : []),
+    charts: () => [
+      { testid: 'chart-ppo', title: 'PPO: ratio diagnostics', series: [{ key: 'policy/approxkl', label: 'approx KL', color: '#ef9a9a' }, { key: 'policy/clipfrac', label: 'clip fraction', color: '#ffcc80' }] },
+      { testid: 'chart-value', title: 'Value head', series: [{ key: 'value/explained_variance', label: 'explained variance', color: '#80cbc4' }, { key: 'loss/value', label: 'value loss', color: '#90caf9' }] },
+    ],
+  } satisfies Algorithm<PpoConfig>,
+  reinforce: {
+    config: ReinforceConfig,
+    title: () => 'REINFORCE',
+    summary: (o) => perRound(o, 'REINFORCE'),
+    describe: (o) => `REINFORCE with a mean baseline on \`R = r(x) − kl_coef·(log π(x) − log π_ref(x))\`; ${sampled(o)}`,
+    iterations: (o) => o.iterations,
+    samples: (o) => o.batch_size,
+    klCoef: (o) => o.kl_coef,
+    lr: (o) => o.lr,
+    usesRewardModel: true,
+    iterate: async (task, o, ctx) => (await import('./reinforce')).reinforceIteration(task, o, ctx.rng),
+    charts: () => [],
+  } satisfies Algorithm<ReinforceConfig>,
+  dpo: {
+    config: DpoConfig,
+    title: (o) => (o.loss === 'ipo' ? 'IPO' : o.loss === 'cdpo' ? 'CDPO' : 'DPO'),
+    summary: (o) => perRound(o, o.loss.replace('sigmoid', 'DPO').toUpperCase(), 'steps'),
+    describe: (o) =>
+      `${o.loss === 'ipo' ? 'IPO' : o.loss === 'cdpo' ? `Conservative DPO (label smoothing ${o.label_smoothing})` : 'DPO'} on the comparisons directly (no reward model); Adam lr ${o.lr}, ${o.batch_size} pairs per step, ${o.iterations} steps per round.`,
+    iterations: (o) => o.iterations,
+    samples: (o) => o.eval_samples,
+    klCoef: (o) => o.kl_coef,
+    lr: (o) => o.lr,
+    usesRewardModel: false,
+    iterate: async (task, o, ctx) => (await import('./dpo')).dpoIteration(task, o, ctx.labels, ctx.rng),
+    charts: () => [
+      { testid: 'chart-dpo', title: 'DPO: the margin grows, the chosen log-probability may fall', series: [{ key: 'rewards/margins', label: 'margin (implicit reward)', color: '#a5d6a7' }, { key: 'logps/chosen', label: 'log π(chosen)', color: '#ffd54f' }, { key: 'logps/rejected', label: 'log π(rejected)', color: '#ef9a9a' }] },
+      { testid: 'chart-dpo-rewards', title: 'DPO: implicit rewards β·log(π/π_ref) and accuracy', series: [{ key: 'rewards/chosen', label: 'chosen', color: '#ffd54f' }, { key: 'rewards/rejected', label: 'rejected', color: '#ef9a9a' }, { key: 'rewards/accuracies', label: 'accuracy', color: '#80cbc4' }] },
+    ],
+  } satisfies Algorithm<DpoConfig>,
+  rloo: {
+    config: RlooConfig,
+    title: () => 'RLOO',
+    summary: (o) => perRound(o, 'RLOO'),
+    describe: (o) => `RLOO: ${o.k} samples per prompt, each baselined by the mean KL-penalized reward of the other ${o.k - 1}; ${sampled(o)}`,
+    iterations: (o) => o.iterations,
+    samples: (o) => o.batch_size,
+    klCoef: (o) => o.kl_coef,
+    lr: (o) => o.lr,
+    usesRewardModel: true,
+    iterate: async (task, o, ctx) => (await import('./rloo')).rlooIteration(task, o, ctx.rng),
+    check: groupCheck,
+    charts: () => [{ testid: 'chart-group', title: 'RLOO: policy loss', series: [{ key: 'loss/policy', label: 'policy loss', color: '#90caf9' }] }],
+  } satisfies Algorithm<RlooConfig>,
+  grpo: {
+    config: GrpoConfig,
+    title: () => 'GRPO',
+    summary: (o) => perRound(o, 'GRPO'),
+    describe: (o) => `GRPO: advantages normalized within groups of ${o.k}, k3 KL as a loss term, clip ${o.clip}; ${sampled(o)}`,
+    iterations: (o) => o.iterations,
+    samples: (o) => o.batch_size,
+    klCoef: (o) => o.kl_coef,
+    lr: (o) => o.lr,
+    usesRewardModel: true,
+    iterate: async (task, o, ctx) => (await import('./grpo')).grpoIteration(task, o, ctx.rng),
+    check: groupCheck,
+    charts: () => [
+      { testid: 'chart-group', title: 'GRPO: policy loss', series: [{ key: 'loss/policy', label: 'policy loss', color: '#90caf9' }, { key: 'policy/clipfrac', label: 'clip fraction', color: '#ffcc80' }] },
+    ],
+  } satisfies Algorithm<GrpoConfig>,
+  best_of_n: {
+    config: BestOfNConfig,
+    title: () => 'best-of-n',
+    summary: (o) => `best-of-n for n = ${o.n.join(', ')}`,
+    sweepsN: true,
+    describe: (o) => `Best-of-n of the reference policy on the reward model for n = ${o.n.join(', ')}, ${o.samples} picks per n.`,
+    iterations: (o) => o.n.length,
+    samples: (o) => o.samples,
+    klCoef: () => undefined,
+    lr: () => 0,
+    usesRewardModel: true,
+    iterate: async (task, o, ctx) => (await import('./best_of_n')).bestOfN(task, o.n[Math.min(ctx.stageStep, o.n.length - 1)], o.samples, ctx.rng),
+    charts: () => [
+      { testid: 'chart-bon', title: 'Best-of-n: reward against n', x: 'bon/n', series: [{ key: 'gold/mean', label: 'gold', color: '#ffd54f' }, { key: 'proxy/mean', label: 'proxy', color: '#7aa2ff' }, { key: 'objective/kl', label: 'KL = log n − (n−1)/n', color: '#ef9a9a' }] },
+    ],
+  } satisfies Algorithm<BestOfNConfig>,
+};
+
+export type AlgoName = keyof typeof ALGORITHMS;
+export const ALGO_NAMES = Object.keys(ALGORITHMS) as AlgoName[];
+
+/** Every algorithm's config schema, for the Experiment's `optimizer` variant. */
+export const OPTIMIZER_CONFIGS = [ReinforceConfig, PpoConfig, DpoConfig, RlooConfig, GrpoConfig, BestOfNConfig] as const;
+
+type Config = { algo: AlgoName };
+
+/** The algorithm of an optimizer config. */
+export function algorithmOf<C extends Config>(c: C): Algorithm<C> {
+  return ALGORITHMS[c.algo] as unknown as Algorithm<C>;
+}
+
+/** The run's KL controller: adaptive where the algorithm has a target, else β fixed (0 where it has no KL). */
+export function klControllerOf(c: Config, savedBeta?: unknown): KlController {
+  const a = algorithmOf(c);
+  const { target, horizon } = a.klTarget?.(c) ?? { target: null, horizon: 1 };
+  return new KlController(typeof savedBeta === 'number' ? savedBeta : (a.klCoef(c) ?? 0), target, horizon);
+}
+
+/** The algorithm's words and charts by name, for hosts that hold only the name. */
+export function algorithmTitle(c: Config): string {
+  return algorithmOf(c).title(c);
+}

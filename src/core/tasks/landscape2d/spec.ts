@@ -1,0 +1,39 @@
+// The landscape task's part of the Experiment: the hidden landscape, the Gaussian-mixture policy, its optimizers and
+// its cross-field rules. No tfjs here: the tab's page parses experiments without loading the models.
+import * as v from 'valibot';
+import { num, int } from '../../experiment/fields';
+import type { TaskSpec } from '../registry';
+import type { ExperimentOf } from '../../experiment/spec';
+
+export const LANDSCAPES = ['one-hill', 'two-hills', 'ridge'] as const;
+
+export const LandscapeTask = v.strictObject({
+  kind: v.literal('landscape2d'),
+  /** The hidden gold reward over the plane. */
+  landscape: v.picklist(LANDSCAPES),
+});
+
+export const MixturePolicy = v.strictObject({
+  kind: v.literal('gaussian_mixture'),
+  /** Number of Gaussian components of π(x). */
+  components: int(1, 16),
+  /** Where the policy starts: the mean of every component at step 0. */
+  init_mean: v.tuple([num(-3, 3), num(-3, 3)]),
+  /** Standard deviation of every component at step 0. */
+  init_std: num(0.01, 3),
+});
+
+export const landscapeSpec = {
+  task: LandscapeTask,
+  policy: MixturePolicy,
+  algos: ['reinforce', 'dpo', 'rloo', 'grpo', 'best_of_n'],
+  name: 'landscape',
+  title: (t) => `landscape ${t.landscape}`,
+  check: (e) =>
+    e.labelers.flatMap((l, i) =>
+      l.kind === 'simulated' && l.length_bias !== 0 ? [`labelers[${i}].length_bias: a length bias applies to text only; set it to 0`] : [],
+    ),
+} satisfies TaskSpec<v.InferOutput<typeof LandscapeTask>>;
+
+/** An experiment of the landscape task (what its rules guarantee of it). */
+export type LandscapeExperiment = ExperimentOf<'landscape2d'> & { policy: v.InferOutput<typeof MixturePolicy> };

@@ -1,0 +1,98 @@
+// The one map from `task.kind` to its task: the schema of its `task` and `policy` blocks, its cross-field rules, the
+// optimizers it runs, and how its lab is made for a new run or restored from a checkpoint. Every choice by task kind
+// in the core is made here (the tab picks each task's view from one map of its own, ui/views.ts). A lab is loaded
+// on demand, so parsing an experiment (the page, share links) never loads tfjs.
+import type * as v from 'valibot';
+import type { Experiment } from '../experiment/spec';
+import type { AlgoName } from '../algos/registry';
+import type { Rng } from '../rng';
+import type { Assets, TaskLab, TaskState } from './task_lab';
+import { LandscapeTask, MixturePolicy, landscapeSpec } from './landscape2d/spec';
+import { GptPolicy, TextTask, textSpec } from './text/spec';
+import { ControlTask, MlpPolicy, controlSpec } from './control/spec';
+
+export interface TaskSpec<T> {
+  /** The schema of `task` (its `kind` literal names the task). */
+  task: v.GenericSchema<unknown, T>;
+  /** The schema of the policy this task trains. */
+  policy: v.GenericSchema<unknown, unknown>;
+  /** The optimizers it runs. */
+  algos: readonly AlgoName[];
+  /** How messages name it ("the landscape task"). */
+  name: string;
+  /** The task in a few words, for banners and lists. */
+  title(task: T): string;
+  /** Its comparisons are of trajectory segments (a myopic labeler applies). */
+  segments?: boolean;
+  /** Rules across fields, as messages naming the field. */
+  check(e: Experiment, task: T): string[];
+}
+
+/** What the runner hands a task's lab besides the experiment. */
+export interface LabHost {
+  /** The lab's shipped files (the text task's base model and lexicon). */
+  assets?: Assets;
+}
+
+interface TaskEntry<T> extends TaskSpec<T> {
+  /** A new run's lab: models initialized from the run's generator. */
+  create(e: Experiment, rng: Rng, host: LabHost): Promise<TaskLab>;
+  /** A lab restored from a checkpoint's weights, specs and optimizer states. */
+  restore(e: Experiment, state: TaskState, host: LabHost): Promise<TaskLab>;
+}
+
+const TASKS = {
+  landscape2d: {
+    ...landscapeSpec,
+    create: async (e, rng) => (await import('./landscape2d/lab')).LandscapeLab.create(e, rng),
+    restore: async (e, state) => (await import('./landscape2d/lab')).LandscapeLab.restore(e, state),
+  },
+  text: {
+    ...textSpec,
+    create: async (e, rng, host) => (await import('./text/text_lab')).TextLab.create(e, rng, requireAssets(host)),
+    restore: async (e, state, host) => (await import('./text/text_lab')).TextLab.restore(e, state, requireAssets(host)),
+  },
+  control: {
+    ...controlSpec,
+    create: async (e, rng) => (await import('./control/control_lab')).ControlLab.create(e, rng),
+    restore: async (e, state) => (await import('./control/control_lab')).ControlLab.restore(e, state),
+  },
+} satisfies { [K in Experiment['task']['kind']]: TaskEntry<Extract<Experiment['task'], { kind: K }>> };
+
+export type TaskKind = keyof typeof TASKS;
+
+/** Every task's `task` and `policy` schemas, for the Experiment's variants. */
+export const TASK_SCHEMAS = [LandscapeTask, TextTask, ControlTask] as const;
+export const POLICY_SCHEMAS = [MixturePolicy, GptPolicy, MlpPolicy] as const;
+
+/** The entry of a task kind. */
+export function taskOf<K extends TaskKind>(task: { kind: K }): TaskEntry<Extract<Experiment['task'], { kind: K }>> {
+  return TASKS[task.kind] as unknown as TaskEntry<Extract<Experiment['task'], { kind: K }>>;
+}
+
+/** The task's words for banners and lists. */
+export function taskTitle(e: Experiment): string {
+  return taskOf(e.task).title(e.task as never);
+}
+
+/** The rules each task sets on the whole experiment: its policy, its optimizers, its own fields. */
+export function taskProblems(e: Experiment): string[] {
+  const t = taskOf(e.task);
+  const out: string[] = [];
+  const policyKind = (t.policy as unknown as { entries: { kind: { literal: string } } }).entries.kind.literal;
+  if (e.policy.kind !== policyKind) out.push(`policy.kind: the ${t.name} task needs "${policyKind}", got "${e.policy.kind}"`);
+  if (!(t.algos as readonly string[]).includes(e.optimizer.algo)) {
+    out.push(`optimizer.algo: the ${t.name} task is optimized with ${t.algos.map((a) => `"${a}"`).join(', ')}; got "${e.optimizer.algo}"`);
+  }
+  if (!t.segments) {
+    e.labelers.forEach((l, i) => {
+      if (l.kind === 'simulated' && (l.myopic_steps ?? 0) !== 0) out.push(`labelers[${i}].myopic_steps: a myopic labeler applies to control segments only; set it to 0`);
+    });
+  }
+  return [...out, ...t.check(e, e.task as never)];
+}
+
+function requireAssets(host: LabHost): Assets {
+  if (!host.assets) throw new Error("the text task needs the lab's shipped files (base model and lexicon), and this host gave none");
+  return host.assets;
+}

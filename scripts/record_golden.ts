@@ -3,6 +3,9 @@
 // (tests/fixtures/checkpoints/<name>.json and <name>-resume.jsonl). Run from the repository root:
 //   npx tsx scripts/record_golden.ts              every fixture
 //   npx tsx scripts/record_golden.ts NAME ...     only these runs or checkpoints
+//   npx tsx scripts/record_golden.ts --resume-only NAME ...
+//                                                 only the resumed rows of stored checkpoint records, which stay as
+//                                                 the older code wrote them (a record's schema is never rewritten)
 // Record again only with the code whose behaviour the fixtures are meant to pin (never to make a failing test pass).
 import { mkdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +22,8 @@ import {
 import { encodeJson, decodeJson } from '../src/cli/fs_store';
 import { tf } from '../src/core/tf';
 
-const only = new Set(process.argv.slice(2));
+const resumeOnly = process.argv.includes('--resume-only');
+const only = new Set(process.argv.slice(2).filter((a) => a !== '--resume-only'));
 const wanted = (name: string) => only.size === 0 || only.has(name);
 const kb = (path: string) => `${(statSync(path).size / 1024).toFixed(1)} KB`;
 
@@ -27,7 +31,7 @@ mkdirSync(GOLDEN_DIR, { recursive: true });
 mkdirSync(CHECKPOINT_DIR, { recursive: true });
 
 const started = performance.now();
-for (const spec of GOLDEN_RUNS.filter((s) => wanted(s.name))) {
+for (const spec of GOLDEN_RUNS.filter((s) => wanted(s.name) && !resumeOnly)) {
   const t0 = performance.now();
   const before = tf.memory().numTensors;
   const rows = await runGolden(spec);
@@ -42,9 +46,8 @@ for (const spec of GOLDEN_RUNS.filter((s) => wanted(s.name))) {
 
 for (const spec of CHECKPOINT_RUNS.filter((s) => wanted(s.name))) {
   const t0 = performance.now();
-  const record = await recordAfterRound(spec);
   const path = join(CHECKPOINT_DIR, `${spec.name}.json`);
-  writeFileSync(path, encodeJson(record));
+  if (!resumeOnly) writeFileSync(path, encodeJson(await recordAfterRound(spec)));
   // Resume what the file holds, as the test will: the expected rows of the record's next round.
   const rows = await resumeRecord(spec, decodeJson(readFileSync(path, 'utf8')));
   const resumePath = join(CHECKPOINT_DIR, `${spec.name}-resume.jsonl`);

@@ -59,6 +59,13 @@ const CONTROL_SHORT = [
   'optimizer.iterations=2',
 ];
 
+// Re-recorded since the fixtures of e1d67a7, each with its reason (everything else is as that code wrote it):
+// - landscape-dpo, landscape-dpo-ipo: one DPO file for every task (algos/dpo.ts) draws the step's batch first and the
+//   evaluation samples after the step, as the text DPO did; the landscape drew them the other way round.
+// - control-cartpole, control-reacher (ensembles of 3): one reward-model ensemble for every task
+//   (models/reward_ensemble.ts) trains each member with its own Adam and normalizes each member, as the landscape's
+//   did; the control ensemble shared one Adam over the members' mean loss and one normalization. A single control
+//   reward model gives the same numbers as before.
 export const GOLDEN_RUNS: GoldenSpec[] = [
   // ---- landscape, cpu ----
   ...[1, 2].map((seed) => ({

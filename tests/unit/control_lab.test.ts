@@ -2,6 +2,7 @@
 // the simulated labeler's (myopic) segment return, segments past a fall, PPO iterations that count environment
 // steps and leak no tensors, the spec's rules, and a checkpoint round trip.
 import { policyIteration } from './iterate';
+import { memberName } from '../../src/core/models/reward_ensemble';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
@@ -43,14 +44,16 @@ async function labWithKnownRm(members: number): Promise<ControlLab> {
   const base = ControlLab.create(e, new Rng(1));
   const policy = await readWeights(base.models().policy.params);
   base.dispose();
-  const rm: Weights = {};
+  const weights: Record<string, Weights> = { policy };
   for (let k = 0; k < members; k++) {
-    rm[`m${k}.w0`] = { shape: [6, 2], data: Float32Array.from([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]) };
-    rm[`m${k}.b0`] = { shape: [2], data: new Float32Array(2) };
-    rm[`m${k}.w1`] = { shape: [2, 1], data: Float32Array.from([1, 0.5]) };
-    rm[`m${k}.b1`] = { shape: [1], data: new Float32Array(1) };
+    weights[memberName(k)] = {
+      w0: { shape: [6, 2], data: Float32Array.from([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]) },
+      b0: { shape: [2], data: new Float32Array(2) },
+      w1: { shape: [2, 1], data: Float32Array.from([1, 0.5]) },
+      b1: { shape: [1], data: new Float32Array(1) },
+    };
   }
-  return ControlLab.restore(e, { weights: { policy, reward_model: rm }, specs: {} });
+  return ControlLab.restore(e, { weights, specs: {} });
 }
 
 describe('segment Bradley-Terry', () => {

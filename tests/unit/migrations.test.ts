@@ -8,7 +8,9 @@ import { MemoryStore, keys } from '../../src/core/checkpoint/store';
 import { decodeJson } from '../../src/cli/fs_store';
 import { Runner } from '../../src/core/runner';
 
-const fixture = (n: number) => decodeJson(readFileSync(`tests/fixtures/checkpoint-schema${n}.json`, 'utf8')) as RawRecord;
+/** The record written by schema n's code: schema 2's is the control ensemble's of tests/fixtures/checkpoints. */
+const FIXTURES: Record<number, string> = { 1: 'tests/fixtures/checkpoint-schema1.json', 2: 'tests/fixtures/checkpoints/schema2-control-ensemble.json' };
+const fixture = (n: number) => decodeJson(readFileSync(FIXTURES[n], 'utf8')) as RawRecord;
 
 describe('migrations', () => {
   it('has one numbered migration and one fixture for every schema before the current one', () => {
@@ -29,6 +31,38 @@ describe('migrations', () => {
     const { schema: _c, ...oldRest } = old;
     expect(rest).toEqual(oldRest);
     expect(old.schema).toBe(1); // the stored copy is not changed in place
+  });
+
+  it('schema 2 → 3: a control ensemble stored under m<k>. prefixes becomes one model and one Adam per member', async () => {
+    const old = fixture(2);
+    expect(old.sha256).toBe(await hashRecord(old as never));
+    type Model = { weights: Record<string, { shape: number[]; data: Float32Array }>; spec: Record<string, unknown> };
+    type AdamState = { t: number; m: Model['weights']; v: Model['weights'] };
+    const oldRm = (old.models as Record<string, Model>).reward_model;
+    const oldAdam = (old.optimizers as Record<string, AdamState>).reward_model;
+    const K = (oldRm.spec.ensemble as number);
+    expect(K).toBeGreaterThan(1);
+    const up = migrate(old, 3);
+    expect(up.schema).toBe(3);
+    const models = up.models as Record<string, Model>;
+    const opts = up.optimizers as Record<string, AdamState>;
+    for (let k = 0; k < K; k++) {
+      const name = k === 0 ? 'reward_model' : `reward_model_${k}`;
+      // every weight and both moments of member k, under the names a single model has
+      for (const [w, x] of Object.entries(oldRm.weights).filter(([w]) => w.startsWith(`m${k}.`))) {
+        expect(models[name].weights[w.slice(3)]).toEqual(x);
+        expect(opts[name].m[w.slice(3)]).toEqual(oldAdam.m[w]);
+        expect(opts[name].v[w.slice(3)]).toEqual(oldAdam.v[w]);
+      }
+      expect(Object.keys(models[name].weights)).toHaveLength(Object.keys(oldRm.weights).length / K);
+      expect(opts[name].t).toBe(oldAdam.t);
+      expect(models[name].spec.norm).toEqual(oldRm.spec.norm);
+      expect(models[name].spec.ensemble).toBeUndefined();
+    }
+    expect(models.policy).toEqual((old.models as Record<string, Model>).policy);
+    // A record without a prefixed ensemble (the landscape's, the text task's) is the same record at schema 3.
+    const land = { schema: 2, models: { reward_model: { weights: { w0: { shape: [1], data: new Float32Array(1) } }, spec: {} } } };
+    expect(migrate(land, 3)).toEqual({ ...land, schema: 3 });
   });
 
   it('verifyRecord migrates a stored old record and re-hashes it; a damaged old record is refused', async () => {
@@ -65,7 +99,7 @@ describe('migrations', () => {
     expect(() => migrate({ schema: SCHEMA + 1 }, SCHEMA)).toThrow(/newer version of the lab .*update the lab/);
     expect(() => migrate({ schema: 0 }, SCHEMA)).toThrow(SchemaError);
     expect(() => migrate({ schema: 1.5 }, SCHEMA)).toThrow(/no valid schema version/);
-    expect(() => migrate({ schema: 1 }, SCHEMA + 5)).toThrow(/no migration from checkpoint schema 2 to 3/);
+    expect(() => migrate({ schema: 1 }, SCHEMA + 5)).toThrow(new RegExp(`no migration from checkpoint schema ${SCHEMA} to ${SCHEMA + 1}`));
   });
 
   it('a newer-schema newest checkpoint falls back to the previous one with the reason in the notice', async () => {

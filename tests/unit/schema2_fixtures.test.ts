@@ -2,6 +2,10 @@
 // (tests/fixtures/checkpoints/<name>.json, FsStore's encoding, saved as round 1 of a 2-round run ended) must load
 // through the lab's own path (store → loadCheckpoint: SHA-256, migrations → Runner.fromRecord) and resume their
 // second round with the very rows that code produced (<name>-resume.jsonl, scripts/record_golden.ts).
+// One exception, re-recorded with `record_golden.ts --resume-only` from the untouched schema-2 record: the control
+// ensemble's members used to share one Adam over their mean loss and one normalization of the combined score; the one
+// ensemble of models/reward_ensemble.ts gives each member its own Adam and normalization (schema 3), so its resumed
+// rows are those of the new math, while the landscape ensemble (whose math did not change) resumes exactly.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

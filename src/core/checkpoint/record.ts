@@ -13,7 +13,7 @@ import { tf } from '../tf';
 import pkg from '../../../package.json';
 
 /** The record schema this code writes; older records are migrated on read (migrations.ts). */
-export const SCHEMA = 2;
+export const SCHEMA = 3;
 /** How many checkpoints of a run are kept (older ones are deleted after a successful write). */
 export const KEEP = 3;
 

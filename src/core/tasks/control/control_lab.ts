@@ -19,13 +19,12 @@ import { initMlp, mlpForward, type MlpSpec } from '../../models/mlp';
 import { mlpHost } from '../../models/mlp_host';
 import { disposeParams, gradsOf, makeParams, readWeights, type Params, type Weights } from '../../models/params';
 import { Adam } from '../../optim';
-import { bradleyTerryLoss } from '../../algos/reward';
-import { argmax, bootstrapWeight, conservativeScore, memberStats, pairDisagreement } from '../../algos/ensemble';
+import { RewardEnsemble } from '../../models/reward_ensemble';
 import type { Rollout } from '../../algos/policy_task';
 import type { Label, Segment } from '../../feedback/labelers';
 import type { MetricRow } from '../../checkpoint/record';
-import type { ControlVisuals, Proposal, TaskLab, TaskState } from '../task_lab';
-import { mean, normalizeScores, type RewardNorm } from '../../models/reward_norm';
+import type { ControlVisuals, ModelState, Proposal, TaskLab, TaskState } from '../task_lab';
+import { mean, type RewardNorm } from '../../models/reward_norm';
 import { CartPole, PointReacher, type ControlEnv } from './envs';
 
 type ControlExperiment = ExperimentOf<'control'> & { policy: { kind: 'mlp'; hidden: number[]; activation: 'relu' | 'tanh' }; optimizer: { algo: 'ppo'; lr: number } };
@@ -112,11 +111,10 @@ export class ControlLab implements TaskLab {
   readonly rmSpec: MlpSpec;
   private readonly pi: Params;
   private readonly parts: SubParams;
-  private readonly rm: Params;
+  /** The reward model: an ensemble of MLPs over (observation, action), summed over a segment (one member: the single model). */
+  private readonly rm: RewardEnsemble;
   private readonly policyOpt: Adam;
-  private readonly rmOpt: Adam;
   readonly policy: { params: Params; opt: Adam };
-  rmNorm: RewardNorm;
   /** Policy iterations done: the policy's version (query pools and clips are drawn per version). */
   private version: number;
   /** Environment steps of all PPO rollouts so far. */
@@ -133,18 +131,19 @@ export class ControlLab implements TaskLab {
     this.rmSpec = specs.rm;
     this.pi = makeParams(state.weights.policy);
     this.parts = { pi: part(this.pi, 'pi.'), v: part(this.pi, 'v.') };
-    this.rm = makeParams(state.weights.reward_model);
+    const rmSpec = this.rmSpec;
+    this.rm = new RewardEnsemble(this.experiment.reward_model, this.experiment.seed, { ...rmSpec }, (p, x) => tf.reshape(mlpForward(rmSpec, p, x), [-1]), state);
     this.policyOpt = new Adam(this.pi, this.experiment.optimizer.lr);
-    this.rmOpt = new Adam(this.rm, this.experiment.reward_model.lr);
     this.policy = { params: this.pi, opt: this.policyOpt };
-    if (state.optimizers) {
-      this.policyOpt.load(state.optimizers.policy);
-      this.rmOpt.load(state.optimizers.reward_model);
-    }
+    if (state.optimizers) this.policyOpt.load(state.optimizers.policy);
     const ps = state.specs.policy ?? {};
     this.version = typeof ps.version === 'number' ? ps.version : 0;
     this.envSteps = typeof ps.env_steps === 'number' ? ps.env_steps : 0;
-    this.rmNorm = (state.specs.reward_model?.norm as RewardNorm) ?? { mean: 0, std: 1 };
+  }
+
+  /** The first member's normalization (the single reward model's, when there is one). */
+  get rmNorm(): RewardNorm {
+    return this.rm.norm;
   }
 
   private static specs(e: ControlExperiment, env: ControlEnv): { pi: MlpSpec; v: MlpSpec; rm: MlpSpec } {
@@ -168,28 +167,23 @@ export class ControlLab implements TaskLab {
     const v = initMlp(s.v, new Rng(rng.seed()));
     const policy: Weights = { ...prefixed(pi, 'pi.'), ...prefixed(v, 'v.') };
     if (env.action.kind === 'continuous') policy.log_std = { shape: [env.action.size], data: new Float32Array(env.action.size) };
-    const rm: Weights = {};
-    for (let k = 0; k < e.reward_model.ensemble; k++) Object.assign(rm, prefixed(initMlp(s.rm, new Rng(rng.seed())), `m${k}.`));
-    return new ControlLab(e, { weights: { policy, reward_model: rm }, specs: {} });
+    const rm = RewardEnsemble.init(e.reward_model.ensemble, (r) => initMlp(s.rm, r), rng);
+    return new ControlLab(e, { weights: { policy, ...rm }, specs: {} });
   }
 
   static restore(experiment: Experiment, state: TaskState): ControlLab {
     return new ControlLab(experiment, state);
   }
 
-  models() {
+  models(): Record<string, ModelState> {
     return {
       policy: { params: this.pi, spec: { pi: { ...this.piSpec }, v: { ...this.vSpec }, version: this.version, env_steps: this.envSteps } },
-      reward_model: { params: this.rm, spec: { ...this.rmSpec, ensemble: this.experiment.reward_model.ensemble, norm: { ...this.rmNorm } } },
+      ...this.rm.models(),
     };
   }
 
   optimizers() {
-    return { policy: this.policyOpt, reward_model: this.rmOpt };
-  }
-
-  private get members(): number {
-    return this.experiment.reward_model.ensemble;
+    return { policy: this.policyOpt, ...this.rm.optimizers() };
   }
 
   // ---- rollouts -------------------------------------------------------------------------------------------
@@ -296,7 +290,7 @@ export class ControlLab implements TaskLab {
     const cands = Array.from({ length: pairs }, () => ({ a: draw(), b: draw() }));
     if (pairs === 1) return cands[0];
     const sums = await this.memberSums([...cands.map((c) => c.a), ...cands.map((c) => c.b)]);
-    const pick = argmax(pairDisagreement(sums.map((s) => s.subarray(0, pairs)), sums.map((s) => s.subarray(pairs))));
+    const pick = this.rm.mostDisputed(sums.map((s) => s.subarray(0, pairs)), sums.map((s) => s.subarray(pairs)));
     return cands[pick];
   }
 
@@ -322,21 +316,15 @@ export class ControlLab implements TaskLab {
     return x;
   }
 
-  /** Member k's per-step rewards of inputs x [n, width]: shape [n]. */
-  private memberReward(k: number, x: Tensor): Tensor {
-    return tf.tidy(() => tf.reshape(mlpForward(this.rmSpec, part(this.rm, `m${k}.`), x), [-1]));
+  /** A member's per-step rewards summed over each segment of K steps: [segments]. */
+  private segmentSum(n: number): (perStep: Tensor) => Tensor {
+    return (r) => tf.sum(tf.reshape(r, [n, this.experiment.task.segment_steps]), 1);
   }
 
   /** Each member's summed reward of each segment: sums[k][i]. One readback. */
-  private async memberSums(segs: Segment[]): Promise<Float32Array[]> {
+  private memberSums(segs: Segment[]): Promise<Float32Array[]> {
     const K = this.experiment.task.segment_steps;
-    const t = tf.tidy(() => {
-      const x = tf.tensor2d(this.segmentInputs(segs), [segs.length * K, this.rmSpec.inputs]);
-      return tf.stack(Array.from({ length: this.members }, (_, k) => tf.sum(tf.reshape(this.memberReward(k, x), [segs.length, K]), 1)));
-    });
-    const all = (await t.data()) as Float32Array;
-    t.dispose();
-    return Array.from({ length: this.members }, (_, k) => all.slice(k * segs.length, (k + 1) * segs.length));
+    return this.rm.raw(() => tf.tensor2d(this.segmentInputs(segs), [segs.length * K, this.rmSpec.inputs]), this.segmentSum(segs.length));
   }
 
   /**
@@ -346,42 +334,23 @@ export class ControlLab implements TaskLab {
   rewardStep(batch: Label[], targets: Float32Array): Tensor {
     const n = batch.length;
     const K = this.experiment.task.segment_steps;
-    const rm = this.experiment.reward_model;
-    const xa = this.segmentInputs(batch.map((l) => l.a as Segment));
-    const xb = this.segmentInputs(batch.map((l) => l.b as Segment));
+    const [xa, xb] = [batch.map((l) => l.a as Segment), batch.map((l) => l.b as Segment)].map((segs) => this.segmentInputs(segs));
     return tf.tidy(() => {
       const [ta, tb] = [xa, xb].map((x) => tf.tensor2d(x, [n * K, this.rmSpec.inputs]));
-      const y = tf.tensor1d(targets);
-      const { value, grads } = gradsOf(this.rm, () => {
-        const losses = Array.from({ length: this.members }, (_, k) => {
-          const sum = (x: Tensor) => tf.sum(tf.reshape(this.memberReward(k, x), [n, K]), 1);
-          const bootstrap = this.members > 1 && rm.bootstrap;
-          const w = bootstrap ? tf.tensor1d(batch.map((l) => bootstrapWeight(this.experiment.seed, k, l.id))) : undefined;
-          return bradleyTerryLoss(sum(ta), sum(tb), y, w);
-        });
-        return tf.div(tf.addN(losses), this.members);
-      });
-      this.rmOpt.step(grads);
-      return value;
+      return this.rm.step(ta, tb, batch, targets, this.segmentSum(n));
     });
   }
 
   async rewardScores(labels: Label[]) {
     const n = labels.length;
     if (n === 0) return { a: new Float32Array(0), b: new Float32Array(0) };
-    const { mean: m } = memberStats(await this.memberSums([...labels.map((l) => l.a as Segment), ...labels.map((l) => l.b as Segment)]));
-    return { a: m.slice(0, n), b: m.slice(n) };
+    const judged = this.rm.judged(await this.memberSums([...labels.map((l) => l.a as Segment), ...labels.map((l) => l.b as Segment)]));
+    return { a: judged.slice(0, n), b: judged.slice(n) };
   }
 
-  /** The reward the policy sees per step (before normalization): the ensemble's conservative score of (s, a). */
-  private stepRewards(x: Tensor): Tensor {
-    return tf.tidy(() => tf.stack(Array.from({ length: this.members }, (_, k) => this.memberReward(k, x))));
-  }
-
-  private combine(members: Float32Array, n: number): Float32Array {
-    const rm = this.experiment.reward_model;
-    const scores = Array.from({ length: this.members }, (_, k) => members.subarray(k * n, (k + 1) * n));
-    return conservativeScore(scores, rm.conservative, rm.conservative_lambda);
+  /** The reward the policy sees per step: the ensemble's normalized, conservative score of (s, a), from raw [K·n]. */
+  private combine(raw: Float32Array, n: number): Float32Array {
+    return this.rm.combined(this.rm.normalized(Array.from({ length: this.rm.size }, (_, k) => raw.subarray(k * n, (k + 1) * n))));
   }
 
   async normalizeReward(): Promise<void> {
@@ -391,10 +360,7 @@ export class ControlLab implements TaskLab {
     const steps = streams.flatMap((s) => s.obs.map((o, t) => ({ o, a: s.act[t] })));
     const x = new Float32Array(steps.length * this.rmSpec.inputs);
     steps.forEach((s, i) => features(this.env, s.o, s.a, x, i * this.rmSpec.inputs));
-    const t = tf.tidy(() => this.stepRewards(tf.tensor2d(x, [steps.length, this.rmSpec.inputs])));
-    const members = (await t.data()) as Float32Array;
-    t.dispose();
-    this.rmNorm = normalizeScores(this.combine(members, steps.length));
+    this.rm.setNorms(await this.rm.raw(() => tf.tensor2d(x, [steps.length, this.rmSpec.inputs])));
   }
 
   // ---- the policy ---------------------------------------------------------------------------------------
@@ -465,15 +431,13 @@ export class ControlLab implements TaskLab {
       const obsT = tf.tensor2d(obs, [rows, O]);
       const { logp } = this.logProb(tf.slice(obsT, [0, 0], [N, O]), tf.tensor2d(drawn, [N, D]));
       const parts = [logp, this.value(obsT)];
-      if (!true_reward) parts.push(tf.reshape(this.stepRewards(tf.tensor2d(x, [rows, W])), [-1]));
+      if (!true_reward) parts.push(tf.reshape(this.rm.rawTensor(tf.tensor2d(x, [rows, W])), [-1]));
       return tf.concat(parts);
     });
     const all = (await packed.data()) as Float32Array;
     packed.dispose();
     const values = all.slice(N, N + rows);
-    const proxy = true_reward
-      ? null
-      : Float32Array.from(this.combine(all.subarray(N + rows), rows), (r) => (r - this.rmNorm.mean) / this.rmNorm.std);
+    const proxy = true_reward ? null : this.combine(all.subarray(N + rows), rows);
 
     // Per-step rewards; each episode piece ends in a fall, at the step limit, or at the cut.
     const rewards = new Float32Array(N);
@@ -583,9 +547,8 @@ export class ControlLab implements TaskLab {
 
   dispose(): void {
     disposeParams(this.pi);
-    disposeParams(this.rm);
+    this.rm.dispose();
     this.policyOpt.dispose();
-    this.rmOpt.dispose();
   }
 }
 

@@ -10,16 +10,15 @@ import { initMlp, mlpApply, type MlpSpec } from '../../models/mlp';
 import { initMixture, mixtureLogProb, sampleMixture, type MixtureSpec } from '../../models/gaussian_mixture';
 import { disposeParams, gradsOf, makeParams, restoreParams, type Params } from '../../models/params';
 import { Adam } from '../../optim';
-import { bradleyTerryLoss } from '../../algos/reward';
-import { argmax, bootstrapWeight, conservativeScore, memberStats, pairDisagreement } from '../../algos/ensemble';
+import { RewardEnsemble, memberName } from '../../models/reward_ensemble';
 import { bestOfNPicks } from '../../algos/best_of_n';
 import { algorithmOf } from '../../algos/registry';
 import { hackingSamples } from '../../analysis/overopt';
 import type { Label } from '../../feedback/labelers';
 import type { MetricRow } from '../../checkpoint/record';
 import type { Candidates, Rollout } from '../../algos/policy_task';
-import type { TaskLab, TaskState, Proposal, LandscapeVisuals } from '../task_lab';
-import { mean, normalizeScores, type RewardNorm } from '../../models/reward_norm';
+import type { ModelState, TaskLab, TaskState, Proposal, LandscapeVisuals } from '../task_lab';
+import { mean, type RewardNorm } from '../../models/reward_norm';
 
 
 /** A batch of the policy's points [x0, y0, ...], one action per row. */
@@ -47,15 +46,6 @@ function mixtureSpec(e: LandscapeExperiment): MixtureSpec {
   return { components: e.policy.components, init_mean: e.policy.init_mean, init_std: e.policy.init_std };
 }
 
-/** Checkpoint names of the ensemble's members: `reward_model`, then `reward_model_1`, … (one model: as before ensembles). */
-export const memberName = (k: number) => (k === 0 ? 'reward_model' : `reward_model_${k}`);
-
-/** One reward model of the ensemble: its weights, its Adam, its normalization. */
-interface Member {
-  params: Params;
-  opt: Adam;
-  norm: RewardNorm;
-}
 
 /** What the policy's samples are worth: log-probabilities, each member's normalized score and the combined reward. */
 interface Scored {
@@ -69,7 +59,8 @@ export class LandscapeLab implements TaskLab {
   readonly landscape: Landscape;
   readonly experiment: LandscapeExperiment;
   private readonly rmSpec: MlpSpec;
-  private readonly members: Member[];
+  /** The reward model: an ensemble of MLPs over the plane (one member: the single model). */
+  private readonly rm: RewardEnsemble;
   private readonly pi: Params;
   private readonly reference: Params;
   private readonly policyOpt: Adam;
@@ -79,13 +70,7 @@ export class LandscapeLab implements TaskLab {
     this.experiment = experiment as LandscapeExperiment;
     this.landscape = landscape(this.experiment.task.landscape);
     this.rmSpec = rewardModelSpec(experiment);
-    this.members = Array.from({ length: experiment.reward_model.ensemble }, (_, k) => {
-      const name = memberName(k);
-      const params = makeParams(state.weights[name]);
-      const opt = new Adam(params, experiment.reward_model.lr);
-      if (state.optimizers) opt.load(state.optimizers[name]);
-      return { params, opt, norm: (state.specs[name]?.norm as RewardNorm) ?? { mean: 0, std: 1 } };
-    });
+    this.rm = new RewardEnsemble(experiment.reward_model, experiment.seed, { ...this.rmSpec }, (p, x) => mlpApply(this.rmSpec, p, x), state);
     this.pi = makeParams(state.weights.policy);
     this.reference = makeParams(state.weights.reference, false);
     this.policyOpt = new Adam(this.pi, algorithmOf(experiment.optimizer).lr(experiment.optimizer));
@@ -109,24 +94,19 @@ export class LandscapeLab implements TaskLab {
 
   /** The normalization of the first member (the single reward model's, when there is one). */
   get rmNorm(): RewardNorm {
-    return this.members[0].norm;
+    return this.rm.norm;
   }
 
-  models() {
+  models(): Record<string, ModelState> {
     const mix = { ...mixtureSpec(this.experiment) };
-    const out: ReturnType<TaskLab['models']> = {
-      reward_model: { params: this.members[0].params, spec: { ...this.rmSpec, norm: { ...this.members[0].norm } } },
-      policy: { params: this.pi, spec: mix },
-      reference: { params: this.reference, spec: mix },
-    };
-    this.members.slice(1).forEach((m, i) => (out[memberName(i + 1)] = { params: m.params, spec: { ...this.rmSpec, norm: { ...m.norm } } }));
-    return out;
+    // The checkpoint's order since before ensembles: the (first) reward model, the policy, the reference, further members.
+    const [first, ...rest] = Object.entries(this.rm.models());
+    return Object.fromEntries([first, ['policy', { params: this.pi, spec: mix }], ['reference', { params: this.reference, spec: mix }], ...rest]);
   }
 
   optimizers() {
-    const out: Record<string, Adam> = { reward_model: this.members[0].opt, policy: this.policyOpt };
-    this.members.slice(1).forEach((m, i) => (out[memberName(i + 1)] = m.opt));
-    return out;
+    const [first, ...rest] = Object.entries(this.rm.optimizers());
+    return Object.fromEntries([first, ['policy', this.policyOpt], ...rest]);
   }
 
   /**
@@ -142,7 +122,7 @@ export class LandscapeLab implements TaskLab {
     const pts = await sampleMixture(this.pi, 2 * c, rng);
     const raw = await this.memberRaw(pts);
     const side = (s: number) => raw.map((r) => Float32Array.from({ length: c }, (_, i) => r[2 * i + s]));
-    const i = argmax(pairDisagreement(side(0), side(1)));
+    const i = this.rm.mostDisputed(side(0), side(1));
     return { a: [pts[4 * i], pts[4 * i + 1]], b: [pts[4 * i + 2], pts[4 * i + 3]] };
   }
 
@@ -156,65 +136,26 @@ export class LandscapeLab implements TaskLab {
     const n = batch.length;
     const a = new Float32Array(batch.flatMap((l) => l.a as [number, number]));
     const b = new Float32Array(batch.flatMap((l) => l.b as [number, number]));
-    const { ensemble, bootstrap } = this.experiment.reward_model;
-    const weights = (k: number) =>
-      ensemble > 1 && bootstrap ? Float32Array.from(batch, (l) => bootstrapWeight(this.experiment.seed, k, l.id)) : null;
-    return tf.tidy(() => {
-      const [ta, tb, ty] = [tf.tensor2d(a, [n, 2]), tf.tensor2d(b, [n, 2]), tf.tensor1d(targets)];
-      const losses = this.members.map((m, k) => {
-        const w = weights(k);
-        const tw = w ? tf.tensor1d(w) : undefined;
-        const { value, grads } = gradsOf(m.params, () =>
-          bradleyTerryLoss(mlpApply(this.rmSpec, m.params, ta), mlpApply(this.rmSpec, m.params, tb), ty, tw),
-        );
-        m.opt.step(grads);
-        return value;
-      });
-      return losses.length === 1 ? losses[0] : tf.mean(tf.stack(losses));
-    });
+    return tf.tidy(() => this.rm.step(tf.tensor2d(a, [n, 2]), tf.tensor2d(b, [n, 2]), batch, targets));
   }
 
   /** Scores of both sides of labels: the raw model's, or for an ensemble the reward the policy sees. */
   async rewardScores(labels: Label[]) {
     const pa = new Float32Array(labels.flatMap((l) => l.a as [number, number]));
     const pb = new Float32Array(labels.flatMap((l) => l.b as [number, number]));
-    const score = async (pts: Float32Array) => {
-      const raw = await this.memberRaw(pts);
-      return raw.length === 1 ? raw[0] : this.combined(this.normalized(raw));
-    };
+    const score = async (pts: Float32Array) => this.rm.judged(await this.memberRaw(pts));
     const [a, b] = await Promise.all([score(pa), score(pb)]);
     return { a, b };
   }
 
   /** Each member's raw score of points [x0, y0, ...], read back at once. */
-  private async memberRaw(points: Float32Array): Promise<Float32Array[]> {
-    const n = points.length / 2;
-    const r = tf.tidy(() => {
-      const x = tf.tensor2d(points, [n, 2]);
-      return tf.stack(this.members.map((m) => mlpApply(this.rmSpec, m.params, x)));
-    });
-    const out = (await r.data()) as Float32Array;
-    r.dispose();
-    return this.members.map((_, k) => out.slice(k * n, (k + 1) * n));
+  private memberRaw(points: Float32Array): Promise<Float32Array[]> {
+    return this.rm.raw(() => tf.tensor2d(points, [points.length / 2, 2]));
   }
 
   async normalizeReward(): Promise<void> {
     const pts = await sampleMixture(this.pi, NORM_SAMPLES, new Rng(this.experiment.seed ^ 0x5eed));
-    const raw = await this.memberRaw(pts);
-    this.members.forEach((m, k) => (m.norm = normalizeScores(raw[k])));
-  }
-
-  private normalized(raw: ArrayLike<number>[]): Float32Array[] {
-    return raw.map((r, k) => {
-      const { mean: m, std } = this.members[k].norm;
-      return Float32Array.from(r, (x) => (x - m) / std);
-    });
-  }
-
-  /** The reward the policy optimizes: the one model's normalized score, or the ensemble's conservative combination. */
-  private combined(members: Float32Array[]): Float32Array {
-    const { conservative, conservative_lambda } = this.experiment.reward_model;
-    return members.length === 1 ? members[0] : conservativeScore(members, conservative, conservative_lambda);
+    this.rm.setNorms(await this.memberRaw(pts));
   }
 
   /** log π, log π_ref and the reward models on points, in one readback. */
@@ -222,22 +163,14 @@ export class LandscapeLab implements TaskLab {
     const n = points.length / 2;
     const stacked = tf.tidy(() => {
       const x = tf.tensor2d(points, [n, 2]);
-      return tf.stack([
-        mixtureLogProb(this.pi, x),
-        mixtureLogProb(this.reference, x),
-        ...this.members.map((m) => mlpApply(this.rmSpec, m.params, x)),
-      ]);
+      return tf.concat([tf.stack([mixtureLogProb(this.pi, x), mixtureLogProb(this.reference, x)]), this.rm.rawTensor(x)]);
     });
     const values = (await stacked.data()) as Float32Array;
     stacked.dispose();
-    const members = this.normalized(this.members.map((_, k) => values.subarray((2 + k) * n, (3 + k) * n)));
-    return { logp: values.slice(0, n), logpRef: values.slice(n, 2 * n), members, score: this.combined(members) };
+    const members = this.rm.normalized(Array.from({ length: this.rm.size }, (_, k) => values.subarray((2 + k) * n, (3 + k) * n)));
+    return { logp: values.slice(0, n), logpRef: values.slice(n, 2 * n), members, score: this.rm.combined(members) };
   }
 
-  /** The ensemble's spread on these samples (absent for a single model, whose rows stay as they were). */
-  private ensembleStd(members: Float32Array[]): MetricRow {
-    return members.length > 1 ? { 'rm/ensemble_std': mean(memberStats(members).std) } : {};
-  }
 
   /** The hidden test reward: gold on samples drawn with a generator training never touches. */
   private async testGold(params: Params): Promise<number> {
@@ -274,7 +207,7 @@ export class LandscapeLab implements TaskLab {
       whiten: 'batch',
       entropy: -mean(logp),
       metrics: { ...pointStats(points, gold), 'test/gold': testGold },
-      rmMetrics: { 'proxy/mean': mean(score), 'rm/policy_agreement': agree / Math.floor(n / 2), ...this.ensembleStd(members) },
+      rmMetrics: { 'proxy/mean': mean(score), 'rm/policy_agreement': agree / Math.floor(n / 2), ...this.rm.spread(members) },
       points,
     };
   }
@@ -306,7 +239,7 @@ export class LandscapeLab implements TaskLab {
     const heldPicks = at(held.points, bestOfNPicks(held.score, n));
     return {
       ...pointStats(chosen, goldOf(this.landscape, chosen)),
-      ...this.ensembleStd(c.members.map((s) => Float32Array.from(picks, (j) => s[j]))),
+      ...this.rm.spread(c.members.map((s) => Float32Array.from(picks, (j) => s[j]))),
       'test/gold': mean(goldOf(this.landscape, heldPicks)),
     };
   }
@@ -329,7 +262,7 @@ export class LandscapeLab implements TaskLab {
       'objective/kl_k3': 0,
       'objective/kl_coef': orNaN(algo.klCoef(e.optimizer)),
       'objective/entropy': -mean(logp),
-      ...this.ensembleStd(members),
+      ...this.rm.spread(members),
       'test/gold': await this.testGold(this.pi),
     };
   }
@@ -340,13 +273,14 @@ export class LandscapeLab implements TaskLab {
    * overrates most.
    */
   async visuals(iteration: number, grid = 48): Promise<LandscapeVisuals> {
-    const onGrid = this.normalized(await this.memberRaw(gridPoints(grid)));
+    const onGrid = this.rm.normalized(await this.memberRaw(gridPoints(grid)));
     const samples = await sampleMixture(this.pi, 256, new Rng(iteration + 17));
-    const out: LandscapeVisuals = { kind: 'landscape2d', grid, extent: EXTENT, reward: this.combined(onGrid), samples };
-    if (onGrid.length > 1) out.disagreement = memberStats(onGrid).std;
+    const out: LandscapeVisuals = { kind: 'landscape2d', grid, extent: EXTENT, reward: this.rm.combined(onGrid), samples };
+    const disagreement = this.rm.std(onGrid);
+    if (disagreement) out.disagreement = disagreement;
     const k = this.experiment.overoptimization?.hacking_samples ?? 0;
     if (k > 0) {
-      const proxy = this.combined(this.normalized(await this.memberRaw(samples)));
+      const proxy = this.rm.combined(this.rm.normalized(await this.memberRaw(samples)));
       const gold = goldOf(this.landscape, samples);
       const rows = Array.from(proxy, (p, i) => ({
         label: `(${samples[2 * i].toFixed(2)}, ${samples[2 * i + 1].toFixed(2)})`,
@@ -359,10 +293,7 @@ export class LandscapeLab implements TaskLab {
   }
 
   dispose(): void {
-    for (const m of this.members) {
-      disposeParams(m.params);
-      m.opt.dispose();
-    }
+    this.rm.dispose();
     disposeParams(this.pi);
     disposeParams(this.reference);
     this.policyOpt.dispose();

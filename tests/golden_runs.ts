@@ -5,7 +5,7 @@
 // from before the change under test.
 import { tf } from '../src/core/tf';
 import { preset } from '../src/core/experiment/presets';
-import { applyOverrides, type Experiment } from '../src/core/experiment/spec';
+import { applyOverrides, type Experiment } from '../src/core/experiment/parse';
 import { selectBackend } from '../src/core/backend';
 import { Runner, type RunnerOptions } from '../src/core/runner';
 import { MemoryStore, keys } from '../src/core/checkpoint/store';

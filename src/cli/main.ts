@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PRESETS, preset } from '../core/experiment/presets';
-import { applyOverrides, ExperimentError, parseExperimentJson, type Experiment } from '../core/experiment/spec';
+import { applyOverrides, ExperimentError, parseExperimentJson, type Experiment } from '../core/experiment/parse';
 import { BackendError, parseBackendName, selectBackend, type BackendName } from '../core/backend';
 import { Runner } from '../core/runner';
 import { goldOptimum, landscape } from '../core/tasks/landscape2d/landscape';

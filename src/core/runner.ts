@@ -4,9 +4,9 @@
 // Hosts (the tab's worker, the CLI, tests) drive it through this class only.
 import { tf } from './tf';
 import { Rng } from './rng';
-import { policyIterations, type Experiment } from './experiment/spec';
+import { policyIterations, type Experiment } from './experiment/parse';
 import { pairAccuracy } from './algos/reward';
-import { pickLabeler, simulatedAnswer, targetOf, type Answer, type Label, type Sample } from './feedback/labelers';
+import { pickLabeler, simulatedAnswer, splitLabels, targetOf, type Answer, type Label, type Sample } from './feedback/labelers';
 import { readWeights, type Weights } from './models/params';
 import type { AdamState } from './optim';
 import {
@@ -20,6 +20,7 @@ import {
   type Stage,
 } from './checkpoint/record';
 import type { Store } from './checkpoint/store';
+import { RunControl, type PendingPair, type RunnerHooks } from './run_control';
 import type { Assets, TaskLab, TaskState, Visuals } from './tasks/task_lab';
 import { taskOf } from './tasks/registry';
 import { algorithmOf, klControllerOf } from './algos/registry';
@@ -31,20 +32,7 @@ import { useWasmBatchMatMul } from './kernels/wasm_batch_matmul';
 
 export type { ControlVisuals, LandscapeVisuals, TextVisuals, TextSampleRow, Visuals, Assets } from './tasks/task_lab';
 
-export type RunStatus = 'ready' | 'running' | 'paused' | 'waiting-for-labels' | 'stopped' | 'done' | 'error';
-
-export interface RunnerHooks {
-  /** A new metrics row (one per policy iteration, plus the row of the untrained policy at step 0). */
-  onMetrics?(row: MetricRow): void;
-  /** Something changed: a step, a stage, a label, the status. Hosts throttle what they forward. */
-  onProgress?(): void;
-  /** A checkpoint was written. */
-  onCheckpoint?(info: { at: number; position: Position }): void;
-  /** A line for the log (stderr in the CLI). */
-  onLog?(line: string): void;
-  /** Something the user must know, e.g. that storage is full and a checkpoint could not be saved. */
-  onNotice?(message: string): void;
-}
+export type { PendingPair, RunStatus, RunnerHooks } from './run_control';
 
 export interface RunnerOptions {
   store: Store;
@@ -57,37 +45,14 @@ export interface RunnerOptions {
   assets?: Assets;
 }
 
-/** The pair a human labeler is asked about. */
-export interface PendingPair {
-  id: number;
-  /** Text task: the prompt both completions continue. */
-  prompt?: string;
-  a: Sample;
-  b: Sample;
-}
-
-export class Runner {
-  status: RunStatus = 'ready';
-  /** True while run() is executing (also while it is paused inside). */
-  active = false;
-  error: string | null = null;
+export class Runner extends RunControl {
   position: Position;
   labels: Label[];
   metrics: MetricRow[];
-  pendingPair: PendingPair | null = null;
-  lastCheckpointAt = 0;
   rmAccuracy: number | null = null;
   rmLoss = Number.NaN;
 
   private readonly rng: Rng;
-  private readonly hooks: RunnerHooks;
-  private readonly now: () => number;
-  private wake: (() => void) | null = null;
-  private stopRequested = false;
-  private pauseRequested = false;
-  private finishLabelingRequested = false;
-  private lastYield = 0;
-  private disposed = false;
   /** The KL coefficient β of the policy's optimizer (adapted by PPO with a KL target), kept in the policy's spec. */
   private readonly kl: KlController;
 
@@ -98,9 +63,8 @@ export class Runner {
     readonly lab: TaskLab,
     state: { rng: Rng; position: Position; labels: Label[]; metrics: MetricRow[]; klCoef?: unknown },
   ) {
+    super(opts.hooks ?? {}, opts.now ?? (() => Date.now()), experiment.schedule.checkpoint_every_s);
     this.kl = klControllerOf(experiment.optimizer, state.klCoef);
-    this.hooks = opts.hooks ?? {};
-    this.now = opts.now ?? (() => Date.now());
     this.rng = state.rng;
     this.position = state.position;
     this.labels = state.labels;
@@ -161,71 +125,16 @@ export class Runner {
     return this.opts.runId;
   }
 
-  // ---- control ------------------------------------------------------------------------------------------
+  // ---- labels from a person -----------------------------------------------------------------------------
 
-  pause(): void {
-    if (this.status === 'running' || this.status === 'waiting-for-labels') this.pauseRequested = true;
-  }
-
-  resume(): void {
-    this.pauseRequested = false;
-    this.wakeUp();
-  }
-
-  /** Stops after the current step and saves a checkpoint; run() then returns. */
-  stop(): void {
-    this.stopRequested = true;
-    this.wakeUp();
-  }
-
-  /** The human's answer to the pending pair. Returns false when no pair is pending. */
-  submitLabel(answer: Answer): boolean {
-    const pair = this.pendingPair;
-    if (!pair) return false;
-    const { id, prompt, a, b } = pair;
+  /** What the person answered about the pending pair: a label of this round. */
+  protected recordAnswer({ id, prompt, a, b }: PendingPair, answer: Answer): void {
     this.labels.push({ id, ...(prompt === undefined ? {} : { prompt }), a, b, answer, labeler: 'human', round: this.position.round, time: this.now() });
-    this.pendingPair = null;
-    this.wakeUp();
-    return true;
   }
 
-  /** Ends the labeling stage early (the "Train reward model" button); refused until a pair of this round is labeled. */
-  finishLabeling(): boolean {
-    if (this.position.stage !== 'label' || this.labelsThisRound() === 0) return false;
-    this.finishLabelingRequested = true;
-    this.wakeUp();
-    return true;
-  }
-
-  private wakeUp(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
-  }
-
-  private sleep(): Promise<void> {
-    return new Promise((resolve) => (this.wake = resolve));
-  }
-
-  /** Between steps: yield to the host's event loop now and then, honour pause and stop. Returns false to stop. */
-  private async checkpointAndControl(): Promise<boolean> {
-    const now = this.now();
-    if (now - this.lastYield > 15) {
-      await new Promise((r) => setTimeout(r, 0));
-      this.lastYield = this.now();
-    }
-    if (this.pauseRequested && !this.stopRequested) {
-      const before = this.status;
-      this.status = 'paused';
-      await this.checkpoint();
-      this.progress();
-      while (this.pauseRequested && !this.stopRequested) await this.sleep();
-      this.status = before;
-      this.progress();
-    }
-    if (this.stopRequested) return false;
-    if (now - this.lastCheckpointAt > this.experiment.schedule.checkpoint_every_s * 1000) await this.checkpoint();
-    return true;
+  /** The "Train reward model" button works once a pair of this round's label stage is labeled. */
+  protected canFinishLabeling(): boolean {
+    return this.position.stage === 'label' && this.labelsThisRound() > 0;
   }
 
   // ---- the loop -----------------------------------------------------------------------------------------
@@ -237,7 +146,7 @@ export class Runner {
     this.status = 'running';
     this.stopRequested = false;
     this.pauseRequested = false;
-    this.lastYield = this.now();
+    this.started();
     this.progress();
     try {
       const { rounds } = this.experiment.schedule;
@@ -310,22 +219,9 @@ export class Runner {
         const { a, b } = proposal;
         this.labels.push({ id, ...prompt, a, b, answer, labeler: `simulated:${who}`, round: this.position.round, time: this.now() });
       } else {
-        this.pendingPair = { id, ...prompt, a: proposal.a, b: proposal.b };
-        this.status = 'waiting-for-labels';
-        this.progress();
-        while (this.pendingPair && !this.stopRequested && !this.finishLabelingRequested) {
-          if (this.pauseRequested) {
-            if (!(await this.checkpointAndControl())) return false;
-            continue;
-          }
-          await this.sleep();
-        }
-        if (this.stopRequested) return false;
-        if (this.pendingPair) {
-          // finishLabeling() while a pair was shown: the pair was not answered and is dropped.
-          this.pendingPair = null;
-          continue;
-        }
+        const asked = await this.askPerson({ id, ...prompt, a: proposal.a, b: proposal.b });
+        if (asked === 'stopped') return false;
+        if (asked === 'dropped') continue;
         this.status = 'running';
         // A human's labels are precious: keep them even if the tab closes before the stage ends.
         await this.checkpoint();
@@ -344,19 +240,6 @@ export class Runner {
     return this.labels.filter((l) => l.round === this.position.round && l.answer !== 'skip').length;
   }
 
-  /** Splits the decisive-or-tie labels into train and held-out sets (every k-th label is held out). */
-  private splitLabels(): { train: Label[]; heldOut: Label[] } {
-    const usable = this.labels.filter((l) => targetOf(l.answer) !== null);
-    const h = this.experiment.reward_model.holdout;
-    if (h <= 0) return { train: usable, heldOut: [] };
-    const k = Math.max(2, Math.round(1 / h));
-    const train: Label[] = [];
-    const heldOut: Label[] = [];
-    for (const l of usable) (l.id % k === k - 1 ? heldOut : train).push(l);
-    // With very few labels, train on all of them rather than on none.
-    return train.length === 0 ? { train: heldOut, heldOut: [] } : { train, heldOut };
-  }
-
   /** Fits r_θ to the labels with the Bradley-Terry loss, then normalizes it over policy samples. */
   private async rewardStage(): Promise<boolean> {
     const algo = algorithmOf(this.experiment.optimizer);
@@ -365,7 +248,7 @@ export class Runner {
       return true;
     }
     const { steps, batch_size } = this.experiment.reward_model;
-    const { train, heldOut } = this.splitLabels();
+    const { train, heldOut } = splitLabels(this.labels, this.experiment.reward_model.holdout);
     let loss = Number.NaN;
     if (train.length > 0) {
       while (this.position.stageStep < steps) {
@@ -510,14 +393,6 @@ export class Runner {
   /** What a host draws: the landscape's reward heatmap and samples, or the text task's sample table. */
   visuals(): Promise<Visuals> {
     return this.lab.visuals(this.position.iteration);
-  }
-
-  private progress(): void {
-    this.hooks.onProgress?.();
-  }
-
-  private log(line: string): void {
-    this.hooks.onLog?.(line);
   }
 
   dispose(): void {

@@ -10,7 +10,7 @@ import { tf } from '../core/tf';
 import { useLabWebgpuDevice } from '../core/kernels/webgpu_device';
 import { parseBackendName, selectBackend, type BackendChoice } from '../core/backend';
 import { PRESETS } from '../core/experiment/presets';
-import { parseExperiment, type Experiment } from '../core/experiment/spec';
+import { parseExperiment, type Experiment } from '../core/experiment/parse';
 import { Runner, type Assets, type PendingPair, type RunStatus, type Visuals } from '../core/runner';
 import { keys } from '../core/checkpoint/store';
 import type { MetricRow, Position } from '../core/checkpoint/record';

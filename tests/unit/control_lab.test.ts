@@ -6,7 +6,7 @@ import { memberName } from '../../src/core/models/reward_ensemble';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
-import { applyOverrides, ExperimentError, parseExperiment, type Experiment } from '../../src/core/experiment/spec';
+import { applyOverrides, ExperimentError, parseExperiment, type Experiment } from '../../src/core/experiment/parse';
 import { preset } from '../../src/core/experiment/presets';
 import { ControlLab } from '../../src/core/tasks/control/control_lab';
 import { CartPole } from '../../src/core/tasks/control/envs';

@@ -1,6 +1,6 @@
 // The Experiment spec: presets validate; bad input is refused with a message that names the field and what was
 // expected; --set overrides reach nested fields and are validated as a whole.
-import type { OptimizerOf } from '../../src/core/experiment/spec';
+import type { OptimizerOf } from '../../src/core/experiment/parse';
 import { describe, expect, it } from 'vitest';
 import {
   applyOverrides,
@@ -8,7 +8,7 @@ import {
   parseExperiment,
   parseExperimentJson,
   type Experiment,
-} from '../../src/core/experiment/spec';
+} from '../../src/core/experiment/parse';
 import { DEFAULT_PRESET, PRESETS, preset } from '../../src/core/experiment/presets';
 import type { LandscapeExperiment } from '../../src/core/tasks/landscape2d/spec';
 

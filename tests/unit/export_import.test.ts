@@ -1,6 +1,6 @@
 // The export bundle of a real run: every file there and right, the Python loader reads it (when python3 and numpy
 // are present), and an import brings the run back bit for bit; preference files in TRL and HH layout.
-import type { OptimizerOf } from '../../src/core/experiment/spec';
+import type { OptimizerOf } from '../../src/core/experiment/parse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unzipSync, strFromU8, zipSync, strToU8 } from 'fflate';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,7 +17,7 @@ import { importBundle, readBundle, readImport, readPreferences, ImportError } fr
 import { readSafetensors } from '../../src/core/checkpoint/safetensors';
 import { parsePreferencesJsonl, splitHH, preferencesJsonl } from '../../src/core/feedback/preferences_io';
 import { listRuns } from '../../src/core/checkpoint/runs';
-import { mlpScore } from '../../src/core/checkpoint/report';
+import { mlpScore } from '../../src/core/tasks/landscape2d/report';
 
 let record: CheckpointRecord;
 let bundle: Uint8Array;

@@ -5,7 +5,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import { tf } from '../../src/core/tf';
 import { Runner } from '../../src/core/runner';
 import { MemoryStore } from '../../src/core/checkpoint/store';
-import { applyOverrides } from '../../src/core/experiment/spec';
+import { applyOverrides } from '../../src/core/experiment/parse';
 import { preset } from '../../src/core/experiment/presets';
 import { loadCheckpoint, type CheckpointRecord } from '../../src/core/checkpoint/record';
 import { buildBundle } from '../../src/core/checkpoint/export';

@@ -2,7 +2,7 @@
 // Each mutant must be either accepted as a valid whole, or refused with the decoder's own error type (a message
 // for the user), never a crash; a refused import leaves the store exactly as it was. Counts are printed for the
 // issue's fault report.
-import type { OptimizerOf } from '../../src/core/experiment/spec';
+import type { OptimizerOf } from '../../src/core/experiment/parse';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { strFromU8, strToU8, unzipSync, unzlibSync, zipSync, zlibSync } from 'fflate';
 import { decodeLink, encodeLink, LinkError } from '../../src/core/share/link';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
 import { pickLabeler, simulatedAnswer, targetOf, type Answer } from '../../src/core/feedback/labelers';
-import type { LabelerConfig } from '../../src/core/experiment/spec';
+import type { LabelerConfig } from '../../src/core/experiment/parse';
 
 type Simulated = Extract<LabelerConfig, { kind: 'simulated' }>;
 const labeler = (o: Partial<Simulated>): Simulated => ({

@@ -7,7 +7,7 @@ import { tf } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
 import { Runner } from '../../src/core/runner';
 import { MemoryStore } from '../../src/core/checkpoint/store';
-import { applyOverrides, type Experiment } from '../../src/core/experiment/spec';
+import { applyOverrides, type Experiment } from '../../src/core/experiment/parse';
 import { preset } from '../../src/core/experiment/presets';
 import { LandscapeLab, rewardModelSpec } from '../../src/core/tasks/landscape2d/lab';
 import { sampleMixture } from '../../src/core/models/gaussian_mixture';

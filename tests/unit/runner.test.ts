@@ -5,7 +5,7 @@ import { tf } from '../../src/core/tf';
 import { Runner, type RunnerHooks } from '../../src/core/runner';
 import { MemoryStore } from '../../src/core/checkpoint/store';
 import { loadCheckpoint, type MetricRow } from '../../src/core/checkpoint/record';
-import { applyOverrides, type Experiment } from '../../src/core/experiment/spec';
+import { applyOverrides, type Experiment } from '../../src/core/experiment/parse';
 import { preset } from '../../src/core/experiment/presets';
 
 beforeAll(async () => {

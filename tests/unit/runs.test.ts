@@ -1,5 +1,5 @@
 // The runs page's operations on a real store: list, rename, duplicate, delete, snapshots.
-import type { OptimizerOf } from '../../src/core/experiment/spec';
+import type { OptimizerOf } from '../../src/core/experiment/parse';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, keys } from '../../src/core/checkpoint/store';
 import { Runner } from '../../src/core/runner';

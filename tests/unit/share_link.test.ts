@@ -1,6 +1,6 @@
 // Share links: round trip, educator options, the length cap, and clear errors for every kind of bad link.
 import { describe, expect, it } from 'vitest';
-import { klCoef } from '../../src/core/experiment/spec';
+import { klCoef } from '../../src/core/experiment/parse';
 import { strToU8, zlibSync } from 'fflate';
 import { decodeLink, encodeLink, LinkError, MAX_LINK_CHARS, MAX_LINK_LABELS } from '../../src/core/share/link';
 import { gallery } from '../../src/core/share/gallery';

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf';
 import { Runner } from '../../src/core/runner';
 import { MemoryStore } from '../../src/core/checkpoint/store';
-import { applyOverrides, type Experiment } from '../../src/core/experiment/spec';
+import { applyOverrides, type Experiment } from '../../src/core/experiment/parse';
 import { preset } from '../../src/core/experiment/presets';
 import type { MetricRow } from '../../src/core/checkpoint/record';
 import { publicAssets } from '../../src/cli/fs_assets';

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { decode, encode, unknownChars, VocabError, VOCAB } from '../../src/core/tasks/text/vocab';
 import { fallbackSyllables, goldReward, labelerBias, syllables, words, type Lexicon } from '../../src/core/tasks/text/gold';
 import { corpusBatch, CorpusError, parseCorpus } from '../../src/core/tasks/text/corpus';
-import { applyOverrides, ExperimentError } from '../../src/core/experiment/spec';
+import { applyOverrides, ExperimentError } from '../../src/core/experiment/parse';
 import { preset } from '../../src/core/experiment/presets';
 import { Rng } from '../../src/core/rng';
 

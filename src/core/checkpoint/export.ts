@@ -12,7 +12,7 @@ import { strToU8, zipSync, type Zippable } from 'fflate';
 import type { CheckpointRecord } from './record';
 import { writeSafetensors } from './safetensors';
 import { preferencesJsonl } from '../feedback/preferences_io';
-import { rewardReport } from './report';
+import { rewardReport } from '../analysis/report';
 import { LOAD_IN_PYTHON, trainTrl } from './python';
 import type { Weights } from '../models/params';
 

@@ -7,7 +7,7 @@ import { BUNDLE_FORMAT, BUNDLE_VERSION, BundleError, unpackRecord, type Manifest
 import { readSafetensors, SafetensorsError } from './safetensors';
 import { verifyRecord, type CheckpointRecord } from './record';
 import { writeNewRun } from './runs';
-import { ExperimentError, parseExperiment } from '../experiment/spec';
+import { ExperimentError, parseExperiment } from '../experiment/parse';
 import { parsePreferencesJsonl, PreferenceFileError, landscapeLabels, type PreferenceFile } from '../feedback/preferences_io';
 import type { Label } from '../feedback/labelers';
 import type { Store } from './store';

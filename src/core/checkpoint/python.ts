@@ -1,6 +1,6 @@
 // The two Python files of an export bundle: a loader (numpy and the standard library only) and a TRL script set up
 // with the run's preferences and hyperparameters, for the user who moves on to real GPUs.
-import { klCoef, type Experiment } from '../experiment/spec';
+import { klCoef, type Experiment } from '../experiment/parse';
 
 export const LOAD_IN_PYTHON = `"""Load an RLHF Lab export with numpy and the Python standard library only.
 

@@ -2,7 +2,7 @@
 // where the run stood, every model's weights, optimizer state, generator state, labels and metrics.
 // A record and its run's `latest` pointer are written in one atomic setMany; a read verifies the record's
 // SHA-256 and falls back to the previous kept checkpoint when it does not match.
-import type { Experiment } from '../experiment/spec';
+import type { Experiment } from '../experiment/parse';
 import type { Label } from '../feedback/labelers';
 import type { AdamState } from '../optim';
 import type { Weights } from '../models/params';

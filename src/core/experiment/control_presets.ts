@@ -1,5 +1,5 @@
 // The control task's presets (deep RL from preferences on cart-pole and the reacher); presets.ts lists them with the rest.
-import type { ExperimentInput } from './spec';
+import type { ExperimentInput } from './parse';
 
 const controlBase = {
   version: 1,

@@ -1,5 +1,5 @@
 // Ready experiments: `rlhf-lab presets` lists them, the tab offers them, `rlhf-lab run NAME` runs one.
-import { parseExperiment, type Experiment, type ExperimentInput } from './spec';
+import { parseExperiment, type Experiment, type ExperimentInput } from './parse';
 import { CONTROL_PRESETS } from './control_presets';
 
 const landscapeBase = {

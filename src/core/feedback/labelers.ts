@@ -1,6 +1,6 @@
 // Simulated labelers (RLHF.md): Boltzmann-rational over the gold reward, with random answers, ties and skips.
 import type { Rng } from '../rng';
-import type { LabelerConfig } from '../experiment/spec';
+import type { LabelerConfig } from '../experiment/parse';
 
 export type Answer = 'a' | 'b' | 'tie' | 'skip';
 export const ANSWERS: readonly Answer[] = ['a', 'b', 'tie', 'skip'];
@@ -74,4 +74,18 @@ export function pickLabeler(labelers: readonly LabelerConfig[], rng: Rng): numbe
 /** P(a ≻ b) a label stands for, or null for a skip. */
 export function targetOf(answer: Answer): number | null {
   return answer === 'a' ? 1 : answer === 'b' ? 0 : answer === 'tie' ? 0.5 : null;
+}
+
+/**
+ * The decisive-or-tie labels split into the reward model's train and held-out sets: every k-th label by id is held
+ * out (k = round(1/holdout)). With very few labels, it trains on all of them rather than on none.
+ */
+export function splitLabels(labels: readonly Label[], holdout: number): { train: Label[]; heldOut: Label[] } {
+  const usable = labels.filter((l) => targetOf(l.answer) !== null);
+  if (holdout <= 0) return { train: usable, heldOut: [] };
+  const k = Math.max(2, Math.round(1 / holdout));
+  const train: Label[] = [];
+  const heldOut: Label[] = [];
+  for (const l of usable) (l.id % k === k - 1 ? heldOut : train).push(l);
+  return train.length === 0 ? { train: heldOut, heldOut: [] } : { train, heldOut };
 }

@@ -3,7 +3,7 @@
 // HH layout (only `chosen` and `rejected`, each the whole conversation) is split into the shared prompt and the
 // two final replies. Everything read is validated; a bad file gets line-numbered problems and changes nothing.
 import * as v from 'valibot';
-import type { Experiment } from '../experiment/spec';
+import type { Experiment } from '../experiment/parse';
 import type { Label } from './labelers';
 
 export interface Preference {

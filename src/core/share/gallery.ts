@@ -1,10 +1,10 @@
 // Ready demo links, built from the presets: each with one sentence on what to watch (measured with
 // `rlhf-lab run <preset> --set …` on the cpu backend, seed 1; see README).
 import { preset } from '../experiment/presets';
-import { applyOverrides } from '../experiment/spec';
+import { applyOverrides } from '../experiment/parse';
 import { LOCKABLE } from './params';
 import { encodeLink, type ShareOptions } from './link';
-import type { Experiment } from '../experiment/spec';
+import type { Experiment } from '../experiment/parse';
 
 export interface Demo {
   id: string;

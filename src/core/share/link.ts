@@ -5,7 +5,7 @@
 // inflated size, then valibot on every field. Every failure is a LinkError whose message says what to do.
 import * as v from 'valibot';
 import { strFromU8, strToU8, unzlibSync, zlibSync } from 'fflate';
-import { ExperimentError, parseExperiment, type Experiment } from '../experiment/spec';
+import { ExperimentError, parseExperiment, type Experiment } from '../experiment/parse';
 import type { Answer, Label } from '../feedback/labelers';
 import { LOCKABLE, PANELS, type PanelName } from './params';
 

@@ -1,6 +1,6 @@
 // The knobs the tab lets a student turn before a run, and the panels it can hide: what a share link may lock or hide.
 // Paths are those of `--set` (applyOverrides), so the tab, the CLI and links name a parameter the same way.
-import { klCoef, type Experiment } from '../experiment/spec';
+import { klCoef, type Experiment } from '../experiment/parse';
 import { algorithmOf } from '../algos/registry';
 
 export interface Knob {

@@ -3,10 +3,14 @@
 // in the core is made here (the tab picks each task's view from one map of its own, ui/views.ts). A lab is loaded
 // on demand, so parsing an experiment (the page, share links) never loads tfjs.
 import type * as v from 'valibot';
-import type { Experiment } from '../experiment/spec';
+import type { Experiment } from '../experiment/parse';
 import type { AlgoName } from '../algos/registry';
 import type { Rng } from '../rng';
 import type { Assets, TaskLab, TaskState } from './task_lab';
+import type { TaskReport } from './report';
+import { landscapeReport } from './landscape2d/report';
+import { textReport } from './text/report';
+import { controlReport } from './control/report';
 import { LandscapeTask, MixturePolicy, landscapeSpec } from './landscape2d/spec';
 import { GptPolicy, TextTask, textSpec } from './text/spec';
 import { ControlTask, MlpPolicy, controlSpec } from './control/spec';
@@ -35,6 +39,8 @@ export interface LabHost {
 }
 
 interface TaskEntry<T> extends TaskSpec<T> {
+  /** What it says in a run's Reward Report. */
+  report: TaskReport;
   /** A new run's lab: models initialized from the run's generator. */
   create(e: Experiment, rng: Rng, host: LabHost): Promise<TaskLab>;
   /** A lab restored from a checkpoint's weights, specs and optimizer states. */
@@ -44,16 +50,19 @@ interface TaskEntry<T> extends TaskSpec<T> {
 const TASKS = {
   landscape2d: {
     ...landscapeSpec,
+    report: landscapeReport,
     create: async (e, rng) => (await import('./landscape2d/lab')).LandscapeLab.create(e, rng),
     restore: async (e, state) => (await import('./landscape2d/lab')).LandscapeLab.restore(e, state),
   },
   text: {
     ...textSpec,
+    report: textReport,
     create: async (e, rng, host) => (await import('./text/text_lab')).TextLab.create(e, rng, requireAssets(host)),
     restore: async (e, state, host) => (await import('./text/text_lab')).TextLab.restore(e, state, requireAssets(host)),
   },
   control: {
     ...controlSpec,
+    report: controlReport,
     create: async (e, rng) => (await import('./control/control_lab')).ControlLab.create(e, rng),
     restore: async (e, state) => (await import('./control/control_lab')).ControlLab.restore(e, state),
   },

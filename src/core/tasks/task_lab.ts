@@ -8,7 +8,7 @@ import type { Params, Weights } from '../models/params';
 import type { Adam, AdamState } from '../optim';
 import type { Rng } from '../rng';
 import type { Label, Sample } from '../feedback/labelers';
-import type { Experiment, LabelerConfig } from '../experiment/spec';
+import type { Experiment, LabelerConfig } from '../experiment/parse';
 import type { MetricRow } from '../checkpoint/record';
 import type { HackingRow } from '../analysis/overopt';
 import type { PolicyTask } from '../algos/policy_task';

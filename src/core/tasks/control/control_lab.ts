@@ -14,7 +14,7 @@
 // step, as the environment's own return counts it.
 import { tf, type Tensor } from '../../tf';
 import { Rng } from '../../rng';
-import type { Experiment, ExperimentOf, LabelerConfig } from '../../experiment/spec';
+import type { Experiment, ExperimentOf, LabelerConfig } from '../../experiment/parse';
 import { initMlp, mlpForward, type MlpSpec } from '../../models/mlp';
 import { mlpHost } from '../../models/mlp_host';
 import { disposeParams, gradsOf, makeParams, readWeights, type Params, type Weights } from '../../models/params';

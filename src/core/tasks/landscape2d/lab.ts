@@ -3,7 +3,7 @@
 // DPO, best-of-n) read its log-probabilities under the policy and the reference and the reward model's score.
 import { tf, type Tensor } from '../../tf';
 import { Rng } from '../../rng';
-import type { Experiment } from '../../experiment/spec';
+import type { Experiment } from '../../experiment/parse';
 import type { LandscapeExperiment } from './spec';
 import { landscape, goldOf, gridPoints, EXTENT, type Landscape } from './landscape';
 import { initMlp, mlpApply, type MlpSpec } from '../../models/mlp';

@@ -3,7 +3,7 @@
 import * as v from 'valibot';
 import { num, int } from '../../experiment/fields';
 import type { TaskSpec } from '../registry';
-import type { ExperimentOf } from '../../experiment/spec';
+import type { ExperimentOf } from '../../experiment/parse';
 
 export const LANDSCAPES = ['one-hill', 'two-hills', 'ridge'] as const;
 

@@ -5,7 +5,7 @@
 // sampling.
 import { tf, type Tensor } from '../../tf';
 import { Rng } from '../../rng';
-import type { Experiment, ExperimentOf } from '../../experiment/spec';
+import type { Experiment, ExperimentOf } from '../../experiment/parse';
 import {
   backboneOf,
   gptHidden,

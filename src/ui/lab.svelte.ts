@@ -3,7 +3,7 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { InitResult, LabApi, LabUpdate } from '../worker/lab.worker';
 import type { BackendChoice } from '../core/backend_names';
-import { ExperimentError, applyOverrides, parseExperimentJson, type Experiment } from '../core/experiment/spec';
+import { ExperimentError, applyOverrides, parseExperimentJson, type Experiment } from '../core/experiment/parse';
 import type { PendingPair, RunStatus, Visuals } from '../core/runner';
 import type { MetricRow, Position } from '../core/checkpoint/record';
 import type { Answer, Label } from '../core/feedback/labelers';

@@ -1,0 +1,148 @@
+// The one map from `task.kind` to what the tab shows for that task: its pair labeler, its view of a run beside the
+// labeler, its figures and charts besides the common ones, and its words for a first visit. Every choice by task kind
+// in the UI is made here (the core makes its own in core/tasks/registry.ts); App.svelte and the charts read the
+// entry of the run's task and never compare kinds. A new task is one entry below.
+import type { Component } from 'svelte';
+import type { Lab } from './lab.svelte';
+import PairLabeler from './labeling/PairLabeler.svelte';
+import TextPairLabeler from './labeling/TextPairLabeler.svelte';
+import ClipPairLabeler from './control/ClipPairLabeler.svelte';
+import LandscapeMaps from './landscape/LandscapeMaps.svelte';
+import SampleTable from './text/SampleTable.svelte';
+import ControlView from './control/ControlView.svelte';
+import { algorithmOf, type ChartSpec } from '../core/algos/registry';
+import { TRUE_RETURN_LINE } from '../core/experiment/control_presets';
+import { EXTENT, goldOf, goldOptimum, gridPoints, landscape, type LandscapeName } from '../core/tasks/landscape2d/landscape';
+import type { Experiment } from '../core/experiment/parse';
+import type { PendingPair, Visuals } from '../core/runner';
+import type { MetricRow } from '../core/checkpoint/record';
+import type { Answer } from '../core/feedback/labelers';
+
+/** A component and its props, drawn as `<piece.component {...piece.props} />`. */
+export interface Piece {
+  component: Component<any>;
+  props: object;
+}
+
+/** A piece whose props are checked against its component here, where it is made. */
+function piece<P extends object>(component: Component<P>, props: NoInfer<P>): Piece {
+  return { component: component as Piece['component'], props };
+}
+
+/** The props every pair labeler takes; a task's entry adds its own. */
+export interface LabelerProps {
+  pair: PendingPair | null;
+  labeled: number;
+  wanted: number;
+  onAnswer: (a: Answer) => void;
+  onFinish: () => void;
+}
+
+/** A number in the run's figures besides the common ones, placed after one of them. */
+export interface Figure {
+  label: string;
+  value: number | undefined;
+  after: 'gold' | 'kl';
+}
+
+/** What the tab shows for one task. */
+export interface TaskView {
+  /** The pair labeler, given what every labeler takes. */
+  labeler(common: LabelerProps): Piece;
+  /** The run's view beside the labeler, or null where it has none yet. */
+  main(lab: Lab): Piece | null;
+  /** Its figures after the common ones named by `after`, from the last training row. */
+  figures(last: MetricRow | undefined): Figure[];
+  /** The reward-model accuracy chart's series. */
+  accuracy: ChartSpec['series'];
+  /** Its charts after the optimizer's (charts/MethodCharts.svelte). */
+  charts(e: Experiment): ChartSpec[];
+  /** What a run of it does, after "Pick an experiment and press Start." */
+  intro: string;
+}
+
+type Task = Experiment['task'];
+type TaskKind = Task['kind'];
+type TaskOfKind<K extends TaskKind> = Extract<Task, { kind: K }>;
+
+/** The run's visuals where they are of the task `kind` (the typed reading of the union, kept here). */
+function visualsOf<K extends Visuals['kind']>(v: Visuals | null, kind: K): Extract<Visuals, { kind: K }> | null {
+  return v?.kind === kind ? (v as Extract<Visuals, { kind: K }>) : null;
+}
+
+const HELD_OUT = { key: 'rm/accuracy', label: 'held-out labels', color: '#80cbc4' };
+
+/** Grid side of the gold map and of a landscape pair's maps. */
+const GRID = 48;
+/** The gold reward on the grid, once per landscape (its maps keep one array while the run goes on). */
+const goldMaps = new Map<LandscapeName, Float32Array>();
+function goldMap(name: LandscapeName): Float32Array {
+  let gold = goldMaps.get(name);
+  if (!gold) goldMaps.set(name, (gold = goldOf(landscape(name), gridPoints(GRID))));
+  return gold;
+}
+
+function landscapeView(name: LandscapeName): TaskView {
+  const gold = goldMap(name);
+  const optimum = goldOptimum(landscape(name));
+  return {
+    labeler: (common) => piece(PairLabeler, { ...common, gold, grid: GRID, extent: EXTENT }),
+    main: (lab) => piece(LandscapeMaps, { gold, grid: GRID, extent: EXTENT, optimum, visuals: visualsOf(lab.visuals, 'landscape2d'), labels: lab.labels }),
+    figures: () => [{ label: 'optimum', value: optimum.value, after: 'gold' }],
+    accuracy: [HELD_OUT, { key: 'rm/policy_agreement', label: 'agrees with gold on policy samples', color: '#a5d6a7' }],
+    charts: () => [],
+    intro:
+      'A policy proposes points of the plane; labelers compare pairs of them; a reward model learns their preference; the policy climbs the reward model, held near where it started by a KL penalty. The gold map on the left is the hidden truth the labelers follow; the map beside it is what the reward model learned. Where the two part ways, the policy can game the reward model.',
+  };
+}
+
+/** One line per text gold reward on what it prefers, to guide a first-time labeler. */
+const GOALS: Record<TaskOfKind<'text'>['gold']['kind'], string> = {
+  sentiment: 'The lab\'s gold reward prefers cheerful words; you may prefer otherwise.',
+  syllables: 'The lab\'s gold reward prefers a line (prompt and completion) of the target syllable count.',
+  length: 'The lab\'s gold reward prefers completions of the target length.',
+  keyword: 'The lab\'s gold reward prefers completions containing its keyword.',
+};
+
+function textView(task: TaskOfKind<'text'>): TaskView {
+  const goal = GOALS[task.gold.kind];
+  return {
+    labeler: (common) => piece(TextPairLabeler, { ...common, goal }),
+    main: (lab) => (lab.runId ? piece(SampleTable, { samples: visualsOf(lab.visuals, 'text')?.samples ?? [], step: lab.position?.iteration ?? 0 }) : null),
+    figures: (last) => [{ label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' }],
+    accuracy: [HELD_OUT],
+    charts: (e) => [
+      // An optimizer without a KL coefficient (best-of-n's sweep) has no β to chart, nor a trained policy's entropy.
+      ...(algorithmOf(e.optimizer).klCoef(e.optimizer) === undefined
+        ? []
+        : [{ testid: 'chart-entropy', title: 'Entropy (nats/char) and KL coefficient β', series: [{ key: 'objective/entropy', label: 'entropy', color: '#ce93d8' }, { key: 'objective/kl_coef', label: 'β', color: '#bcaaa4' }] }]),
+      { testid: 'chart-length', title: 'Completion length (characters)', series: [{ key: 'text/length', label: 'mean length', color: '#90caf9' }] },
+    ],
+    intro:
+      'A tiny character-level language model, pretrained in the lab on short sentences, completes prompts; labelers compare two completions of the same prompt; a reward model (the same small GPT with a scalar head) learns their preference; PPO pulls the model toward it, while a per-token KL penalty to the starting model keeps it from drifting into text that only the reward model likes.',
+  };
+}
+
+const CONTROL: TaskView = {
+  labeler: (common) => piece(ClipPairLabeler, common),
+  main: (lab) =>
+    lab.runId
+      ? piece(ControlView, { visuals: visualsOf(lab.visuals, 'control'), rows: lab.metrics, line: TRUE_RETURN_LINE[lab.experiment?.name ?? ''] ?? null })
+      : null,
+  figures: () => [],
+  accuracy: [HELD_OUT, { key: 'rm/policy_agreement', label: 'agrees with gold on policy samples', color: '#a5d6a7' }],
+  charts: () => [],
+  intro:
+    'A policy acts in a small simulated world; labelers watch two short clips of it and pick the better one; a reward model over (state, action) learns what they meant; PPO trains the policy on it. The chart sets the true return against the comparisons used.',
+};
+
+const VIEWS: { [K in TaskKind]: (task: TaskOfKind<K>) => TaskView } = {
+  landscape2d: (task) => landscapeView(task.landscape),
+  text: textView,
+  control: () => CONTROL,
+};
+
+/** The view of a task; before any experiment is known, the landscape's (its one-hill gold map). */
+export function viewOf(task: Task | undefined): TaskView {
+  return task ? (VIEWS[task.kind] as (t: Task) => TaskView)(task) : landscapeView('one-hill');
+}

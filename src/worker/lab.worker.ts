@@ -7,7 +7,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { tf } from '../core/tf';
-import { useLabWebgpuDevice } from '../core/kernels/webgpu_device';
+import { useLabWebgpuDevice } from '../core/kernels';
 import { parseBackendName, selectBackend, type BackendChoice } from '../core/backend';
 import { PRESETS } from '../core/experiment/presets';
 import { parseExperiment, type Experiment } from '../core/experiment/spec';

@@ -1,4 +1,4 @@
-// The fence around tfjs internals: the only module outside kernels/ may import from kernels/.
+// The fence around tfjs internals: the one module of kernels/ that the rest of the lab imports.
 //
 // The lab's fast paths reach into tfjs-core 4.22 and its wasm and webgpu backends (registries, gradient configs,
 // backend fields, WGSL programs run through the backend's own methods): wasm_matmul_grad.ts and wasm_batch_matmul.ts
@@ -22,6 +22,7 @@ import { fusedAdamFlat, fusedAdamInPlace, fusedAdamUpdate, ownsBuffers, type Ada
 import { fusedPairLoss } from './webgpu_pair_loss';
 
 export { plain };
+export { useLabWebgpuDevice } from './webgpu_device';
 export type { Activation, AttentionShape } from './plain';
 export type { AdamHyper } from './webgpu_adam';
 export type { PairLossInputs } from './webgpu_pair_loss';

@@ -3,7 +3,7 @@
 // are written, so a crash leaves either the old pointer or the new one, never a pointer to a half-written record.
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Store } from '../core/checkpoint/store';
+import { StorageFullError, type Store } from '../core/checkpoint/store';
 
 export function encodeJson(value: unknown, space?: number): string {
   return JSON.stringify(
@@ -44,10 +44,23 @@ export class FsStore implements Store {
   }
 
   async setMany(entries: [string, unknown][]): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
     const tmp = entries.map(([k]) => join(this.dir, `.${fileOf(k)}.${process.pid}.tmp`));
-    await Promise.all(entries.map(([, v], i) => writeFile(tmp[i], encodeJson(v))));
-    for (let i = 0; i < entries.length; i++) await rename(tmp[i], join(this.dir, fileOf(entries[i][0])));
+    try {
+      await mkdir(this.dir, { recursive: true });
+      await Promise.all(entries.map(([, v], i) => writeFile(tmp[i], encodeJson(v))));
+      for (let i = 0; i < entries.length; i++) await rename(tmp[i], join(this.dir, fileOf(entries[i][0])));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw e;
+      // The half-written temporary files would only take more of the space that ran out
+      await Promise.all(tmp.map((f) => rm(f, { force: true }).catch(() => {})));
+      throw new StorageFullError(
+        `The disk is full (${code}: no space left for ${this.dir}), so this checkpoint was not saved; every earlier ` +
+          'checkpoint is intact and training goes on. Free space on that disk: the next checkpoint is saved once ' +
+          'there is room.',
+        { cause: e },
+      );
+    }
   }
 
   async delMany(keys: string[]): Promise<void> {

@@ -146,6 +146,8 @@ async function run(argv: string[]): Promise<void> {
         }
       },
       onLog: (line) => process.stderr.write(`${line}\n`),
+      // A checkpoint not saved (a full disk), and the like: the user must see it.
+      onNotice: (message) => process.stderr.write(`notice: ${message}\n`),
     },
   });
   // Ctrl-C: stop after the current step, keep the checkpoint and what was measured.

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tf } from '../core/tf';
-import { useLabWebgpuDevice } from '../core/kernels/webgpu_device';
+import { useLabWebgpuDevice } from '../core/kernels';
 
 const CHROMIUM = '/usr/lib/chromium';
 

@@ -2,8 +2,7 @@
 // Written here rather than taken from tf.train so that its moments are plain named tensors we own.
 import { tf, type Tensor, type Variable } from './tf';
 import type { Params, Weights } from './models/params';
-import { fusedAdamFlat, fusedAdamInPlace, fusedAdamUpdate, ownsBuffers } from './kernels/webgpu_adam';
-import { fusedKernels } from './kernels/webgpu_program';
+import { ops, type AdamMoments } from './kernels';
 
 export interface AdamConfig {
   lr: number;
@@ -31,6 +30,14 @@ export class Adam {
    * A step on another backend or with a gradient missing, and load, unpack them first.
    */
   private packed: { mv: Variable; names: string[]; offsets: number[] } | null = null;
+  /** The moments as kernels' Adam asks for them: packed, or named (unpacked). */
+  private readonly moments: AdamMoments = {
+    flat: () => this.pack(),
+    named: (names) => {
+      this.unpack();
+      return { m: names.map((k) => this.m[k]), v: names.map((k) => this.v[k]) };
+    },
+  };
 
   constructor(
     private readonly params: Params,
@@ -46,8 +53,8 @@ export class Adam {
       this.v[name] = tf.variable(zeros, false);
       zeros.dispose(); // each variable holds its own copy
     }
-    // On webgpu, the layout its steps use from the start: a step then adds no tensor.
-    if (fusedKernels() && Object.keys(params).length) this.pack();
+    // The layout its steps use from the start (packed on webgpu): a step then adds no tensor.
+    ops.adamStart(params, this.moments);
   }
 
   /**
@@ -61,38 +68,7 @@ export class Adam {
     this.t += 1;
     const c1 = 1 - this.beta1 ** this.t;
     const c2 = 1 - this.beta2 ** this.t;
-    if (fusedKernels()) {
-      const h = { beta1: this.beta1, beta2: this.beta2, eps: this.eps, lr: this.lr, c1, c2 };
-      const names = Object.keys(this.params);
-      if (names.length && names.every((k) => grads[k]) && Object.keys(grads).every((k) => this.params[k])) {
-        const { mv, offsets } = this.pack();
-        const ps = names.map((k) => this.params[k]);
-        const gs = names.map((k) => grads[k]);
-        // In place when nothing else holds these buffers (a clone of a parameter, say a reference model, would)
-        if (ownsBuffers([mv, ...ps])) fusedAdamInPlace(ps, gs, mv, offsets, h);
-        else fusedAdamFlat(ps, gs, mv, offsets, h);
-        return;
-      }
-      this.unpack();
-      for (const [name, g] of Object.entries(grads)) {
-        const p = this.params[name];
-        if (p) fusedAdamUpdate(p, g, this.m[name], this.v[name], h);
-      }
-      return;
-    }
-    this.unpack();
-    tf.tidy(() => {
-      for (const [name, g] of Object.entries(grads)) {
-        const p = this.params[name];
-        if (!p) continue;
-        const m = this.m[name];
-        const v = this.v[name];
-        m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
-        v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
-        const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), this.eps));
-        p.assign(tf.sub(p, tf.mul(update, this.lr)));
-      }
-    });
+    ops.adamStep(this.params, grads, this.moments, { beta1: this.beta1, beta2: this.beta2, eps: this.eps, lr: this.lr, c1, c2 });
   }
 
   /** The moments as one flat buffer (concatenated from the named ones the first time). */

@@ -3,11 +3,7 @@
 //
 // Database and store names carry a version: do not change them without a migration.
 import { createStore, delMany, get, keys, setMany, type UseStore } from 'idb-keyval';
-import type { Store } from '../core/checkpoint/store';
-
-export class StorageFullError extends Error {
-  override name = 'StorageFullError';
-}
+import { StorageFullError, type Store } from '../core/checkpoint/store';
 
 /** QuotaExceededError arrives bare, or wrapped as the cause of a transaction's AbortError. */
 export function isQuotaError(e: unknown): boolean {

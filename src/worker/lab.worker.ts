@@ -7,7 +7,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { tf } from '../core/tf';
-import { useLabWebgpuDevice } from '../core/kernels/webgpu_device';
+import { useLabWebgpuDevice } from '../core/kernels';
 import { parseBackendName, selectBackend, type BackendChoice } from '../core/backend';
 import { PRESETS } from '../core/experiment/presets';
 import { parseExperiment, type Experiment } from '../core/experiment/parse';
@@ -336,7 +336,7 @@ const api = {
 
   /** Bytes used and available to this origin (navigator.storage.estimate), and whether storage is persistent. */
   async storage(): Promise<{ usage: number; quota: number; persisted: boolean | null }> {
-    const s = (self.navigator as Navigator).storage;
+    const s = self.navigator.storage as StorageManager | undefined; // absent in some browsers' workers
     if (!s?.estimate) return { usage: 0, quota: 0, persisted: null };
     const { usage = 0, quota = 0 } = await s.estimate();
     return { usage, quota, persisted: s.persisted ? await s.persisted() : null };

@@ -5,7 +5,7 @@ import { HAVE_SWIFTSHADER, maxRelDiff, registerWebgpu, useBackend, valueAndGrad,
 import { tf } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
 import { activation, type GptConfig } from '../../src/core/models/gpt';
-import { useFusedKernels } from '../../src/core/kernels/webgpu_program';
+import { useFusedKernels } from '../../src/core/kernels';
 
 const ACTS = ['relu', 'gelu'] as const;
 

@@ -7,8 +7,7 @@ import { HAVE_SWIFTSHADER, maxRelDiff, registerWebgpu, useBackend } from './dawn
 import { tf, type Tensor } from '../../src/core/tf';
 import { Adam, type AdamState } from '../../src/core/optim';
 import { disposeParams, makeParams, readWeights } from '../../src/core/models/params';
-import { countDispatches } from '../../src/core/bench/measure';
-import { useFusedKernels } from '../../src/core/kernels/webgpu_program';
+import { countDispatches, useFusedKernels } from '../../src/core/kernels';
 import { Rng } from '../../src/core/rng';
 import type { Weights } from '../../src/core/models/params';
 

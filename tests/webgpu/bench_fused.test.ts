@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_SWIFTSHADER, registerWebgpu, useBackend } from './dawn';
 import { tf } from '../../src/core/tf';
 import { benchWorkload, type BenchResult } from '../../src/core/bench/measure';
-import { fusedKernels } from '../../src/core/kernels/webgpu_program';
+import { fusedKernels } from '../../src/core/kernels';
 import type { BenchModel } from '../../src/core/bench/workloads';
 
 const models: Record<string, BenchModel> = {

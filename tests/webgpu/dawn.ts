@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { expect } from 'vitest';
 import { installWebgpu, registerWebgpuBackend } from '../../src/cli/webgpu_node';
 import { tf, type Tensor } from '../../src/core/tf';
-import { countDispatches } from '../../src/core/bench/measure';
+import { countDispatches } from '../../src/core/kernels';
 
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 export const HAVE_SWIFTSHADER = existsSync(ICD);

@@ -8,8 +8,7 @@ import { Rng } from '../../src/core/rng';
 import { initGpt, layerNorm, type GptConfig } from '../../src/core/models/gpt';
 import { disposeParams, gradsOf, makeParams } from '../../src/core/models/params';
 import { lmLoss } from '../../src/core/algos/sft';
-import { countDispatches } from '../../src/core/bench/measure';
-import { useFusedKernels } from '../../src/core/kernels/webgpu_program';
+import { countDispatches, useFusedKernels } from '../../src/core/kernels';
 
 // A 3-D input (rows of a batch of sequences) and one of 130 rows (more than one 64-thread workgroup).
 const CASES: number[][] = [[3, 5, 48], [130, 32]];

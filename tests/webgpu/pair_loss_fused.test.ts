@@ -8,7 +8,7 @@ import { tf, type Tensor } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
 import { bradleyTerryLoss, stackedBradleyTerryLoss } from '../../src/core/algos/reward';
 import { preferenceLoss, stackedPreferenceLoss, type PreferenceLossOptions } from '../../src/core/algos/dpo';
-import { useFusedKernels } from '../../src/core/kernels/webgpu_program';
+import { useFusedKernels } from '../../src/core/kernels';
 
 const N = 37; // pairs
 const DPO: PreferenceLossOptions = { loss: 'sigmoid', beta: 0.1, labelSmoothing: 0 };

@@ -5,7 +5,7 @@
 // β·(log π(y) − log π_ref(y)). IPO and conservative DPO change only the loss of h.
 import { tf, type Tensor } from '../tf';
 import { logSigmoid } from './reward';
-import { fusedKernels } from '../kernels/webgpu_program';
+import { fusedKernels } from '../kernels';
 import { fusedPairLoss } from '../kernels/webgpu_pair_loss';
 import { gradsOf } from '../models/params';
 import { rowKl } from './kl';

@@ -3,7 +3,7 @@
 //   L = −[y·log σ(r(a) − r(b)) + (1 − y)·log σ(r(b) − r(a))],
 // which for y = 1 is TRL's `-logsigmoid(rewards_chosen - rewards_rejected)`.
 import { tf, type Tensor } from '../tf';
-import { fusedKernels } from '../kernels/webgpu_program';
+import { fusedKernels } from '../kernels';
 import { fusedPairLoss } from '../kernels/webgpu_pair_loss';
 
 /**

@@ -4,9 +4,9 @@
 import { tf } from '../tf';
 import { buildWorkload, type BenchModel, type Workload } from './workloads';
 import type { PpoBenchSettings } from './ppo_iteration';
-import { useWasmMatMulGradient } from '../kernels/wasm_matmul_grad';
-import { useWasmBatchMatMul } from '../kernels/wasm_batch_matmul';
-import { fusedKernels, useFusedKernels } from '../kernels/webgpu_program';
+import { countDispatches, fusedKernels, kernelsInUse, useKernels } from '../kernels';
+
+export { countDispatches };
 
 export interface BenchOptions {
   /** Measured steps (the median is reported). */
@@ -59,40 +59,11 @@ export interface BenchResult {
   wasm_matmul_grad: boolean;
   /** Whether the wasm batched matMul of kernels/wasm_batch_matmul.ts was on (false on other backends). */
   wasm_batch_matmul: boolean;
-  /** Whether the fused webgpu kernels of kernels/webgpu_program.ts ran (false on other backends). */
+  /** Whether the fused webgpu kernels (kernels/index.ts) ran (false on other backends). */
   fused: boolean;
   params: number;
   /** The last measured step's loss. */
   loss: number;
-}
-
-interface WebgpuLike {
-  recordAndSubmit?: (...args: unknown[]) => unknown;
-}
-
-/**
- * Counts one step's work two ways. Kernels: every kernel the tfjs engine runs (forward, the gradient tape's
- * backward, Adam), as tf.profile lists them; this is the "806 kernels per step" of bench/README.md. Dispatches: on
- * webgpu, the compute passes the backend really records (its recordAndSubmit, wrapped for this step: one call per
- * dispatchWorkgroups), which leaves out kernels that only reshape or alias a buffer or run on the host; on cpu and
- * wasm, where nothing is dispatched to a device, each kernel is one call into the backend and the count is the kernels.
- */
-export async function countDispatches(step: () => Promise<void>): Promise<{ kernels: number; dispatches: number | null }> {
-  const backend = tf.backend() as unknown as WebgpuLike;
-  const original = tf.getBackend() === 'webgpu' ? backend.recordAndSubmit : undefined;
-  let dispatches = 0;
-  if (original) {
-    backend.recordAndSubmit = function (this: unknown, ...args: unknown[]) {
-      dispatches += 1;
-      return original.apply(this, args);
-    };
-  }
-  try {
-    const profile = await tf.profile(step);
-    return { kernels: profile.kernels.length, dispatches: original ? dispatches : null };
-  } finally {
-    if (original) delete backend.recordAndSubmit; // the prototype's method again
-  }
 }
 
 function median(xs: number[]): number {
@@ -121,6 +92,7 @@ export async function measure(w: Workload, opts: BenchOptions, adapter: string |
   }
   const tensorsAfter = tf.memory().numTensors;
   const ms = median(times);
+  const used = kernelsInUse(); // as chosen, or off where the running tfjs is not the kernels' (kernels/index.ts)
   return {
     workload: w.name,
     config: w.config,
@@ -134,8 +106,8 @@ export async function measure(w: Workload, opts: BenchOptions, adapter: string |
     tensors_after: tensorsAfter,
     steps: opts.steps,
     warmup: opts.warmup,
-    wasm_matmul_grad: tf.getBackend() === 'wasm' && (opts.wasmMatMulGrad ?? true),
-    wasm_batch_matmul: tf.getBackend() === 'wasm' && (opts.wasmBatchMatMul ?? true),
+    wasm_matmul_grad: tf.getBackend() === 'wasm' && used.wasmMatMulGrad,
+    wasm_batch_matmul: tf.getBackend() === 'wasm' && used.wasmBatchMatMul,
     fused: fusedKernels(),
     params: w.params,
     loss: Number(loss.toFixed(6)),
@@ -144,16 +116,14 @@ export async function measure(w: Workload, opts: BenchOptions, adapter: string |
 
 /** Builds, measures and disposes one workload on the current backend. */
 export async function benchWorkload(name: string, opts: BenchOptions, adapter: string | null = null): Promise<BenchResult> {
-  useWasmMatMulGradient(opts.wasmMatMulGrad ?? true); // a no-op off wasm
-  useWasmBatchMatMul(opts.wasmBatchMatMul ?? true); // likewise
-  useFusedKernels(opts.fused ?? true); // a no-op off webgpu
+  const before = kernelsInUse();
+  // The wasm paths change only wasm's kernels, the fused ones run only on webgpu
+  useKernels({ wasmMatMulGrad: opts.wasmMatMulGrad ?? true, wasmBatchMatMul: opts.wasmBatchMatMul ?? true, fused: opts.fused ?? true });
   const w = buildWorkload(name, opts.seed ?? 0, opts.models, opts.ppo);
   try {
     return await measure(w, opts, adapter);
   } finally {
     w.dispose();
-    useWasmMatMulGradient(false); // tfjs's own again, as the CLI's pretrain has them
-    useWasmBatchMatMul(false);
-    useFusedKernels(true); // the lab's default
+    useKernels(before); // as the host had them (the CLI: tfjs's own on wasm, as its pretrain has them)
   }
 }

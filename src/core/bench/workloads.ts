@@ -20,13 +20,12 @@
 //  - linear_bias true (biases on every Linear) has no counterpart in gpt.ts: such a config is refused.
 import { tf, type Tensor } from '../tf';
 import { Rng } from '../rng';
-import { backboneOf, gptHidden, gptLogits, gptReward, initGpt, logSoftmax, type GptConfig } from '../models/gpt';
+import { backboneOf, gptHidden, gptLogits, gptReward, initGpt, type GptConfig } from '../models/gpt';
 import { countParams, disposeParams, gradsOf, makeParams, type Params, type Weights } from '../models/params';
 import { Adam } from '../optim';
-import { fusedKernels } from '../kernels/webgpu_program';
-import { fusedSequenceLogp, fusedTokenLogp } from '../kernels/webgpu_token_logp';
+import { ops } from '../kernels';
 import { stackedBradleyTerryLoss } from '../algos/reward';
-import { sequenceLogp, stackedPreferenceLoss } from '../algos/dpo';
+import { stackedPreferenceLoss } from '../algos/dpo';
 import { PPO_BENCH, ppoIteration, type PpoBenchSettings } from './ppo_iteration';
 
 /** A model and batch of ../shared/bench/workloads.json (keep the two equal: tests/unit/bench.test.ts compares them). */
@@ -124,19 +123,13 @@ export function referenceWeights(c: GptConfig, head: 'lm' | 'reward', rng: Rng):
 export function tokenLogp(c: GptConfig, p: Params, inputs: Tensor, targets: Tensor): Tensor {
   return tf.tidy(() => {
     const logits = gptLogits(c, p, gptHidden(c, p, inputs)); // [B, N, V]
-    if (fusedKernels()) return fusedTokenLogp(logits, targets); // one dispatch forward, one backward
-    const logprobs = logSoftmax(logits);
-    const picked = tf.cast(tf.oneHot(targets, c.V), 'float32'); // [B, N, V]
-    return tf.sum(tf.mul(logprobs, picked), -1);
+    return ops.tokenLogp(logits, targets); // fused on webgpu: one dispatch forward, one backward
   });
 }
 
 /** log π(targets[b] | inputs[b]) summed over the sequence: [B]; one fused dispatch each way on webgpu. */
 function sequenceTokenLogp(c: GptConfig, p: Params, inputs: Tensor, targets: Tensor): Tensor {
-  return tf.tidy(() => {
-    if (!fusedKernels()) return sequenceLogp(tokenLogp(c, p, inputs, targets));
-    return fusedSequenceLogp(gptLogits(c, p, gptHidden(c, p, inputs)), targets);
-  });
+  return tf.tidy(() => ops.sequenceLogp(gptLogits(c, p, gptHidden(c, p, inputs)), targets));
 }
 
 function randomIds(rng: Rng, rows: number, cols: number, V: number): Tensor {

@@ -9,6 +9,15 @@ export interface Store {
   keys(): Promise<string[]>;
 }
 
+/**
+ * A store's write refused for want of space (the tab's IndexedDB quota, the CLI's full disk); what was stored before stays.
+ * The message is for the user: what happened and what to do. The runner recognizes it by its type, shows the message
+ * and trains on (earlier checkpoints stay); any other error ends the run.
+ */
+export class StorageFullError extends Error {
+  override name = 'StorageFullError';
+}
+
 export const KEY_PREFIX = 'rlhf-lab:v1:';
 export const keys = {
   checkpoint: (runId: string, n: number) => `${KEY_PREFIX}run:${runId}:ckpt:${n}`,

@@ -50,3 +50,8 @@ export function useWasmMatMulGradient(on = true): void {
   };
   tf.registerGradient(config as unknown as Parameters<typeof tf.registerGradient>[0]); // overrides (warns only with DEBUG)
 }
+
+/** Whether our gradient is registered now. */
+export function wasmMatMulGradientOn(): boolean {
+  return original !== null;
+}

@@ -14,7 +14,8 @@ type BackendClass = new (device: GPUDevice, adapterInfo?: unknown) => unknown;
 
 /** Replaces the registered 'webgpu' factory with one asking for the adapter's storage-buffer limit. Idempotent. */
 export function useLabWebgpuDevice(WebGPUBackend: BackendClass): void {
-  if (typeof navigator === 'undefined' || !navigator.gpu || !tf.findBackendFactory('webgpu')) return;
+  const gpu = typeof navigator === 'undefined' ? undefined : navigator.gpu; // Node 20 has no navigator
+  if (!gpu || !tf.findBackendFactory('webgpu')) return;
   // Already started: keep it (tf.findBackend would start it, so look in the registry)
   if ((tf.engine() as unknown as { registry: Record<string, unknown> }).registry.webgpu) return;
   tf.removeBackend('webgpu');
@@ -22,7 +23,7 @@ export function useLabWebgpuDevice(WebGPUBackend: BackendClass): void {
     'webgpu',
     async () => {
       const lowPower = tf.env().getBool('WEBGPU_USE_LOW_POWER_GPU');
-      const adapter = await navigator.gpu.requestAdapter({ powerPreference: lowPower ? 'low-power' : 'high-performance' });
+      const adapter = await gpu.requestAdapter({ powerPreference: lowPower ? 'low-power' : 'high-performance' });
       if (!adapter) throw new Error('no WebGPU adapter');
       const features: GPUFeatureName[] = [];
       if (adapter.features.has('timestamp-query')) features.push('timestamp-query');

@@ -6,12 +6,7 @@
 import { tf, type Tensor } from '../tf';
 import type { Rng } from '../rng';
 import type { Params, Weights } from './params';
-import { fusedLayerNorm } from '../kernels/webgpu_layernorm';
-import { fusedCausalAttention } from '../kernels/webgpu_attention';
-import { fusedEmbedding } from '../kernels/webgpu_embedding';
-import { fusedActivation } from '../kernels/webgpu_activation';
-import { fusedEntropy, fusedSequenceLogp, fusedTokenLogp } from '../kernels/webgpu_token_logp';
-import { fusedKernels } from '../kernels/webgpu_program';
+import { ops, plain } from '../kernels';
 
 export interface GptConfig {
   /** Vocabulary size. */
@@ -74,20 +69,14 @@ export function backboneOf(weights: Weights): Weights {
   return out;
 }
 
+/** LayerNorm over the last axis, eps 1e-5 (kernels' ops: fused on webgpu, tf ops elsewhere). */
 export function layerNorm(x: Tensor, g: Tensor, b: Tensor): Tensor {
-  if (fusedKernels()) return fusedLayerNorm(x, g, b); // the same function in 1 dispatch forward, 4 backward
-  const mean = tf.mean(x, -1, true);
-  const xc = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(xc), -1, true);
-  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, 1e-5))), g), b);
+  return ops.layerNorm(x, g, b);
 }
 
+/** The MLP's activation: ReLU, or GELU in its tanh form (Hendrycks & Gimpel 2016) as GPT-2. */
 export function activation(cfg: GptConfig, x: Tensor): Tensor {
-  if (fusedKernels()) return fusedActivation(cfg.act, x); // one dispatch forward, one backward
-  if (cfg.act === 'relu') return tf.relu(x);
-  // GELU, tanh form (Hendrycks & Gimpel 2016), as GPT-2.
-  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+  return ops.activation(cfg.act, x);
 }
 
 /** [N, N] additive mask: 0 where a position may attend (itself and earlier), −1e9 after. */
@@ -99,29 +88,21 @@ export function causalMask(n: number): Tensor {
 
 /** Token plus position embeddings of ids [B, N] starting at position `offset`: [B·N, d]. */
 function embed(cfg: GptConfig, p: Params, ids: Tensor, offset = 0): Tensor {
-  if (fusedKernels() && ids.dtype === 'int32') return fusedEmbedding(ids, p.wte, p.wpe, offset); // 1 dispatch forward, 2 backward
-  const [B, N] = ids.shape;
-  const oneHot = tf.oneHot(tf.reshape(ids, [-1]), cfg.V); // [B·N, V]
-  const tok = tf.matMul(tf.cast(oneHot, 'float32'), p.wte); // [B·N, d]
-  const pos = tf.slice(p.wpe, [offset, 0], [N, cfg.d]); // [N, d]
-  return tf.reshape(tf.add(tf.reshape(tok, [B, N, cfg.d]), pos), [B * N, cfg.d]);
+  return ops.embedding(ids, p.wte, p.wpe, offset);
 }
 
 /** Splits [B·N, d] into heads: [B, H, N, dh]. */
 function heads(cfg: GptConfig, x: Tensor, B: number, N: number): Tensor {
-  return tf.transpose(tf.reshape(x, [B, N, cfg.H, cfg.d / cfg.H]), [0, 2, 1, 3]);
+  return plain.splitHeads(x, B, N, cfg.H, cfg.d);
 }
 
 function mergeHeads(cfg: GptConfig, x: Tensor, B: number, N: number): Tensor {
-  return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [B * N, cfg.d]);
+  return plain.mergeHeads(x, B, N, cfg.d);
 }
 
-/** Causal self-attention of qkv [B·N, 3d] with the additive mask [N, N]: the merged heads [B·N, d]. */
+/** Causal self-attention of qkv [B·N, 3d] with the additive mask [N, N], on tf ops: the merged heads [B·N, d]. */
 export function attention(cfg: GptConfig, qkv: Tensor, mask: Tensor, B: number, N: number): Tensor {
-  const scale = 1 / Math.sqrt(cfg.d / cfg.H);
-  const [q, k, v] = tf.split(qkv, 3, 1);
-  const att = tf.softmax(tf.add(tf.mul(tf.matMul(heads(cfg, q, B, N), heads(cfg, k, B, N), false, true), scale), mask));
-  return mergeHeads(cfg, tf.matMul(att, heads(cfg, v, B, N)), B, N);
+  return plain.causalAttention(qkv, mask, { B, N, H: cfg.H, d: cfg.d });
 }
 
 /** The MLP's inner activations act(LN(x)·W_fc), [B·N, 4d]; its output is these times W_proj (residual below). */
@@ -130,14 +111,9 @@ function mlpHidden(cfg: GptConfig, p: Params, l: number, x: Tensor): Tensor {
   return activation(cfg, tf.matMul(h, p[`h${l}.mlp.fc`]));
 }
 
-/**
- * x + y·W, the residual stream after a block's projection. On webgpu the add is the matmul's epilogue
- * (tf.fused.matMul with x as a full-shape bias, given as [1, ·, ·] so that its gradient is a reshape of dy, not a
- * sum): one dispatch fewer per residual, the same numbers (x + p and p + x are the same float).
- */
+/** x + y·W, the residual stream after a block's projection (on webgpu the add is the matmul's epilogue). */
 function residual(x: Tensor, y: Tensor, w: Tensor): Tensor {
-  if (!fusedKernels()) return tf.add(x, tf.matMul(y, w));
-  return tf.reshape(tf.fused.matMul({ a: y, b: w, bias: tf.reshape(x, [1, ...x.shape]) }), x.shape);
+  return ops.residual(x, y, w);
 }
 
 /** The final hidden states of ids [B, N] (int32, N ≤ T): [B, N, d], after the final LayerNorm. */
@@ -150,7 +126,7 @@ export function gptHidden(cfg: GptConfig, p: Params, ids: Tensor): Tensor {
     for (let l = 0; l < cfg.L; l++) {
       const h = layerNorm(x, p[`h${l}.ln1.g`], p[`h${l}.ln1.b`]);
       const qkv = tf.matMul(h, p[`h${l}.attn.qkv`]);
-      const y = fusedKernels() ? fusedCausalAttention(qkv, { B, N, H: cfg.H, d: cfg.d }) : attention(cfg, qkv, mask, B, N);
+      const y = ops.causalAttention(qkv, mask, { B, N, H: cfg.H, d: cfg.d });
       x = residual(x, y, p[`h${l}.attn.proj`]);
       x = residual(x, mlpHidden(cfg, p, l, x), p[`h${l}.mlp.proj`]);
     }
@@ -159,13 +135,7 @@ export function gptHidden(cfg: GptConfig, p: Params, ids: Tensor): Tensor {
 }
 
 /** log softmax over the last axis, written out (tf.logSoftmax leaks a tensor on the wasm backend, tfjs 4.22). */
-export function logSoftmax(logits: Tensor): Tensor {
-  return tf.tidy(() => {
-    const max = tf.max(logits, -1, true); // its gradient cancels: d(x − m − log Σe^(x−m)) has no m term
-    const shifted = tf.sub(logits, max);
-    return tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), -1, true)));
-  });
-}
+export const logSoftmax = plain.logSoftmax;
 
 /** Next-token logits of hidden states [B, N, d]: [B, N, V]. */
 export function gptLogits(cfg: GptConfig, p: Params, hidden: Tensor): Tensor {
@@ -201,17 +171,8 @@ function nextTokenLogits(cfg: GptConfig, hidden: Tensor, p: Params, ids: Tensor,
 
 export function tokenStats(cfg: GptConfig, hidden: Tensor, p: Params, ids: Tensor, temperature = 1): TokenStats {
   return tf.tidy(() => {
-    const [B, N] = ids.shape;
-    const { scaled, next: nextIds } = nextTokenLogits(cfg, hidden, p, ids, temperature);
-    if (fusedKernels() && ids.dtype === 'int32') {
-      // One dispatch each way for each (kernels/webgpu_token_logp.ts), in place of log softmax, pick and sum.
-      return { logp: fusedTokenLogp(scaled, nextIds), entropy: fusedEntropy(scaled) };
-    }
-    const logprobs = logSoftmax(scaled);
-    const next = tf.cast(tf.oneHot(tf.reshape(nextIds, [-1]), cfg.V), 'float32');
-    const logp = tf.sum(tf.mul(logprobs, tf.reshape(next, [B, N - 1, cfg.V])), -1);
-    const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logprobs), logprobs), -1));
-    return { logp, entropy };
+    const { scaled, next } = nextTokenLogits(cfg, hidden, p, ids, temperature);
+    return ops.tokenStats(scaled, next); // fused on webgpu: one dispatch each way for each
   });
 }
 
@@ -222,11 +183,8 @@ export function tokenStats(cfg: GptConfig, hidden: Tensor, p: Params, ids: Tenso
  */
 export function maskedSequenceLogp(cfg: GptConfig, hidden: Tensor, p: Params, ids: Tensor, mask: Tensor, temperature = 1): Tensor {
   return tf.tidy(() => {
-    if (fusedKernels() && ids.dtype === 'int32') {
-      const { scaled, next } = nextTokenLogits(cfg, hidden, p, ids, temperature);
-      return fusedSequenceLogp(scaled, next, mask);
-    }
-    return tf.sum(tf.mul(tokenStats(cfg, hidden, p, ids, temperature).logp, mask), -1);
+    const { scaled, next } = nextTokenLogits(cfg, hidden, p, ids, temperature);
+    return ops.maskedSequenceLogp(scaled, next, mask);
   });
 }
 

@@ -1,0 +1,103 @@
+// The fence around tfjs internals (kernels/index.ts): installKernels turns the fast paths on for the tfjs they were
+// written for and, on any other, leaves tfjs's own kernels everywhere with a notice naming both versions; it is
+// idempotent; the bench's switches cannot turn a fast path on past the version check; and off webgpu the ops are the
+// plain tf ops, value for value.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-wasm';
+import { tf } from '../../src/core/tf';
+import {
+  KERNELS_TFJS,
+  installKernels,
+  kernelsInUse,
+  kernelsSupport,
+  ops,
+  plain,
+  runningTfjsVersion,
+  useKernels,
+} from '../../src/core/kernels';
+
+const kernelOf = () => tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+const gradientOf = () => tf.getGradient('BatchMatMul')!.gradFunc;
+let tfjsKernel: unknown;
+let tfjsGradient: unknown;
+
+beforeAll(async () => {
+  expect(await tf.setBackend('wasm')).toBe(true);
+  await tf.ready();
+  useKernels({ wasmMatMulGrad: false, wasmBatchMatMul: false });
+  tfjsKernel = kernelOf();
+  tfjsGradient = gradientOf();
+});
+// As a host that never installed them has them: tfjs's own on wasm, the fused switch on.
+afterAll(() => {
+  installKernels();
+  useKernels({ wasmMatMulGrad: false, wasmBatchMatMul: false, fused: true });
+});
+
+describe('installKernels', () => {
+  it('runs on the tfjs the kernels were written for', () => {
+    expect(KERNELS_TFJS).toBe('4.22');
+    expect(runningTfjsVersion()).toBe(tf.version_core);
+    expect(kernelsSupport(runningTfjsVersion())).toBe(true); // package.json's tfjs; if this fails, so do the fast paths
+    for (const v of ['4.22.0', '4.22.1', '4.22.10']) expect(kernelsSupport(v), v).toBe(true);
+    for (const v of ['4.21.0', '4.23.0', '4.2.0', '5.22.0', '14.22.0', '4.220.0']) expect(kernelsSupport(v), v).toBe(false);
+  });
+
+  it('turns every fast path on, and is idempotent', () => {
+    const first = installKernels();
+    expect(first).toEqual({ fast: true, tfjs: tf.version_core });
+    const ours = kernelOf();
+    const ourGradient = gradientOf();
+    expect(ours).not.toBe(tfjsKernel);
+    expect(ourGradient).not.toBe(tfjsGradient);
+    expect(kernelsInUse()).toEqual({ fused: true, wasmMatMulGrad: true, wasmBatchMatMul: true });
+
+    expect(installKernels()).toEqual(first);
+    expect(kernelOf()).toBe(ours); // not wrapped twice
+    expect(gradientOf()).toBe(ourGradient);
+    expect(kernelsInUse()).toEqual({ fused: true, wasmMatMulGrad: true, wasmBatchMatMul: true });
+  });
+
+  it("on another tfjs, leaves tfjs's own kernels everywhere and says so, naming both versions", () => {
+    installKernels();
+    const r = installKernels({ tfjsVersion: '4.99.0' });
+    expect(r.fast).toBe(false);
+    expect(r.tfjs).toBe('4.99.0');
+    expect(r.notice).toContain('4.99.0');
+    expect(r.notice).toContain('4.22');
+    expect(kernelsInUse()).toEqual({ fused: false, wasmMatMulGrad: false, wasmBatchMatMul: false });
+    expect(kernelOf()).toBe(tfjsKernel);
+    expect(gradientOf()).toBe(tfjsGradient);
+
+    // Idempotent here too, and the bench's switches cannot turn them on past the check.
+    expect(installKernels({ tfjsVersion: '4.99.0' })).toEqual(r);
+    expect(useKernels({ fused: true, wasmMatMulGrad: true, wasmBatchMatMul: true })).toEqual({
+      fused: false,
+      wasmMatMulGrad: false,
+      wasmBatchMatMul: false,
+    });
+    expect(kernelOf()).toBe(tfjsKernel);
+
+    // The right version again: on again.
+    expect(installKernels().fast).toBe(true);
+    expect(kernelsInUse()).toEqual({ fused: true, wasmMatMulGrad: true, wasmBatchMatMul: true });
+  });
+});
+
+describe('ops off webgpu', () => {
+  it('are the plain tf ops, value for value, with the fused switch on', async () => {
+    useKernels({ fused: true });
+    const before = tf.memory().numTensors;
+    const [x, g, b, w] = [[2, 4], [4], [4], [4, 4]].map((shape, i) =>
+      tf.tensor(Array.from({ length: tf.util.sizeFromShape(shape) }, (_, j) => Math.sin(7 * i + j)), shape),
+    );
+    const cases = tf.tidy(() => [
+      [ops.layerNorm(x, g, b), plain.layerNorm(x, g, b)],
+      [ops.activation('gelu', x), plain.activation('gelu', x)],
+      [ops.residual(x, x, w), plain.residual(x, x, w)],
+    ]);
+    for (const [ours, theirs] of cases) expect(Array.from(await ours.data())).toEqual(Array.from(await theirs.data()));
+    tf.dispose([x, g, b, w, ...cases.flat()]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -19,16 +19,14 @@ import {
   type Position,
   type Stage,
 } from './checkpoint/record';
-import type { Store } from './checkpoint/store';
+import { StorageFullError, type Store } from './checkpoint/store';
 import { RunControl, type PendingPair, type RunnerHooks } from './run_control';
 import type { Assets, TaskLab, TaskState, Visuals } from './tasks/task_lab';
 import { taskOf } from './tasks/registry';
 import { algorithmOf, klControllerOf } from './algos/registry';
 import { bestOfN } from './algos/best_of_n';
 import type { KlController } from './algos/kl';
-import { useFusedKernels } from './kernels/webgpu_program';
-import { useWasmMatMulGradient } from './kernels/wasm_matmul_grad';
-import { useWasmBatchMatMul } from './kernels/wasm_batch_matmul';
+import { installKernels } from './kernels';
 
 export type { ControlVisuals, LandscapeVisuals, TextVisuals, TextSampleRow, Visuals, Assets } from './tasks/task_lab';
 
@@ -73,7 +71,7 @@ export class Runner extends RunControl {
 
   /** A new run: models initialized from the experiment's seed, the untrained policy evaluated as step 0. */
   static async create(experiment: Experiment, opts: RunnerOptions): Promise<Runner> {
-    fastGradients();
+    fastKernels(opts.hooks);
     const rng = new Rng(experiment.seed);
     const lab = await taskOf(experiment.task).create(experiment, rng, opts);
     const runner = new Runner(experiment, opts, lab, {
@@ -99,7 +97,7 @@ export class Runner extends RunControl {
   }
 
   static async fromRecord(record: CheckpointRecord, opts: RunnerOptions): Promise<Runner> {
-    fastGradients();
+    fastKernels(opts.hooks);
     const state: TaskState = { weights: {}, specs: {}, optimizers: record.optimizers };
     for (const [k, m] of Object.entries(record.models)) {
       state.weights[k] = m.weights;
@@ -357,7 +355,7 @@ export class Runner extends RunControl {
       await saveCheckpoint(this.opts.store, record);
     } catch (e) {
       // A full disk must not end the run: training goes on, earlier checkpoints stay, the user is told.
-      if ((e as Error).name !== 'StorageFullError') throw e;
+      if (!(e instanceof StorageFullError)) throw e;
       this.lastCheckpointAt = at;
       this.hooks.onNotice?.((e as Error).message);
       return;
@@ -403,16 +401,15 @@ export class Runner extends RunControl {
 }
 
 /**
- * The lab's fast paths, each the same numbers up to float rounding: on wasm, matMul's gradient goes through
- * XNNPACK's plain product (kernels/wasm_matmul_grad.ts, about 3× faster text training) and batched products through
- * the lab's SIMD kernel (kernels/wasm_batch_matmul.ts: attention); on webgpu, the fused WGSL kernels
- * (kernels/webgpu_*.ts: a sixth of the dispatches per step). The cpu backend is unchanged. (`rlhf-lab pretrain`
- * keeps tfjs's own kernels, so the shipped base model rebuilds byte for byte.)
+ * The lab's fast paths (kernels/index.ts), each the same numbers up to float rounding: on wasm, matMul's gradient goes
+ * through XNNPACK's plain product (about 3× faster text training) and batched products through the lab's SIMD kernel
+ * (attention); on webgpu, the fused WGSL kernels (a sixth of the dispatches per step). The cpu backend is unchanged.
+ * On a tfjs other than the one the kernels were written for, tfjs's own kernels run and the user is told why.
+ * (`rlhf-lab pretrain` keeps tfjs's own kernels, so the shipped base model rebuilds byte for byte.)
  */
-function fastGradients(): void {
-  useWasmMatMulGradient(true);
-  useWasmBatchMatMul(true);
-  useFusedKernels(true);
+function fastKernels(hooks: RunnerHooks = {}): void {
+  const { notice } = installKernels();
+  if (notice) (hooks.onNotice ?? hooks.onLog)?.(notice);
 }
 
 function lastValue(rows: MetricRow[], key: string): number | null {

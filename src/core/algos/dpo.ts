@@ -5,8 +5,7 @@
 // β·(log π(y) − log π_ref(y)). IPO and conservative DPO change only the loss of h.
 import { tf, type Tensor } from '../tf';
 import { logSigmoid } from './reward';
-import { fusedKernels } from '../kernels';
-import { fusedPairLoss } from '../kernels/webgpu_pair_loss';
+import { ops } from '../kernels';
 import { gradsOf } from '../models/params';
 import { rowKl } from './kl';
 import { sampledRow } from './reinforce';
@@ -106,12 +105,11 @@ export function preferenceLoss(
  * Bradley-Terry loss of the margin β·z with target 1 − ε); IPO keeps the tf ops.
  */
 export function stackedPreferenceLoss(logp: Tensor, ref: Tensor, opts: PreferenceLossOptions): Tensor {
-  if (fusedKernels() && opts.loss !== 'ipo') {
-    const eps = opts.loss === 'cdpo' ? opts.labelSmoothing : 0;
-    return fusedPairLoss({ scores: logp, offsets: ref, targets: 1 - eps, beta: opts.beta });
-  }
   const n = logp.size / 2;
-  return tf.tidy(() => preferenceLoss(tf.slice(logp, 0, n), tf.slice(logp, n, n), tf.slice(ref, 0, n), tf.slice(ref, n, n), opts));
+  const plain = () => tf.tidy(() => preferenceLoss(tf.slice(logp, 0, n), tf.slice(logp, n, n), tf.slice(ref, 0, n), tf.slice(ref, n, n), opts));
+  if (opts.loss === 'ipo') return plain(); // IPO's squared loss has no fused kernel
+  const eps = opts.loss === 'cdpo' ? opts.labelSmoothing : 0;
+  return ops.pairLoss({ scores: logp, offsets: ref, targets: 1 - eps, beta: opts.beta }, plain);
 }
 
 /**

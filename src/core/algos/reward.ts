@@ -3,8 +3,7 @@
 //   L = −[y·log σ(r(a) − r(b)) + (1 − y)·log σ(r(b) − r(a))],
 // which for y = 1 is TRL's `-logsigmoid(rewards_chosen - rewards_rejected)`.
 import { tf, type Tensor } from '../tf';
-import { fusedKernels } from '../kernels';
-import { fusedPairLoss } from '../kernels/webgpu_pair_loss';
+import { ops } from '../kernels';
 
 /**
  * With `weights` (an ensemble member's bootstrap counts per pair) the mean is weighted: Σ w·L / Σ w, the loss on the
@@ -26,9 +25,10 @@ export function bradleyTerryLoss(rewardA: Tensor, rewardB: Tensor, target: Tenso
  * rewards. On webgpu, one dispatch each way (kernels/webgpu_pair_loss.ts); the same function.
  */
 export function stackedBradleyTerryLoss(rewards: Tensor, target: Tensor): Tensor {
-  if (fusedKernels()) return fusedPairLoss({ scores: rewards, targets: target, beta: 1 });
   const n = rewards.size / 2;
-  return tf.tidy(() => bradleyTerryLoss(tf.slice(rewards, 0, n), tf.slice(rewards, n, n), target));
+  return ops.pairLoss({ scores: rewards, targets: target, beta: 1 }, () =>
+    tf.tidy(() => bradleyTerryLoss(tf.slice(rewards, 0, n), tf.slice(rewards, n, n), target)),
+  );
 }
 
 /** log σ(z) = −softplus(−z). tf.logSigmoid's custom gradient reads a disposed tensor inside tf.tidy (tfjs 4.22). */

@@ -19,7 +19,7 @@ import { fusedEmbedding } from './webgpu_embedding';
 import { fusedActivation } from './webgpu_activation';
 import { fusedEntropy, fusedSequenceLogp, fusedTokenLogp } from './webgpu_token_logp';
 import { fusedAdamFlat, fusedAdamInPlace, fusedAdamUpdate, ownsBuffers, type AdamHyper } from './webgpu_adam';
-import { fusedPairLoss } from './webgpu_pair_loss';
+import { fusedPairLoss, type PairLossInputs } from './webgpu_pair_loss';
 
 export { plain };
 export { useLabWebgpuDevice } from './webgpu_device';
@@ -214,6 +214,14 @@ export const ops = {
   /** tokenLogp summed over each row: [B]. One dispatch each way when fused. */
   sequenceLogp(logits: Tensor, targets: Tensor): Tensor {
     return fusedKernels() && targets.dtype === 'int32' ? fusedSequenceLogp(logits, targets) : plain.sequenceLogp(logits, targets);
+  },
+
+  /**
+   * A pair loss (Bradley-Terry of a stacked batch, DPO or cDPO of its margins) as one dispatch each way when fused;
+   * else `plain`, the algorithm's own tf ops (algos/reward.ts, algos/dpo.ts): the same function.
+   */
+  pairLoss(inputs: PairLossInputs, plain: () => Tensor): Tensor {
+    return fusedKernels() ? fusedPairLoss(inputs) : plain();
   },
 
   /** Puts a new optimizer's moments in the layout its steps will use, so that a step adds no tensor. */

@@ -80,9 +80,3 @@ export function runProgram(spec: FusedProgram, inputs: Tensor[]): Tensor {
   const out = backend.runWebGPUProgram(program, inputs as unknown as TensorInfo[], 'float32', uniforms);
   return tf.engine().makeTensorFromTensorInfo(out);
 }
-
-/**
- * @deprecated Only for runner.ts until it calls installKernels() (kernels/index.ts): the fused kernels' switch lives
- * there now, behind the tfjs version check. Remove this line with that change.
- */
-export { useFusedKernels } from './index';

@@ -8,7 +8,7 @@ import { PRESETS, preset } from '../core/experiment/presets';
 import { applyOverrides, ExperimentError, parseExperimentJson, type Experiment } from '../core/experiment/parse';
 import { BackendError, parseBackendName, selectBackend, type BackendName } from '../core/backend';
 import { Runner } from '../core/runner';
-import { goldOptimum, landscape } from '../core/tasks/landscape2d/landscape';
+import { taskOf } from '../core/tasks/registry';
 import { FsStore, encodeJson } from './fs_store';
 import { publicAssets } from './fs_assets';
 import { registerWebgpuBackend } from './webgpu_node';
@@ -170,7 +170,7 @@ async function run(argv: string[]): Promise<void> {
   // The over-optimization lab's best-of-n rows come after training: "end" and "final" are the policy's last row.
   const trained = runner.metrics.filter((r) => r['overopt/bon'] !== 1);
   const last = trained[trained.length - 1];
-  const optimum = experiment.task.kind === 'landscape2d' ? goldOptimum(landscape(experiment.task.landscape)).value : null;
+  const optimum = taskOf(experiment.task).report.optimum?.(experiment) ?? null;
   const policyRows = trained.filter((r) => r.step > 0);
   const overopt = overoptSummary(runner.metrics);
   const summary = {

@@ -2,12 +2,11 @@
 // Emits one metrics row per policy iteration, saves a checkpoint after every stage and every
 // `checkpoint_every_s` seconds, and can be paused, resumed, stopped and restored from a checkpoint.
 // Hosts (the tab's worker, the CLI, tests) drive it through this class only.
-import { tf } from './tf';
 import { Rng } from './rng';
 import { policyIterations, type Experiment } from './experiment/parse';
 import { pairAccuracy } from './algos/reward';
-import { pickLabeler, simulatedAnswer, splitLabels, targetOf, type Answer, type Label, type Sample } from './feedback/labelers';
-import { readWeights, type Weights } from './models/params';
+import { pickLabeler, simulatedAnswer, splitLabels, targetOf, type Answer, type Label } from './feedback/labelers';
+import { readWeights } from './models/params';
 import type { AdamState } from './optim';
 import {
   SCHEMA,

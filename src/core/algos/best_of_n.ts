@@ -5,7 +5,6 @@
 import { mean } from '../models/reward_norm';
 import type { Rng } from '../rng';
 import type { MetricRow } from '../checkpoint/record';
-import type { BestOfNConfig } from './best_of_n_config';
 import type { PolicyTask } from './policy_task';
 
 /** `samples` picks, each the reward model's favourite of n draws of the reference policy; one row with `bon/n`. */

@@ -30,7 +30,7 @@ export function rewardReport(record: CheckpointRecord): string {
   const rm = record.models.reward_model;
   const norm = (rm?.spec.norm as { mean: number; std: number } | undefined) ?? { mean: 0, std: 1 };
   const report = taskOf(e.task).report;
-  const optimum = report.optimum?.(record) ?? null;
+  const optimum = report.optimum?.(e) ?? null;
   const counts = { a: 0, b: 0, tie: 0, skip: 0 };
   const byLabeler = new Map<string, number>();
   for (const l of record.labels) {

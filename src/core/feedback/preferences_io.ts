@@ -5,6 +5,7 @@
 import * as v from 'valibot';
 import type { Experiment } from '../experiment/parse';
 import type { Label } from './labelers';
+import { preferenceText } from '../tasks/registry';
 
 export interface Preference {
   prompt: string;
@@ -15,26 +16,11 @@ export interface Preference {
   time?: string;
 }
 
-/** A landscape point as preference text: compact JSON, 6 decimals ("[0.123457,-1.5]"). */
-export const pointText = (p: readonly number[]) => JSON.stringify(p.map((x) => Number(x.toFixed(6))));
-
-/**
- * The one per-task function from a label to TRL's prompt/chosen/rejected; null for ties and skips, which have no
- * chosen side. A new task adds one case here.
- */
+/** A label as TRL's prompt/chosen/rejected (each task says how, tasks/registry.ts); null for ties and skips, which have no chosen side. */
 export function preferenceOf(experiment: Experiment, label: Label): Preference | null {
   if (label.answer !== 'a' && label.answer !== 'b') return null;
   const [chosen, rejected] = label.answer === 'a' ? [label.a, label.b] : [label.b, label.a];
-  const base = { labeler: label.labeler, time: new Date(label.time).toISOString() };
-  switch (experiment.task.kind) {
-    case 'landscape2d':
-      return { prompt: '', chosen: pointText(chosen as [number, number]), rejected: pointText(rejected as [number, number]), ...base };
-    case 'text':
-      return { prompt: label.prompt ?? '', chosen: String(chosen), rejected: String(rejected), ...base };
-    case 'control':
-      // A segment as compact JSON (observations, actions, true rewards): the pair a reward model over (s, a) trains on.
-      return { prompt: experiment.task.env, chosen: JSON.stringify(chosen), rejected: JSON.stringify(rejected), ...base };
-  }
+  return { ...preferenceText(experiment, label, chosen, rejected), labeler: label.labeler, time: new Date(label.time).toISOString() };
 }
 
 /** preferences.jsonl: one line per decisive label, in label order. */

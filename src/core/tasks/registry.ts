@@ -6,6 +6,7 @@ import type * as v from 'valibot';
 import type { Experiment } from '../experiment/parse';
 import type { AlgoName } from '../algos/registry';
 import type { Rng } from '../rng';
+import type { Label, Sample } from '../feedback/labelers';
 import type { Assets, TaskLab, TaskState } from './task_lab';
 import type { TaskReport } from './report';
 import { landscapeReport } from './landscape2d/report';
@@ -30,6 +31,8 @@ export interface TaskSpec<T> {
   segments?: boolean;
   /** Rules across fields, as messages naming the field. */
   check(e: Experiment, task: T): string[];
+  /** A decisive comparison in TRL's layout: the prompt, and each side as text (feedback/preferences_io.ts). */
+  preference(task: T, label: Label, chosen: Sample, rejected: Sample): { prompt: string; chosen: string; rejected: string };
 }
 
 /** What the runner hands a task's lab besides the experiment. */
@@ -79,6 +82,11 @@ export function taskOf<K extends TaskKind>(task: { kind: K }): TaskEntry<Extract
   return TASKS[task.kind] as unknown as TaskEntry<Extract<Experiment['task'], { kind: K }>>;
 }
 
+/** A decisive comparison of the experiment's task in TRL's prompt/chosen/rejected layout. */
+export function preferenceText(e: Experiment, label: Label, chosen: Sample, rejected: Sample) {
+  return taskOf(e.task).preference(e.task as never, label, chosen, rejected);
+}
+
 /** The task's words for banners and lists. */
 export function taskTitle(e: Experiment): string {
   return taskOf(e.task).title(e.task as never);
@@ -90,9 +98,7 @@ export function taskProblems(e: Experiment): string[] {
   const out: string[] = [];
   const policyKind = (t.policy as unknown as { entries: { kind: { literal: string } } }).entries.kind.literal;
   if (e.policy.kind !== policyKind) out.push(`policy.kind: the ${t.name} task needs "${policyKind}", got "${e.policy.kind}"`);
-  if (!(t.algos as readonly string[]).includes(e.optimizer.algo)) {
-    out.push(`optimizer.algo: the ${t.name} task is optimized with ${t.algos.map((a) => `"${a}"`).join(', ')}; got "${e.optimizer.algo}"`);
-  }
+  if (!(t.algos as readonly string[]).includes(e.optimizer.algo)) out.push(`optimizer.algo: the ${t.name} task is optimized with ${t.algos.map((a) => `"${a}"`).join(', ')}; got "${e.optimizer.algo}"`);
   if (!t.segments) {
     e.labelers.forEach((l, i) => {
       if (l.kind === 'simulated' && (l.myopic_steps ?? 0) !== 0) out.push(`labelers[${i}].myopic_steps: a myopic labeler applies to control segments only; set it to 0`);

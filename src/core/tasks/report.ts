@@ -1,6 +1,7 @@
 // What a task says in a run's Reward Report (analysis/report.ts): its data and policy, its reward model's
 // architecture, what a person labeling it is asked, and its failure cases. Plain TypeScript, no tfjs.
 import type { CheckpointRecord } from '../checkpoint/record';
+import type { Experiment } from '../experiment/parse';
 
 export interface TaskReport {
   /** The reward model in a line. */
@@ -10,7 +11,7 @@ export interface TaskReport {
   /** What a person is asked. */
   instructions: string;
   /** The gold reward's optimum, where the task knows it. */
-  optimum?(record: CheckpointRecord): number | null;
+  optimum?(e: Experiment): number;
   /** Held-out pairs with the stored reward model's P(a ≻ b), where it can be evaluated without tfjs. */
   heldOutPredictions?(record: CheckpointRecord): { p: number; y: number }[];
   /** Up to 5 failure cases: samples the reward model overrates most relative to gold (z-scores). */

@@ -16,8 +16,7 @@ import { tf, type Tensor } from '../../tf';
 import { Rng } from '../../rng';
 import type { Experiment, ExperimentOf, LabelerConfig } from '../../experiment/parse';
 import { initMlp, mlpForward, type MlpSpec } from '../../models/mlp';
-import { mlpHost } from '../../models/mlp_host';
-import { disposeParams, gradsOf, makeParams, readWeights, type Params, type Weights } from '../../models/params';
+import { disposeParams, makeParams, readWeights, type Params, type Weights } from '../../models/params';
 import { Adam } from '../../optim';
 import { RewardEnsemble } from '../../models/reward_ensemble';
 import type { Rollout } from '../../algos/policy_task';
@@ -25,7 +24,8 @@ import type { Label, Segment } from '../../feedback/labelers';
 import type { MetricRow } from '../../checkpoint/record';
 import type { ControlVisuals, ModelState, Proposal, TaskLab, TaskState } from '../task_lab';
 import { mean, type RewardNorm } from '../../models/reward_norm';
-import { CartPole, PointReacher, type ControlEnv } from './envs';
+import type { ControlEnv } from './envs';
+import { actionLogProb, actionWidth, features, makeEnv, part, prefixed, runEpisodes, segmentAt, segmentFeatures, storedActionWidth, evaluationEpisodes, type Stream } from './episodes';
 
 type ControlExperiment = ExperimentOf<'control'> & { policy: { kind: 'mlp'; hidden: number[]; activation: 'relu' | 'tanh' }; optimizer: { algo: 'ppo'; lr: number } };
 
@@ -44,63 +44,10 @@ const POOL_STEPS = 160;
 const NORM_STEPS = 1024;
 /** Frames of the latest policy's clip. */
 const CLIP_FRAMES = 500;
-const LOG_2PI = Math.log(2 * Math.PI);
-
-export function makeEnv(name: 'cartpole' | 'reacher'): ControlEnv {
-  return name === 'cartpole' ? new CartPole() : new PointReacher();
-}
-
-/** Width of an action as the reward model reads it: cart-pole's push one-hot (all zeros: none), the reacher's force. */
-function actionWidth(env: ControlEnv): number {
-  return env.action.kind === 'discrete' ? env.action.n : env.action.size;
-}
-
-/** Numbers per step a segment stores for the action: 1 (cart-pole's push) or the force's size. */
-function storedActionWidth(env: ControlEnv): number {
-  return env.action.kind === 'discrete' ? 1 : env.action.size;
-}
-
-/** One step's reward-model input: observation, then the action's features. */
-function features(env: ControlEnv, obs: ArrayLike<number>, act: ArrayLike<number>, out: Float32Array, at: number): void {
-  out.set(obs as Float32Array, at);
-  const o = at + env.obsSize;
-  if (env.action.kind === 'discrete') {
-    for (let i = 0; i < env.action.n; i++) out[o + i] = act[0] === i ? 1 : 0;
-  } else {
-    for (let i = 0; i < env.action.size; i++) out[o + i] = act[i];
-  }
-}
-
-/** The steps of one environment over a rollout, episodes one after another. */
-interface Stream {
-  obs: Float32Array[];
-  /** The action applied (cart-pole: [push]; reacher: the clipped force). */
-  act: number[][];
-  /** The action drawn (reacher: before clipping), whose log-probability PPO takes. */
-  drawn: number[][];
-  reward: number[];
-  /** After step t: 0 the episode goes on, 1 it ended by a fall (terminal), 2 by the step limit. */
-  end: number[];
-  /** Step t's index within its episode. */
-  tEp: number[];
-  /** The observation after step t where an episode ended or the rollout was cut. */
-  after: Map<number, Float32Array>;
-}
 
 interface SubParams {
   pi: Params;
   v: Params;
-}
-
-/** A member (or the policy / value half) of a params object whose keys carry a prefix: "m2.w0" → "w0". */
-function part<T>(all: Record<string, T>, prefix: string): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [k, x] of Object.entries(all)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = x;
-  return out;
-}
-
-function prefixed<T>(w: Record<string, T>, prefix: string): Record<string, T> {
-  return Object.fromEntries(Object.entries(w).map(([k, x]) => [prefix + k, x]));
 }
 
 export class ControlLab implements TaskLab {
@@ -188,50 +135,6 @@ export class ControlLab implements TaskLab {
 
   // ---- rollouts -------------------------------------------------------------------------------------------
 
-  /** `envs` environments for `steps` steps each under the policy with weights `w`, episodes reset as they end. */
-  private runEpisodes(w: Weights, envs: number, steps: number, rng: Rng): Stream[] {
-    const pi = part(w, 'pi.');
-    const logStd = w.log_std?.data;
-    const streams: Stream[] = [];
-    for (let e = 0; e < envs; e++) {
-      const env = makeEnv(this.experiment.task.env);
-      const s: Stream = { obs: [], act: [], drawn: [], reward: [], end: [], tEp: [], after: new Map() };
-      let obs = env.reset(rng);
-      let tEp = 0;
-      for (let t = 0; t < steps; t++) {
-        const { drawn, act } = this.drawAction(mlpHost(this.piSpec, pi, obs), logStd, rng);
-        const r = env.step(this.env.action.kind === 'discrete' ? act[0] : Float32Array.from(act));
-        s.obs.push(obs);
-        s.act.push(act);
-        s.drawn.push(drawn);
-        s.reward.push(r.reward);
-        s.tEp.push(tEp);
-        const fell = r.done && env.steps < env.maxSteps;
-        s.end.push(r.done ? (fell ? 1 : 2) : 0);
-        if (r.done || t === steps - 1) s.after.set(t, r.obs);
-        if (r.done) {
-          obs = env.reset(rng);
-          tEp = 0;
-        } else {
-          obs = r.obs;
-          tEp += 1;
-        }
-      }
-      streams.push(s);
-    }
-    return streams;
-  }
-
-  /** An action from the policy head's outputs: a push drawn from softmax(logits), or a force N(μ, σ²) clipped to [−1, 1]. */
-  private drawAction(out: ArrayLike<number>, logStd: Float32Array | undefined, rng: Rng): { drawn: number[]; act: number[] } {
-    if (this.env.action.kind === 'discrete') {
-      const a = [sampleCategorical(out, rng)];
-      return { drawn: a, act: a };
-    }
-    const drawn = Array.from(out, (m, i) => m + Math.exp(logStd![i]) * rng.normal());
-    return { drawn, act: drawn.map((x) => Math.max(-1, Math.min(1, x))) };
-  }
-
   /** The policy's weights, read back once for a host rollout. */
   private policyWeights(): Promise<Weights> {
     return readWeights(this.pi);
@@ -239,38 +142,14 @@ export class ControlLab implements TaskLab {
 
   // ---- segments and queries -------------------------------------------------------------------------------
 
-  /** The segment of `steps` steps from step `from` of a stream, or null where the episode is cut short by the step limit or the rollout's end. */
-  segmentAt(s: Stream, from: number, steps: number): Segment | null {
-    const seg: Segment = { env: this.experiment.task.env, obs: [], act: [], reward: [] };
-    let t = from;
-    for (let i = 0; i < steps; i++, t++) {
-      if (t >= s.obs.length) return null;
-      seg.obs.push(...s.obs[t]);
-      seg.act.push(...s.act[t]);
-      seg.reward.push(s.reward[t]);
-      if (i < steps - 1 && s.end[t] === 2) return null;
-      if (i < steps - 1 && s.end[t] === 1) {
-        // Fallen: the pose after the fall, held for the rest of the segment.
-        const pose = s.after.get(t)!;
-        for (let j = i + 1; j < steps; j++) {
-          seg.obs.push(...pose);
-          seg.act.push(...new Array(storedActionWidth(this.env)).fill(-1));
-          seg.reward.push(0);
-        }
-        return seg;
-      }
-    }
-    return seg;
-  }
-
   private async queryPool(): Promise<NonNullable<ControlLab['pool']>> {
     if (this.pool && this.pool.version === this.version) return this.pool;
     const rng = new Rng((this.experiment.seed ^ 0x9e37) + this.version * 7919);
-    const streams = this.runEpisodes(await this.policyWeights(), POOL_ENVS, POOL_STEPS, rng);
+    const streams = runEpisodes(this.experiment.task.env, this.piSpec, await this.policyWeights(), POOL_ENVS, POOL_STEPS, rng);
     const K = this.experiment.task.segment_steps;
     const starts: [number, number][] = [];
     streams.forEach((s, e) => {
-      for (let t = 0; t < s.obs.length; t++) if (this.segmentAt(s, t, K)) starts.push([e, t]);
+      for (let t = 0; t < s.obs.length; t++) if (segmentAt(this.env, this.experiment.task.env, s, t, K)) starts.push([e, t]);
     });
     this.pool = { version: this.version, streams, starts };
     return this.pool;
@@ -285,7 +164,7 @@ export class ControlLab implements TaskLab {
     const pairs = rm.query === 'disagreement' ? rm.query_candidates : 1;
     const draw = () => {
       const [e, t] = pool.starts[rng.int(pool.starts.length)];
-      return this.segmentAt(pool.streams[e], t, K)!;
+      return segmentAt(this.env, this.experiment.task.env, pool.streams[e], t, K)!;
     };
     const cands = Array.from({ length: pairs }, () => ({ a: draw(), b: draw() }));
     if (pairs === 1) return cands[0];
@@ -305,15 +184,7 @@ export class ControlLab implements TaskLab {
 
   /** Reward-model inputs of segments, step by step: [segments × steps, obs + action features]. */
   private segmentInputs(segs: Segment[]): Float32Array {
-    const K = this.experiment.task.segment_steps;
-    const O = this.env.obsSize;
-    const A = storedActionWidth(this.env);
-    const width = this.rmSpec.inputs;
-    const x = new Float32Array(segs.length * K * width);
-    segs.forEach((s, i) => {
-      for (let t = 0; t < K; t++) features(this.env, s.obs.slice(t * O, (t + 1) * O), s.act.slice(t * A, (t + 1) * A), x, (i * K + t) * width);
-    });
-    return x;
+    return segmentFeatures(this.env, segs, this.experiment.task.segment_steps, this.rmSpec.inputs);
   }
 
   /** A member's per-step rewards summed over each segment of K steps: [segments]. */
@@ -356,7 +227,7 @@ export class ControlLab implements TaskLab {
   async normalizeReward(): Promise<void> {
     if (this.experiment.task.true_reward) return;
     const envs = 8;
-    const streams = this.runEpisodes(await this.policyWeights(), envs, NORM_STEPS / envs, new Rng(this.experiment.seed ^ 0x5eed));
+    const streams = runEpisodes(this.experiment.task.env, this.piSpec, await this.policyWeights(), envs, NORM_STEPS / envs, new Rng(this.experiment.seed ^ 0x5eed));
     const steps = streams.flatMap((s) => s.obs.map((o, t) => ({ o, a: s.act[t] })));
     const x = new Float32Array(steps.length * this.rmSpec.inputs);
     steps.forEach((s, i) => features(this.env, s.o, s.a, x, i * this.rmSpec.inputs));
@@ -367,22 +238,7 @@ export class ControlLab implements TaskLab {
 
   /** log π(a|s) and the policy's entropy per row, for observations [n, obs] and drawn actions [n, stored width]. */
   private logProb(obs: Tensor, drawn: Tensor): { logp: Tensor; entropy: Tensor } {
-    return tf.tidy(() => {
-      const out = mlpForward(this.piSpec, this.parts.pi, obs);
-      if (this.env.action.kind === 'discrete') {
-        // tf.logSoftmax leaks a tensor on wasm (tfjs 4.22); the same by logsumexp:
-        const logits = tf.sub(out, tf.logSumExp(out, 1, true));
-        const oneHot = tf.oneHot(tf.cast(tf.reshape(drawn, [-1]), 'int32'), this.env.action.n);
-        const logp = tf.sum(tf.mul(logits, oneHot), 1);
-        const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logits), logits), 1));
-        return { logp, entropy };
-      }
-      const logStd = this.pi.log_std;
-      const z = tf.div(tf.sub(drawn, out), tf.exp(logStd));
-      const logp = tf.sum(tf.sub(tf.mul(tf.square(z), -0.5), tf.add(logStd, 0.5 * LOG_2PI)), 1);
-      const entropy = tf.mul(tf.ones([obs.shape[0]]), tf.sum(tf.add(logStd, 0.5 * (1 + LOG_2PI))));
-      return { logp, entropy };
-    });
+    return actionLogProb(this.env.action, mlpForward(this.piSpec, this.parts.pi, obs), this.pi.log_std, drawn);
   }
 
   private value(obs: Tensor): Tensor {
@@ -399,7 +255,7 @@ export class ControlLab implements TaskLab {
   async rollout(envs: number, _groupSize: number, rng: Rng): Promise<StepRollout> {
     const { rollout_steps, true_reward } = this.experiment.task;
     const E = envs;
-    const streams = this.runEpisodes(await this.policyWeights(), E, rollout_steps / E, new Rng(rng.seed()));
+    const streams = runEpisodes(this.experiment.task.env, this.piSpec, await this.policyWeights(), E, rollout_steps / E, new Rng(rng.seed()));
     const N = rollout_steps;
     const O = this.env.obsSize;
     const D = storedActionWidth(this.env);
@@ -508,30 +364,10 @@ export class ControlLab implements TaskLab {
 
   /** Mean true return of EVAL_EPISODES episodes from fixed start states; keeps the first as the latest clip. */
   private async evaluateReturn(): Promise<number> {
-    const w = await this.policyWeights();
     const rng = new Rng(this.experiment.seed ^ 0xe7a1);
-    const pi = part(w, 'pi.');
-    const returns: number[] = [];
-    let frames: number[] = [];
-    for (let ep = 0; ep < EVAL_EPISODES; ep++) {
-      const env = makeEnv(this.experiment.task.env);
-      let obs = env.reset(rng);
-      let total = 0;
-      const f: number[] = [...obs];
-      for (;;) {
-        const { act } = this.drawAction(mlpHost(this.piSpec, pi, obs), w.log_std?.data, rng);
-        const r = env.step(this.env.action.kind === 'discrete' ? act[0] : Float32Array.from(act));
-        total += r.reward;
-        obs = r.obs;
-        if (f.length < CLIP_FRAMES * this.env.obsSize) f.push(...obs);
-        if (r.done) break;
-      }
-      returns.push(total);
-      if (ep === 0) frames = f;
-    }
-    const m = mean(returns);
+    const { returns, frames } = evaluationEpisodes(this.experiment.task.env, this.piSpec, await this.policyWeights(), EVAL_EPISODES, CLIP_FRAMES, rng);
     this.clip = { frames, trueReturn: returns[0], iteration: this.version };
-    return m;
+    return mean(returns);
   }
 
   async evaluate(): Promise<MetricRow> {
@@ -550,18 +386,4 @@ export class ControlLab implements TaskLab {
     this.rm.dispose();
     this.policyOpt.dispose();
   }
-}
-
-/** A draw from softmax(logits). */
-function sampleCategorical(logits: ArrayLike<number>, rng: Rng): number {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
-  let total = 0;
-  const p = Array.from(logits, (l) => ((total += Math.exp(l - max)), Math.exp(l - max)));
-  let u = rng.uniform() * total;
-  for (let i = 0; i < p.length; i++) {
-    u -= p[i];
-    if (u < 0) return i;
-  }
-  return p.length - 1;
 }

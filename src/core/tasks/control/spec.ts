@@ -3,6 +3,7 @@
 import * as v from 'valibot';
 import { int } from '../../experiment/fields';
 import type { TaskSpec } from '../registry';
+import type { PpoConfig } from '../../algos/ppo_config';
 
 export const CONTROL_ENVS = ['cartpole', 'reacher'] as const;
 
@@ -26,17 +27,22 @@ export const MlpPolicy = v.strictObject({
   activation: v.optional(v.picklist(['relu', 'tanh']), 'tanh'),
 });
 
+const ALGOS = ['ppo'] as const;
+
 export const controlSpec = {
   task: ControlTask,
   policy: MlpPolicy,
-  algos: ['ppo'],
+  algos: ALGOS,
   name: 'control',
   segments: true,
   title: (t) => `control ${t.env}, ${t.true_reward ? 'true reward' : 'segment comparisons'}`,
+  // A segment as compact JSON (observations, actions, true rewards): the pair a reward model over (s, a) trains on.
+  preference: (task, _l, chosen, rejected) => ({ prompt: task.env, chosen: JSON.stringify(chosen), rejected: JSON.stringify(rejected) }),
   check: (e, task) => {
     const out: string[] = [];
-    const { optimizer } = e;
-    if (optimizer.algo === 'ppo') {
+    // Its optimizers' fields (PPO's): checked when the optimizer is one of them (another is refused by its name).
+    const optimizer = e.optimizer as PpoConfig;
+    if ((ALGOS as readonly string[]).includes(optimizer.algo)) {
       if (task.rollout_steps % optimizer.batch_size !== 0) {
         out.push(`task.rollout_steps: ${task.rollout_steps} is not a multiple of optimizer.batch_size ${optimizer.batch_size} (the environments run side by side)`);
       }

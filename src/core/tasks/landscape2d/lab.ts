@@ -8,7 +8,7 @@ import type { LandscapeExperiment } from './spec';
 import { landscape, goldOf, gridPoints, EXTENT, type Landscape } from './landscape';
 import { initMlp, mlpApply, type MlpSpec } from '../../models/mlp';
 import { initMixture, mixtureLogProb, sampleMixture, type MixtureSpec } from '../../models/gaussian_mixture';
-import { disposeParams, gradsOf, makeParams, restoreParams, type Params } from '../../models/params';
+import { disposeParams, makeParams, restoreParams, type Params } from '../../models/params';
 import { Adam } from '../../optim';
 import { RewardEnsemble, memberName } from '../../models/reward_ensemble';
 import { bestOfNPicks } from '../../algos/best_of_n';

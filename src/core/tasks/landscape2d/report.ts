@@ -1,10 +1,10 @@
 // The landscape task in a Reward Report: the reward model is small enough to evaluate here (plain JS), for its
 // calibration on held-out pairs and for the places of the plane where it and the gold reward disagree most.
-import type { CheckpointRecord } from '../../checkpoint/record';
 import { sigmoid, splitLabels, targetOf } from '../../feedback/labelers';
 import type { Weights } from '../../models/params';
 import { mlpHost, type MlpShape } from '../../models/mlp_host';
-import { landscape, gridPoints, goldOptimum, EXTENT } from './landscape';
+import { landscape, gridPoints, goldOptimum, EXTENT, type LandscapeName } from './landscape';
+import type { Experiment } from '../../experiment/parse';
 import { fmt as f, overrated, type TaskReport } from '../report';
 
 /** The landscape reward model r_θ(x, y) in plain JS (mlp.ts, same layout). */
@@ -13,10 +13,7 @@ export function mlpScore(weights: Weights, spec: Record<string, unknown>, x: num
   return mlpHost({ ...s, input_scale: s.input_scale ?? EXTENT }, weights, [x, y])[0];
 }
 
-const landOf = (record: CheckpointRecord) => {
-  const t = record.experiment.task as { landscape: 'one-hill' | 'two-hills' | 'ridge' };
-  return landscape(t.landscape);
-};
+const landOf = ({ experiment }: { experiment: Experiment }) => landscape((experiment.task as { landscape: LandscapeName }).landscape);
 
 export const landscapeReport: TaskReport = {
   architecture: ({ experiment: e }) =>
@@ -34,7 +31,7 @@ export const landscapeReport: TaskReport = {
 - Component means now: ${now}.`;
   },
   instructions: '"compare two points of the plane; brighter on the gold map is better"',
-  optimum: (record) => goldOptimum(landOf(record)).value,
+  optimum: (experiment) => goldOptimum(landOf({ experiment })).value,
   heldOutPredictions(record) {
     const rm = record.models.reward_model;
     if (!rm) return [];

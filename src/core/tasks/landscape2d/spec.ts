@@ -23,12 +23,17 @@ export const MixturePolicy = v.strictObject({
   init_std: num(0.01, 3),
 });
 
+/** A landscape point as preference text: compact JSON, 6 decimals ("[0.123457,-1.5]"). */
+export const pointText = (p: readonly number[]) => JSON.stringify(p.map((x) => Number(x.toFixed(6))));
+
 export const landscapeSpec = {
   task: LandscapeTask,
   policy: MixturePolicy,
   algos: ['reinforce', 'dpo', 'rloo', 'grpo', 'best_of_n'],
   name: 'landscape',
   title: (t) => `landscape ${t.landscape}`,
+  // A point as compact JSON text, 6 decimals ("[0.123457,-1.5]"); the plane has no prompt.
+  preference: (_t, _l, chosen, rejected) => ({ prompt: '', chosen: pointText(chosen as number[]), rejected: pointText(rejected as number[]) }),
   check: (e) =>
     e.labelers.flatMap((l, i) =>
       l.kind === 'simulated' && l.length_bias !== 0 ? [`labelers[${i}].length_bias: a length bias applies to text only; set it to 0`] : [],

@@ -1,6 +1,5 @@
 // The text task in a Reward Report: its prompts and base model; its failure cases are the latest completions the
 // reward model overrates most (the lab keeps them with their proxy and gold rewards in the policy's spec).
-import type { CheckpointRecord } from '../../checkpoint/record';
 import { fmt as f, overrated, type TaskReport } from '../report';
 
 type Shown = { prompt: string; completion: string; proxy: number; gold: number };

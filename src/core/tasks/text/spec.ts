@@ -41,6 +41,7 @@ export const textSpec = {
   algos: ['ppo', 'dpo', 'rloo', 'grpo', 'best_of_n'],
   name: 'text',
   title: (t) => `text, gold ${t.gold.kind}`,
+  preference: (_t, label, chosen, rejected) => ({ prompt: label.prompt ?? '', chosen: String(chosen), rejected: String(rejected) }),
   check: (e, task) => {
     const out: string[] = [];
     task.prompts.forEach((p, i) => {

@@ -10,11 +10,9 @@ import {
   backboneOf,
   gptHidden,
   gptReward,
-  gptScalarHead,
   initHead,
   maskedSequenceLogp,
   sampleGpt,
-  tokenStats,
   type GptConfig,
   type Samples,
 } from '../../models/gpt';

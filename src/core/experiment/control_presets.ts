@@ -64,8 +64,8 @@ export const CONTROL_PRESETS: ExperimentInput[] = [
     ...controlBase,
     name: 'control-cartpole-myopic',
     description:
-      'The control-cartpole run with a myopic labeler who judges each 1 s clip by its last 10 steps only. Clips whose pole fell before then look alike to it, and it calls them ties: watch the true return fall below the untrained policy\'s as the agent learns to drop the pole at once.',
-    labelers: [{ ...controlBase.labelers[0], myopic_steps: 10 }],
+      'The control-cartpole run with a myopic labeler who judges each 1 s clip by its last 5 steps only. Clips whose pole fell before then look alike to it, and it calls them ties: watch the true return fall below the untrained policy\'s as the agent learns to drop the pole at once.',
+    labelers: [{ ...controlBase.labelers[0], myopic_steps: 5 }],
   },
   {
     ...controlBase,

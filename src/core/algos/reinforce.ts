@@ -16,8 +16,11 @@ import type { PolicyTask, Rollout } from './policy_task';
 export async function reinforceIteration(task: PolicyTask, o: ReinforceConfig, rng: Rng): Promise<MetricRow> {
   const r = await task.rollout(o.batch_size, 1, rng);
   const logr = rowKl(r, 'k1');
-  const returns = klPenalizedReward(r.score, logr, o.kl_coef);
-  const advantages = whitenedAdvantages(returns);
+  return reinforceStep(task, r, whitenedAdvantages(klPenalizedReward(r.score, logr, o.kl_coef)), o.kl_coef, logr);
+}
+
+/** One gradient step of the score-function estimator with one advantage per row, and the iteration's row. */
+export async function reinforceStep(task: PolicyTask, r: Rollout, advantages: Float32Array, klCoef: number, logr: Float32Array): Promise<MetricRow> {
   const st = await readStacked([
     stepKeeping(task.policy.params, task.policy.opt, () => {
       const loss = sequenceLoss(task.forward(r, rowsOf(r)).logp, advantages, r);
@@ -25,7 +28,7 @@ export async function reinforceIteration(task: PolicyTask, o: ReinforceConfig, r
     }),
   ]);
   task.show?.(r, r.score);
-  return { ...sampledRow(r, o.kl_coef, logr), ...r.rmMetrics, 'loss/policy': st[0] };
+  return { ...sampledRow(r, klCoef, logr), ...r.rmMetrics, 'loss/policy': st[0] };
 }
 
 export function klPenalizedReward(score: ArrayLike<number>, logr: ArrayLike<number>, klCoef: number): Float32Array {

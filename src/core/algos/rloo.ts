@@ -2,9 +2,8 @@
 // of the other k − 1, on the KL-penalized sequence reward R_i = r_i − β·Σ_t log(π/π_ref):
 //   A_i = R_i − (1/(k−1))·Σ_{j≠i} R_j,   L = −(1/B)·Σ_i A_i·Σ_t log π(a_t)   (one REINFORCE step).
 // Groups are consecutive blocks of k in the batch.
-import { readStacked, stepKeeping } from '../models/params';
 import { rowKl } from './kl';
-import { klPenalizedReward, rowsOf, sampledRow, sequenceLoss } from './reinforce';
+import { klPenalizedReward, reinforceStep } from './reinforce';
 import type { Rng } from '../rng';
 import type { MetricRow } from '../checkpoint/record';
 import type { RlooConfig } from './rloo_config';
@@ -14,15 +13,7 @@ import type { PolicyTask } from './policy_task';
 export async function rlooIteration(task: PolicyTask, o: RlooConfig, rng: Rng): Promise<MetricRow> {
   const r = await task.rollout(o.batch_size, o.k, rng);
   const logr = rowKl(r, 'k1');
-  const advantages = rlooAdvantages(klPenalizedReward(r.score, logr, o.kl_coef), o.k);
-  const st = await readStacked([
-    stepKeeping(task.policy.params, task.policy.opt, () => {
-      const loss = sequenceLoss(task.forward(r, rowsOf(r)).logp, advantages, r);
-      return { loss, stats: [loss] };
-    }),
-  ]);
-  task.show?.(r, r.score);
-  return { ...sampledRow(r, o.kl_coef, logr), ...r.rmMetrics, 'loss/policy': st[0] };
+  return reinforceStep(task, r, rlooAdvantages(klPenalizedReward(r.score, logr, o.kl_coef), o.k), o.kl_coef, logr);
 }
 
 export function checkGroups(rewards: ArrayLike<number>, k: number): void {

@@ -6,21 +6,11 @@ import { Rng } from './rng';
 import { policyIterations, type Experiment } from './experiment/parse';
 import { pairAccuracy } from './algos/reward';
 import { pickLabeler, simulatedAnswer, splitLabels, targetOf, type Answer, type Label } from './feedback/labelers';
-import { readWeights } from './models/params';
-import type { AdamState } from './optim';
-import {
-  SCHEMA,
-  currentVersions,
-  loadCheckpoint,
-  saveCheckpoint,
-  type CheckpointRecord,
-  type MetricRow,
-  type Position,
-  type Stage,
-} from './checkpoint/record';
+import { SCHEMA, currentVersions, lastMetric, loadCheckpoint, modelStates, readModels, saveCheckpoint } from './checkpoint/record';
+import type { CheckpointRecord, MetricRow, Position, Stage } from './checkpoint/record';
 import { StorageFullError, type Store } from './checkpoint/store';
 import { RunControl, type PendingPair, type RunnerHooks } from './run_control';
-import type { Assets, TaskLab, TaskState, Visuals } from './tasks/task_lab';
+import type { Assets, TaskLab, Visuals } from './tasks/task_lab';
 import { taskOf } from './tasks/registry';
 import { algorithmOf, klControllerOf } from './algos/registry';
 import { bestOfN } from './algos/best_of_n';
@@ -97,13 +87,8 @@ export class Runner extends RunControl {
 
   static async fromRecord(record: CheckpointRecord, opts: RunnerOptions): Promise<Runner> {
     fastKernels(opts.hooks);
-    const state: TaskState = { weights: {}, specs: {}, optimizers: record.optimizers };
-    for (const [k, m] of Object.entries(record.models)) {
-      state.weights[k] = m.weights;
-      state.specs[k] = m.spec;
-    }
     const e = record.experiment;
-    const lab = await taskOf(e.task).restore(e, state, opts);
+    const lab = await taskOf(e.task).restore(e, modelStates(record), opts);
     const runner = new Runner(e, opts, lab, {
       rng: new Rng(record.rng),
       position: { ...record.position },
@@ -113,8 +98,8 @@ export class Runner extends RunControl {
     });
     runner.status = record.position.stage === 'done' ? 'done' : 'paused';
     runner.lastCheckpointAt = record.createdAt;
-    runner.rmAccuracy = lastValue(record.metrics, 'rm/accuracy');
-    runner.rmLoss = lastValue(record.metrics, 'rm/loss') ?? Number.NaN;
+    runner.rmAccuracy = lastMetric(record.metrics, 'rm/accuracy');
+    runner.rmLoss = lastMetric(record.metrics, 'rm/loss') ?? Number.NaN;
     return runner;
   }
 
@@ -364,13 +349,8 @@ export class Runner extends RunControl {
   }
 
   async toRecord(at = this.now()): Promise<Omit<CheckpointRecord, 'sha256'>> {
-    const models: CheckpointRecord['models'] = {};
-    for (const [name, m] of Object.entries(this.lab.models())) {
-      models[name] = { weights: await readWeights(m.params), spec: structuredClone(m.spec) };
-    }
+    const { models, optimizers } = await readModels(this.lab.models(), this.lab.optimizers());
     if (models.policy) models.policy.spec.kl_coef = this.kl.beta;
-    const optimizers: Record<string, AdamState> = {};
-    for (const [name, o] of Object.entries(this.lab.optimizers())) optimizers[name] = await o.state();
     return {
       schema: SCHEMA,
       versions: currentVersions(),
@@ -409,14 +389,6 @@ export class Runner extends RunControl {
 function fastKernels(hooks: RunnerHooks = {}): void {
   const { notice } = installKernels();
   if (notice) (hooks.onNotice ?? hooks.onLog)?.(notice);
-}
-
-function lastValue(rows: MetricRow[], key: string): number | null {
-  for (let i = rows.length - 1; i >= 0; i--) {
-    const v = rows[i][key];
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-  }
-  return null;
 }
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');

@@ -3,15 +3,10 @@
 // where its reward model runs without tfjs) comes from its entry in tasks/registry.ts; the optimizer's line from
 // algos/registry.ts.
 import { klCoef, type Experiment } from '../experiment/parse';
-import type { CheckpointRecord, MetricRow } from '../checkpoint/record';
+import { lastMetric as last, type CheckpointRecord } from '../checkpoint/record';
 import { algorithmOf } from '../algos/registry';
 import { taskOf } from '../tasks/registry';
 import { fmt as f } from '../tasks/report';
-
-function last(rows: MetricRow[], key: string): number | null {
-  for (let i = rows.length - 1; i >= 0; i--) if (Number.isFinite(rows[i][key])) return rows[i][key];
-  return null;
-}
 
 function labelerLine(e: Experiment, i: number): string {
   const l = e.labelers[i];

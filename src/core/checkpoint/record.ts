@@ -5,7 +5,7 @@
 import type { Experiment } from '../experiment/parse';
 import type { Label } from '../feedback/labelers';
 import type { AdamState } from '../optim';
-import type { Weights } from '../models/params';
+import { readWeights, type Params, type Weights } from '../models/params';
 import type { RngState } from '../rng';
 import { keys, type Store } from './store';
 import { migrate, type RawRecord } from './migrations';
@@ -164,4 +164,40 @@ export async function loadCheckpoint(store: Store, runId: string): Promise<Loade
     `Every kept checkpoint of run ${runId} (#${pointer.kept.join(', #')}) failed its integrity check ` +
       `(${[...new Set(reasons)].join('; ')}); nothing was loaded.`,
   );
+}
+
+/** The last finite value of a metric in the rows, or null where it has none. */
+export function lastMetric(rows: readonly MetricRow[], key: string): number | null {
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const v = rows[i][key];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return null;
+}
+
+/** A run's models and optimizers read back as a record holds them (weights as arrays, specs as plain copies). */
+export async function readModels(
+  models: Record<string, { params: Params; spec: Record<string, unknown> }>,
+  optimizers: Record<string, { state(): Promise<AdamState> }>,
+): Promise<Pick<CheckpointRecord, 'models' | 'optimizers'>> {
+  const out: CheckpointRecord['models'] = {};
+  for (const [name, m] of Object.entries(models)) out[name] = { weights: await readWeights(m.params), spec: structuredClone(m.spec) };
+  const states: Record<string, AdamState> = {};
+  for (const [name, o] of Object.entries(optimizers)) states[name] = await o.state();
+  return { models: out, optimizers: states };
+}
+
+/** A record's models as the weights, specs and optimizer states a task's lab restores from. */
+export function modelStates(record: CheckpointRecord): {
+  weights: Record<string, Weights>;
+  specs: Record<string, Record<string, unknown>>;
+  optimizers?: Record<string, AdamState>;
+} {
+  const weights: Record<string, Weights> = {};
+  const specs: Record<string, Record<string, unknown>> = {};
+  for (const [k, m] of Object.entries(record.models)) {
+    weights[k] = m.weights;
+    specs[k] = m.spec;
+  }
+  return { weights, specs, optimizers: record.optimizers };
 }

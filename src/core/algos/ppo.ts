@@ -5,8 +5,8 @@
 //   value loss         ½·E[max((V − R)², (clip(V, V_old ± ε_v) − R)²)]
 //   adaptive KL        e = clip(KL/KL_target − 1, −0.2, 0.2),  β ← β·(1 + e·n_steps/horizon)
 // Rollout arithmetic (GAE, whitening) is plain arrays on the host: it is a few hundred numbers per batch.
-// The file reads top to bottom like CleanRL's ppo.py: the config, then one iteration (rollout → per-token reward
-// with the KL penalty → GAE → epochs × minibatches of clipped losses → metrics), then the pieces it is made of.
+// The file reads top to bottom like CleanRL's ppo.py (its settings beside it, ppo_config.ts): one iteration (rollout →
+// per-token reward with the KL penalty → GAE → epochs × minibatches of clipped losses → metrics), then its pieces.
 import { tf, type Tensor } from '../tf';
 import { klPerSample, type KlController, type KlEstimator } from './kl';
 import { readStacked, stepKeeping, type Params } from '../models/params';

@@ -46,9 +46,10 @@ export async function dpoIteration(task: PolicyTask, o: DpoConfig, labels: reado
 
   // The policy after the step: gold reward and KL on fresh samples.
   const r = await task.rollout(o.eval_samples, 1, rng);
-  const { 'objective/rlhf_reward': _, ...row } = sampledRow(r, o.kl_coef);
+  const logr = rowKl(r, 'k1');
+  const { 'objective/rlhf_reward': _, ...row } = sampledRow(r, o.kl_coef, logr);
   // The implicit reward β·log(π/π_ref) of each sample stands in for a reward model in the sample table.
-  task.show?.(r, Array.from(rowKl(r, 'k1'), (k) => o.kl_coef * k));
+  task.show?.(r, Array.from(logr, (k) => o.kl_coef * k));
   return { ...metrics, 'loss/dpo': loss, ...row };
 }
 

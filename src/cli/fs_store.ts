@@ -28,6 +28,18 @@ export function decodeJson(text: string): unknown {
   });
 }
 
+/**
+ * An experiment's name as a file or folder name: its letters and digits (a–z, 0–9; others become '-'), at most 40, and
+ * 8 hex digits of a hash of the whole name, so that no two names share one and no name is a path: "../x" or "a/b"
+ * stay inside the folder they are written in, and a name of 80 wide characters stays short.
+ */
+export function safeName(name: string): string {
+  let h = 0x811c9dc5; // FNV-1a over the UTF-16 code units
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'run';
+  return `${slug}-${h.toString(16).padStart(8, '0')}`;
+}
+
 /** Reversible: every key has its own file, and keys() can give the key back. */
 const fileOf = (key: string) => `${encodeURIComponent(key).replace(/\./g, '%2E')}.json`;
 

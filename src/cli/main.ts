@@ -9,7 +9,7 @@ import { applyOverrides, ExperimentError, parseExperimentJson, type Experiment }
 import { BackendError, parseBackendName, selectBackend, type BackendName } from '../core/backend';
 import { Runner } from '../core/runner';
 import { taskOf } from '../core/tasks/registry';
-import { FsStore, encodeJson } from './fs_store';
+import { FsStore, encodeJson, safeName } from './fs_store';
 import { publicAssets } from './fs_assets';
 import { registerWebgpuBackend } from './webgpu_node';
 import { loadCheckpoint } from '../core/checkpoint/record';
@@ -32,7 +32,7 @@ Usage:
       --seed N                         override the experiment's seed
       --set path=value                 override any field, e.g. --set optimizer.kl_coef=0.1 (repeatable)
       --out DIR                        where metrics.jsonl, summary.json, checkpoint.json and export.zip go
-                                       (default runs/<name>-<time>)
+                                       (default runs/<name as letters and digits>-<hash>-<time>)
   rlhf-lab import FILE                 check an export bundle (.zip) or preference file (.jsonl) and say what it holds
   rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
       --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)
@@ -121,10 +121,11 @@ async function run(argv: string[]): Promise<void> {
   const backend = await selectBackend(args.backend, true);
   process.stderr.write(`backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}\n`);
 
-  const out = resolve(args.out ?? join('runs', `${experiment.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  // The name is never a path: the default folder and the run's store keys take its safe form.
+  const runId = safeName(experiment.name);
+  const out = resolve(args.out ?? join('runs', `${runId}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   await mkdir(out, { recursive: true });
   const store = new FsStore(join(out, 'store'));
-  const runId = experiment.name;
   const metricsLines: string[] = [];
   let lastPrint = 0;
   const started = performance.now();

@@ -14,7 +14,13 @@ export const ExperimentSpec = v.strictObject({
   /** Spec version; only 1 exists. */
   version: v.literal(1),
   /** Short id shown in lists and used in file names. */
-  name: v.pipe(v.string(), v.minLength(1), v.maxLength(80)),
+  name: v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.maxLength(80),
+    v.check((s) => !/[\u0000-\u001f\u007f]/.test(s), 'a name without control characters'),
+    v.check((s) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s), 'a name of whole Unicode characters (no lone surrogate)'),
+  ),
   /** One or two sentences on what the experiment shows. */
   description: v.optional(v.pipe(v.string(), v.maxLength(2000)), ''),
   /** Seed of every random draw of the run: same seed, same backend, same numbers. */
@@ -66,6 +72,7 @@ function problem(issue: v.BaseIssue<unknown>): string {
   if (issue.kind === 'schema') {
     return `${field}: expected ${issue.expected}, got ${describe(issue.input)}`;
   }
+  if (issue.type === 'check') return `${field}: expected ${issue.message}, got ${describe(issue.input)}`;
   // validations (min/max/integer/finite/length)
   return `${field}: expected ${issue.expected ?? issue.type} (${issue.type.replace(/_/g, ' ')}), got ${describe(issue.input)}`;
 }
@@ -125,6 +132,9 @@ export function parseExperimentJson(text: string): Experiment {
  * Applies `path=value` overrides (`--set optimizer.kl_coef=0.5`, `--set labelers[0].beta=3`) to a copy.
  * The value is read as JSON when it parses, else as a string; the result is validated as a whole.
  */
+/** The longest `--set` value read (a longer one is refused before it is parsed). */
+export const MAX_OVERRIDE = 100_000;
+
 export function applyOverrides(base: unknown, overrides: string[]): Experiment {
   const copy = structuredClone(base) as Record<string, unknown>;
   for (const o of overrides) {
@@ -139,6 +149,7 @@ export function applyOverrides(base: unknown, overrides: string[]): Experiment {
       throw new ExperimentError([`--set ${o}: "${o.slice(0, eq)}" is not a field of the experiment`]);
     }
     const raw = o.slice(eq + 1);
+    if (raw.length > MAX_OVERRIDE) throw new ExperimentError([`--set ${o.slice(0, eq)}: the value is ${raw.length} characters long; at most ${MAX_OVERRIDE}`]);
     let value: unknown;
     try {
       value = JSON.parse(raw);
@@ -146,7 +157,13 @@ export function applyOverrides(base: unknown, overrides: string[]): Experiment {
       value = raw;
     }
     let node: Record<string, unknown> = copy;
-    for (let i = 0; i < path.length - 1; i++) {
+    for (let i = 0; i < path.length; i++) {
+      // An array takes an index, up to its length where a value is set (the next one appends); never `length`.
+      const index = /^\d+$/.test(path[i]) ? Number(path[i]) : null;
+      if (Array.isArray(node) && (index === null || (i === path.length - 1 && index > node.length))) {
+        throw new ExperimentError([`--set ${o.slice(0, eq)}: ${path.slice(0, i).join('.')} has ${node.length} entries; "${path[i]}" is neither one of them nor the next`]);
+      }
+      if (i === path.length - 1) break;
       const next = node[path[i]];
       if (next === null || typeof next !== 'object') {
         throw new ExperimentError([`--set ${o}: ${path.slice(0, i + 1).join('.')} is not an object or array`]);

@@ -59,8 +59,11 @@ export class BundleError extends Error {
 }
 
 /** The inverse of packRecord; every array reference is checked against the blob. */
-export function unpackRecord(json: string, bin: Uint8Array): unknown {
+export function unpackRecord(json: string, bin: Uint8Array, maxBytes = bin.length): unknown {
   const aligned = new Uint8Array(bin); // a copy at offset 0, so Float32Array views are aligned
+  // Each reference is copied out: bound their sum by what arrays.bin holds, so that many references to one large
+  // range cannot make a small bundle allocate gigabytes.
+  let materialized = 0;
   return JSON.parse(json, (_k, v) => {
     if (v && typeof v === 'object' && !Array.isArray(v) && '$f32' in v) {
       const ref = (v as { $f32: unknown }).$f32;
@@ -70,6 +73,10 @@ export function unpackRecord(json: string, bin: Uint8Array): unknown {
       const [off, len] = ref as [number, number];
       if (off % 4 !== 0 || off + 4 * len > aligned.length) {
         throw new BundleError('checkpoint/record.json points past the end of checkpoint/arrays.bin');
+      }
+      materialized += 4 * len;
+      if (materialized > maxBytes) {
+        throw new BundleError(`checkpoint/record.json refers to more array data (over ${maxBytes} bytes) than checkpoint/arrays.bin holds`);
       }
       return new Float32Array(aligned.buffer.slice(off, off + 4 * len));
     }

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { PRESETS, preset } from '../core/experiment/presets';
 import { applyOverrides, ExperimentError, parseExperimentJson, type Experiment } from '../core/experiment/parse';
 import { BackendError, parseBackendName, selectBackend, type BackendName } from '../core/backend';
-import { Runner } from '../core/runner';
+import { DivergenceError, Runner } from '../core/runner';
 import { taskOf } from '../core/tasks/registry';
 import { FsStore, encodeJson, safeName } from './fs_store';
 import { publicAssets } from './fs_assets';
@@ -158,7 +158,14 @@ async function run(argv: string[]): Promise<void> {
     runner.stop();
   };
   process.on('SIGINT', onSigint);
-  await runner.run();
+  // A diverged run still writes what it measured and its last finite checkpoint (and the export of it), then fails.
+  const diverged = await runner.run().then(
+    () => null,
+    (e: unknown) => {
+      if (!(e instanceof DivergenceError)) throw e;
+      return e;
+    },
+  );
   process.off('SIGINT', onSigint);
   const wallSeconds = (performance.now() - started) / 1000;
 
@@ -199,11 +206,12 @@ async function run(argv: string[]): Promise<void> {
   await writeFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   const gap = optimum === null ? '' : ` (optimum ${fmt(optimum)}, ${(100 * summary.gold.gap_closed!).toFixed(0)}% of the gap closed)`;
   process.stderr.write(
-    `done in ${wallSeconds.toFixed(1)} s: gold ${fmt(summary.gold.start)} → ${fmt(summary.gold.end)}${gap}, ` +
+    `${diverged ? 'stopped' : 'done'} in ${wallSeconds.toFixed(1)} s: gold ${fmt(summary.gold.start)} → ${fmt(summary.gold.end)}${gap}, ` +
       `proxy ${fmt(summary.proxy.start)} → ${fmt(summary.proxy.end)}, ` +
       `rm accuracy ${fmt(last['rm/accuracy'])}, kl ${fmt(last['objective/kl'])}\nwrote ${out}\n`,
   );
   runner.dispose();
+  if (diverged) throw diverged;
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -249,6 +257,10 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError) {
       process.stderr.write(`rlhf-lab: ${e.message}\n\n${USAGE}`);
       return 2;
+    }
+    if (e instanceof DivergenceError) {
+      process.stderr.write(`rlhf-lab: ${e.message}\n`);
+      return 3;
     }
     if (e instanceof ExperimentError || e instanceof BackendError || e instanceof CorpusError || e instanceof BaseModelError || e instanceof ImportError) {
       process.stderr.write(`rlhf-lab: ${e.message}\n`);

@@ -2,6 +2,8 @@
 // loop, a checkpoint at least every `checkpoint_every_s`, and the pair a person is asked about, with their answer.
 // The Runner (runner.ts) extends it with the stages.
 import type { Answer, Sample } from './feedback/labelers';
+import type { Store } from './checkpoint/store';
+import type { Assets } from './tasks/task_lab';
 
 /** The pair a human labeler is asked about. */
 export interface PendingPair {
@@ -25,6 +27,23 @@ export interface RunnerHooks {
   onLog?(line: string): void;
   /** Something the user must know, e.g. that storage is full and a checkpoint could not be saved. */
   onNotice?(message: string): void;
+}
+
+/** A run whose losses or weights stopped being finite; its message says where and which learning rate to lower. */
+export class DivergenceError extends Error {
+  override name = 'DivergenceError';
+}
+
+/** What a host gives a run. */
+export interface RunnerOptions {
+  store: Store;
+  runId: string;
+  backend: string;
+  hooks?: RunnerHooks;
+  /** Clock in ms; tests may pass a fake one. */
+  now?: () => number;
+  /** The lab's shipped files (the text task's base model and lexicon). */
+  assets?: Assets;
 }
 
 export abstract class RunControl {

@@ -6,31 +6,20 @@ import { Rng } from './rng';
 import { policyIterations, type Experiment } from './experiment/parse';
 import { pairAccuracy } from './algos/reward';
 import { pickLabeler, simulatedAnswer, splitLabels, targetOf, type Answer, type Label } from './feedback/labelers';
-import { SCHEMA, currentVersions, lastMetric, loadCheckpoint, modelStates, readModels, saveCheckpoint } from './checkpoint/record';
+import { SCHEMA, currentVersions, lastMetric, loadCheckpoint, modelStates, nonFiniteWeights, readModels, saveCheckpoint } from './checkpoint/record';
 import type { CheckpointRecord, MetricRow, Position, Stage } from './checkpoint/record';
 import { StorageFullError, type Store } from './checkpoint/store';
-import { RunControl, type PendingPair, type RunnerHooks } from './run_control';
-import type { Assets, TaskLab, Visuals } from './tasks/task_lab';
+import { DivergenceError, RunControl, type PendingPair, type RunnerHooks, type RunnerOptions } from './run_control';
+import type { TaskLab, Visuals } from './tasks/task_lab';
 import { taskOf } from './tasks/registry';
 import { algorithmOf, klControllerOf } from './algos/registry';
-import { bestOfN } from './algos/best_of_n';
 import type { KlController } from './algos/kl';
 import { installKernels } from './kernels';
 
 export type { ControlVisuals, LandscapeVisuals, TextVisuals, TextSampleRow, Visuals, Assets } from './tasks/task_lab';
 
-export type { PendingPair, RunStatus, RunnerHooks } from './run_control';
-
-export interface RunnerOptions {
-  store: Store;
-  runId: string;
-  backend: string;
-  hooks?: RunnerHooks;
-  /** Clock in ms; tests may pass a fake one. */
-  now?: () => number;
-  /** The lab's shipped files (the text task's base model and lexicon). */
-  assets?: Assets;
-}
+export { DivergenceError } from './run_control';
+export type { PendingPair, RunStatus, RunnerHooks, RunnerOptions } from './run_control';
 
 export class Runner extends RunControl {
   position: Position;
@@ -246,6 +235,7 @@ export class Runner extends RunControl {
         const lossT = this.lab.rewardStep(batch, y);
         if (last) loss = (await lossT.data())[0];
         lossT.dispose();
+        if (last && !Number.isFinite(loss)) this.diverged(`the reward model's loss is ${loss}`, 'reward_model.lr');
         this.position.stageStep += 1;
         this.progress();
         if (!(await this.checkpointAndControl())) return false;
@@ -289,6 +279,8 @@ export class Runner extends RunControl {
     const labels = this.labels.filter((l) => targetOf(l.answer) !== null);
     const o = this.experiment.optimizer;
     const row = await algorithmOf(o).iterate(this.lab, o, { rng: this.rng, labels, stageStep: this.position.stageStep, kl: this.kl });
+    const bad = Object.keys(row).find((k) => k.startsWith('loss/') && !Number.isFinite(row[k]));
+    if (bad) this.diverged(`${bad} is ${row[bad]}`, 'optimizer.lr');
     this.position.iteration += 1;
     return { ...this.rowBase(), ...row, 'time/iteration_ms': this.now() - started };
   }
@@ -304,7 +296,7 @@ export class Runner extends RunControl {
     const o = this.experiment.overoptimization;
     if (!o || o.bon_n.length === 0 || !this.lab.candidates || this.metrics.some((r) => r['overopt/bon'] === 1)) return;
     for (const n of o.bon_n) {
-      const row = await bestOfN(this.lab, n, o.bon_samples, this.rng);
+      const row = await (await import('./algos/best_of_n')).bestOfN(this.lab, n, o.bon_samples, this.rng);
       this.emit({ ...this.rowBase(), ...row, 'overopt/bon': 1 });
       this.progress();
       await new Promise((r) => setTimeout(r, 0));
@@ -335,6 +327,9 @@ export class Runner extends RunControl {
     if (this.disposed) return;
     const at = this.now();
     const record = await this.toRecord(at);
+    // A checkpoint is written only with finite weights: the newest stored one is always a run that can go on.
+    const bad = nonFiniteWeights(record);
+    if (bad) this.diverged(`${bad.model}.${bad.weight} has weights that are not finite`, bad.model === 'policy' ? 'optimizer.lr' : 'reward_model.lr');
     try {
       await saveCheckpoint(this.opts.store, record);
     } catch (e) {
@@ -367,6 +362,18 @@ export class Runner extends RunControl {
     };
   }
 
+  /**
+   * Training diverged: the stage stops and the run ends with an error that says where and what to lower. Nothing of
+   * the diverged state is saved, so the newest stored checkpoint is the last finite one (Runner.restore reopens it).
+   */
+  private diverged(what: string, lr: 'optimizer.lr' | 'reward_model.lr'): never {
+    const now = lr === 'optimizer.lr' ? algorithmOf(this.experiment.optimizer).lr(this.experiment.optimizer) : this.experiment.reward_model.lr;
+    throw new DivergenceError(
+      `training diverged at step ${this.position.stageStep + 1} of round ${this.position.round + 1}'s ${this.position.stage} stage: ${what}. ` +
+        `The last finite checkpoint is kept; lower ${lr} (now ${now}) and start again, or resume from that checkpoint.`,
+    );
+  }
+
   /** What a host draws: the landscape's reward heatmap and samples, or the text task's sample table. */
   visuals(): Promise<Visuals> {
     return this.lab.visuals(this.position.iteration);
@@ -379,13 +386,7 @@ export class Runner extends RunControl {
   }
 }
 
-/**
- * The lab's fast paths (kernels/index.ts), each the same numbers up to float rounding: on wasm, matMul's gradient goes
- * through XNNPACK's plain product (about 3× faster text training) and batched products through the lab's SIMD kernel
- * (attention); on webgpu, the fused WGSL kernels (a sixth of the dispatches per step). The cpu backend is unchanged.
- * On a tfjs other than the one the kernels were written for, tfjs's own kernels run and the user is told why.
- * (`rlhf-lab pretrain` keeps tfjs's own kernels, so the shipped base model rebuilds byte for byte.)
- */
+/** The lab's fast kernels (kernels/index.ts: same numbers, fewer dispatches); on another tfjs, tfjs's own and a notice. */
 function fastKernels(hooks: RunnerHooks = {}): void {
   const { notice } = installKernels();
   if (notice) (hooks.onNotice ?? hooks.onLog)?.(notice);

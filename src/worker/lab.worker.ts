@@ -11,7 +11,7 @@ import { useLabWebgpuDevice } from '../core/kernels';
 import { parseBackendName, selectBackend, type BackendChoice } from '../core/backend';
 import { PRESETS } from '../core/experiment/presets';
 import { parseExperiment, type Experiment } from '../core/experiment/parse';
-import { Runner, type Assets, type PendingPair, type RunStatus, type Visuals } from '../core/runner';
+import { DivergenceError, Runner, type Assets, type PendingPair, type RunStatus, type Visuals } from '../core/runner';
 import { keys } from '../core/checkpoint/store';
 import type { MetricRow, Position } from '../core/checkpoint/record';
 import type { Answer, Label } from '../core/feedback/labelers';
@@ -152,6 +152,8 @@ function hooks() {
 function drive(r: Runner): void {
   r.run().catch((e) => {
     console.error(e);
+    // Nothing of a diverged run was saved after its last finite checkpoint: say so, and how to go on from there.
+    if (e instanceof DivergenceError) notices.push(`${e.message} Open the run again from the Runs page (or reload) to continue from that checkpoint.`);
     scheduleFlush();
   });
 }

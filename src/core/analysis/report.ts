@@ -39,6 +39,7 @@ export function rewardReport(record: CheckpointRecord): string {
   let correct = 0;
   let decisive = 0;
   for (const { p, y } of predictions ?? []) {
+    if (!Number.isFinite(p)) continue; // a reward model that diverged scores nothing
     const bin = bins[Math.min(4, Math.floor(p * 5))];
     bin.n += 1;
     bin.p += p;

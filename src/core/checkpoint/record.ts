@@ -201,3 +201,11 @@ export function modelStates(record: CheckpointRecord): {
   }
   return { weights, specs, optimizers: record.optimizers };
 }
+
+/** The first model weight of a record that holds a value that is not finite (NaN, ±Infinity), or null. */
+export function nonFiniteWeights(record: Pick<CheckpointRecord, 'models'>): { model: string; weight: string } | null {
+  for (const [model, m] of Object.entries(record.models)) {
+    for (const [weight, t] of Object.entries(m.weights)) if (!t.data.every(Number.isFinite)) return { model, weight };
+  }
+  return null;
+}

@@ -100,7 +100,9 @@ export async function saveCheckpoint(
   record: Omit<CheckpointRecord, 'sha256'>,
 ): Promise<CheckpointRecord> {
   const full: CheckpointRecord = { ...record, sha256: await hashRecord(record) };
-  const prev = (await store.get(keys.latest(record.runId))) as LatestPointer | undefined;
+  const stored = await store.get(keys.latest(record.runId));
+  // A damaged pointer is replaced by this checkpoint's: the run goes on from it.
+  const prev = isPointer(stored) ? stored : undefined;
   const n = prev ? prev.n + 1 : 0;
   const kept = [...(prev?.kept ?? []), n].slice(-KEEP);
   // The name is the user's (runs page rename); a run starts with its experiment's name.
@@ -141,10 +143,22 @@ export interface Loaded {
   notice?: string;
 }
 
+/** A stored `latest` pointer as it must be: anything else (edited, half-written by other code) is damaged. */
+export function isPointer(v: unknown): v is LatestPointer {
+  const p = v as LatestPointer;
+  return (
+    !!p && typeof p === 'object' && Number.isInteger(p.n) && Array.isArray(p.kept) && p.kept.every(Number.isInteger) &&
+    typeof p.name === 'string' && typeof p.updatedAt === 'number'
+  );
+}
+
 /** The newest checkpoint of a run that verifies (older schemas migrated), or null when the run has none. */
 export async function loadCheckpoint(store: Store, runId: string): Promise<Loaded | null> {
-  const pointer = (await store.get(keys.latest(runId))) as LatestPointer | undefined;
-  if (!pointer) return null;
+  const pointer = await store.get(keys.latest(runId));
+  if (pointer === undefined) return null;
+  if (!isPointer(pointer)) {
+    throw new IntegrityError(`The run ${runId} cannot be opened: its list of checkpoints is damaged (${JSON.stringify(pointer)?.slice(0, 80)}); delete it from the Runs page.`);
+  }
   const bad: number[] = [];
   const reasons: string[] = [];
   for (const n of [...pointer.kept].reverse()) {

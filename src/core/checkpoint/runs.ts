@@ -5,6 +5,7 @@ import { KEY_PREFIX, keys, type Store } from './store';
 import {
   IntegrityError,
   hashRecord,
+  isPointer,
   loadCheckpoint,
   saveCheckpoint,
   verifyRecord,
@@ -33,6 +34,8 @@ export interface RunInfo {
   last: MetricRow | null;
   checkpoints: number;
   snapshots: SnapshotInfo[];
+  /** Why the run cannot be opened, where its stored entries are damaged (it can still be deleted). */
+  damaged?: string;
 }
 
 /** A named snapshot as stored: the record as it was when the user named it. */
@@ -86,9 +89,18 @@ export async function listRuns(store: Store): Promise<RunInfo[]> {
     .map((k) => k.slice(RUN_PREFIX.length, -':latest'.length));
   const runs: RunInfo[] = [];
   for (const runId of ids) {
-    const pointer = (await store.get(keys.latest(runId))) as LatestPointer | undefined;
-    if (!pointer) continue;
+    const pointer = await store.get(keys.latest(runId));
+    if (pointer === undefined) continue;
+    const damaged = (why: string): RunInfo => ({ runId, name: runId, experimentName: '', updatedAt: 0, position: null, labels: 0, last: null, checkpoints: 0, snapshots: [], damaged: why });
+    if (!isPointer(pointer)) {
+      runs.push(damaged('its list of checkpoints is damaged'));
+      continue;
+    }
     const newest = (await store.get(keys.checkpoint(runId, pointer.n))) as CheckpointRecord | undefined;
+    if (!newest || typeof newest !== 'object') {
+      runs.push({ ...damaged(`its newest checkpoint (#${pointer.n}) is missing`), name: pointer.name, updatedAt: pointer.updatedAt });
+      continue;
+    }
     const snaps = await snapshotEntries(store, runId);
     runs.push({
       runId,
@@ -106,8 +118,9 @@ export async function listRuns(store: Store): Promise<RunInfo[]> {
 }
 
 async function pointerOf(store: Store, runId: string): Promise<LatestPointer> {
-  const pointer = (await store.get(keys.latest(runId))) as LatestPointer | undefined;
-  if (!pointer) throw new RunError(`There is no run "${runId}" in this browser's storage (was it deleted in another tab?).`);
+  const pointer = await store.get(keys.latest(runId));
+  if (pointer === undefined) throw new RunError(`There is no run "${runId}" in this browser's storage (was it deleted in another tab?).`);
+  if (!isPointer(pointer)) throw new RunError(`The run "${runId}" is damaged (its list of checkpoints cannot be read); it can only be deleted.`);
   return pointer;
 }
 

@@ -25,3 +25,45 @@ describe('unpackRecord', () => {
     expect(Array.from(back.models.m.weights.b.data)).toEqual([4, 5]);
   });
 });
+
+describe('a bundle validated as a record, not only hashed (case 7)', () => {
+  it('refuses a landscape run whose labels are strings, even with its SHA-256 recomputed; a link label of 6 fields too', async () => {
+    const { tf } = await import('../../src/core/tf');
+    const { unzipSync, zipSync } = await import('fflate');
+    const { MemoryStore } = await import('../../src/core/checkpoint/store');
+    const { Runner } = await import('../../src/core/runner');
+    const { applyOverrides } = await import('../../src/core/experiment/parse');
+    const { preset } = await import('../../src/core/experiment/presets');
+    const { hashRecord, loadCheckpoint } = await import('../../src/core/checkpoint/record');
+    const { buildBundle } = await import('../../src/core/checkpoint/export');
+    const { ImportError, readBundle } = await import('../../src/core/checkpoint/import');
+    await tf.setBackend('cpu');
+    const store = new MemoryStore();
+    const e = applyOverrides(preset('landscape-hello')!, ['schedule.rounds=1', 'schedule.labels_per_round=4', 'reward_model.steps=2', 'optimizer.iterations=1']);
+    const runner = await Runner.create(e, { store, runId: 'r', backend: 'cpu' });
+    await runner.run();
+    runner.dispose();
+    const good = buildBundle((await loadCheckpoint(store, 'r'))!.record);
+    await expect(readBundle(good)).resolves.toBeDefined();
+
+    // What someone editing the bundle does: change the record, recompute its hash with the lab's own function, repack.
+    const files = unzipSync(good);
+    const record = unpackRecord(new TextDecoder().decode(files['checkpoint/record.json']), files['checkpoint/arrays.bin']) as Record<string, unknown> & { labels: { a: unknown }[] };
+    record.labels[0].a = 'not a point';
+    record.sha256 = await hashRecord(record as never);
+    const { json, bin } = packRecord(record as never);
+    files['checkpoint/record.json'] = new TextEncoder().encode(json);
+    files['checkpoint/arrays.bin'] = bin;
+    const edited = zipSync(files);
+    await expect(readBundle(edited)).rejects.toThrow(ImportError);
+    await expect(readBundle(edited)).rejects.toThrow(/label 0 \(id \d+\) has a side "a" that is not a landscape sample/);
+
+    // A link's label is 4 coordinates and an answer: a sixth field used to be accepted and cut.
+    const { decodeLink, LinkError } = await import('../../src/core/share/link');
+    const { zlibSync, strToU8 } = await import('fflate');
+    const linkOf = (labels: number[][]) => `#share=v1.${Buffer.from(zlibSync(strToU8(JSON.stringify({ experiment: e, labels })))).toString('base64url')}`;
+    expect(decodeLink(linkOf([[0, 0, 1, 1, 0]])).labels).toHaveLength(1);
+    expect(() => decodeLink(linkOf([[0, 0, 1, 1, 0, 5]]))).toThrow(LinkError);
+    expect(() => decodeLink(linkOf([[0, 0, 1, 1e6, 0]]))).toThrow(LinkError);
+  }, 60_000);
+});

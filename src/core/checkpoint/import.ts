@@ -11,6 +11,7 @@ import { ExperimentError, parseExperiment } from '../experiment/parse';
 import { parsePreferencesJsonl, PreferenceFileError, landscapeLabels, type PreferenceFile } from '../feedback/preferences_io';
 import type { Label } from '../feedback/labelers';
 import type { Store } from './store';
+import { taskOf } from '../tasks/registry';
 
 export class ImportError extends Error {
   override name = 'ImportError';
@@ -79,14 +80,19 @@ function checkRecord(record: unknown): CheckpointRecord {
   } catch (e) {
     throw new ImportError(`The bundle's experiment is not valid: ${(e as ExperimentError).problems?.join('; ') ?? (e as Error).message}`);
   }
-  const needed: Record<string, string[]> = {
-    landscape2d: ['reward_model', 'policy', 'reference'],
-    text: ['reward_model', 'policy', 'reference'],
-    control: ['reward_model', 'policy'],
-  };
-  for (const m of needed[rec.experiment.task.kind] ?? []) {
+  const task = taskOf(rec.experiment.task);
+  for (const m of task.models) {
     if (!rec.models[m]) throw new ImportError(`The bundle's checkpoint has no "${m}" model, which a ${rec.experiment.task.kind} run needs.`);
   }
+  // Each comparison's sides must be what the task compares (a point within bounds, a completion, a segment).
+  rec.labels.forEach((l, i) => {
+    for (const side of ['a', 'b'] as const) {
+      const r = v.safeParse(task.sample, l[side]);
+      if (!r.success) {
+        throw new ImportError(`The bundle's label ${i} (id ${l.id}) has a side "${side}" that is not a ${task.name} sample (expected ${r.issues[0].expected}, got ${r.issues[0].received}).`);
+      }
+    }
+  });
   for (const [name, m] of Object.entries(rec.models)) {
     for (const [k, w] of Object.entries(m.weights)) {
       const count = w.shape.reduce((a, b) => a * b, 1);

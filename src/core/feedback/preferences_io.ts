@@ -6,6 +6,7 @@ import * as v from 'valibot';
 import type { Experiment } from '../experiment/parse';
 import type { Label } from './labelers';
 import { preferenceText } from '../tasks/registry';
+import { POINT_BOUND } from '../tasks/landscape2d/spec';
 
 export interface Preference {
   prompt: string;
@@ -143,7 +144,7 @@ function parsePoint(s: string): [number, number] | null {
   const m = POINT.exec(s);
   if (!m) return null;
   const p: [number, number] = [Number(m[1]), Number(m[2])];
-  return p.every((x) => Number.isFinite(x) && Math.abs(x) <= 1e6) ? p : null;
+  return p.every((x) => Number.isFinite(x) && Math.abs(x) <= POINT_BOUND) ? p : null;
 }
 
 /**

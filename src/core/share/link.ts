@@ -4,6 +4,7 @@
 // Decoding trusts nothing: a length cap, the alphabet, zlib's Adler-32 checksum (garbled links), a cap on the
 // inflated size, then valibot on every field. Every failure is a LinkError whose message says what to do.
 import * as v from 'valibot';
+import { POINT_BOUND } from '../tasks/landscape2d/spec';
 import { strFromU8, strToU8, unzlibSync, zlibSync } from 'fflate';
 import { ExperimentError, parseExperiment, type Experiment } from '../experiment/parse';
 import type { Answer, Label } from '../feedback/labelers';
@@ -100,11 +101,11 @@ export function encodeLink(experiment: Experiment, opts: ShareOptions = {}): str
   return fragment;
 }
 
-const LabelTuple = v.tuple([
-  v.pipe(v.number(), v.finite(), v.minValue(-100), v.maxValue(100)),
-  v.pipe(v.number(), v.finite(), v.minValue(-100), v.maxValue(100)),
-  v.pipe(v.number(), v.finite(), v.minValue(-100), v.maxValue(100)),
-  v.pipe(v.number(), v.finite(), v.minValue(-100), v.maxValue(100)),
+const LabelTuple = v.strictTuple([
+  v.pipe(v.number(), v.finite(), v.minValue(-POINT_BOUND), v.maxValue(POINT_BOUND)),
+  v.pipe(v.number(), v.finite(), v.minValue(-POINT_BOUND), v.maxValue(POINT_BOUND)),
+  v.pipe(v.number(), v.finite(), v.minValue(-POINT_BOUND), v.maxValue(POINT_BOUND)),
+  v.pipe(v.number(), v.finite(), v.minValue(-POINT_BOUND), v.maxValue(POINT_BOUND)),
   v.picklist([0, 1, 2, 3]),
 ]);
 

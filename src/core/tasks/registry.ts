@@ -31,6 +31,10 @@ export interface TaskSpec<T> {
   segments?: boolean;
   /** Rules across fields, as messages naming the field. */
   check(e: Experiment, task: T): string[];
+  /** What one side of a comparison is (a point, a completion, a segment), as imports and links must carry it. */
+  sample: v.GenericSchema<unknown, unknown>;
+  /** The models every checkpoint of the task holds. */
+  models: readonly string[];
   /** A decisive comparison in TRL's layout: the prompt, and each side as text (feedback/preferences_io.ts). */
   preference(task: T, label: Label, chosen: Sample, rejected: Sample): { prompt: string; chosen: string; rejected: string };
 }

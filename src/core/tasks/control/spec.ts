@@ -29,7 +29,13 @@ export const MlpPolicy = v.strictObject({
 
 const ALGOS = ['ppo'] as const;
 
+const numbers = v.pipe(v.array(v.pipe(v.number(), v.finite())), v.maxLength(100_000));
+/** A segment as a comparison stores it: its environment, observations, actions and true rewards step by step. */
+const Segment = v.strictObject({ env: v.picklist(CONTROL_ENVS), obs: numbers, act: numbers, reward: numbers });
+
 export const controlSpec = {
+  sample: Segment,
+  models: ['reward_model', 'policy'],
   task: ControlTask,
   policy: MlpPolicy,
   algos: ALGOS,

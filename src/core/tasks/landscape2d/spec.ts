@@ -26,7 +26,13 @@ export const MixturePolicy = v.strictObject({
 /** A landscape point as preference text: compact JSON, 6 decimals ("[0.123457,-1.5]"). */
 export const pointText = (p: readonly number[]) => JSON.stringify(p.map((x) => Number(x.toFixed(6))));
 
+/** How far from the origin a point of a comparison may lie (the plane the lab draws is ±3): imports and links alike. */
+export const POINT_BOUND = 100;
+const coordinate = v.pipe(v.number(), v.finite(), v.minValue(-POINT_BOUND), v.maxValue(POINT_BOUND));
+
 export const landscapeSpec = {
+  sample: v.strictTuple([coordinate, coordinate]),
+  models: ['reward_model', 'policy', 'reference'],
   task: LandscapeTask,
   policy: MixturePolicy,
   algos: ['reinforce', 'dpo', 'rloo', 'grpo', 'best_of_n'],

@@ -36,6 +36,8 @@ export const GptPolicy = v.strictObject({
 });
 
 export const textSpec = {
+  sample: v.pipe(v.string(), v.maxLength(10_000)),
+  models: ['reward_model', 'policy', 'reference'],
   task: TextTask,
   policy: GptPolicy,
   algos: ['ppo', 'dpo', 'rloo', 'grpo', 'best_of_n'],

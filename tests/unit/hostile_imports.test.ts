@@ -53,7 +53,7 @@ describe('a bundle validated as a record, not only hashed (case 7)', () => {
     record.sha256 = await hashRecord(record as never);
     const { json, bin } = packRecord(record as never);
     files['checkpoint/record.json'] = new TextEncoder().encode(json);
-    files['checkpoint/arrays.bin'] = bin;
+    files['checkpoint/arrays.bin'] = new Uint8Array(bin);
     const edited = zipSync(files);
     await expect(readBundle(edited)).rejects.toThrow(ImportError);
     await expect(readBundle(edited)).rejects.toThrow(/label 0 \(id \d+\) has a side "a" that is not a landscape sample/);

@@ -8,6 +8,7 @@ import { PRESETS, preset } from '../core/experiment/presets';
 import { applyOverrides, ExperimentError, parseExperimentJson, type Experiment } from '../core/experiment/parse';
 import { BackendError, parseBackendName, selectBackend, type BackendName } from '../core/backend';
 import { DivergenceError, Runner } from '../core/runner';
+import { tf } from '../core/tf';
 import { taskOf } from '../core/tasks/registry';
 import { FsStore, encodeJson, safeName } from './fs_store';
 import { publicAssets } from './fs_assets';
@@ -159,6 +160,7 @@ async function run(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   // A diverged run still writes what it measured and its last finite checkpoint (and the export of it), then fails.
+  const tensorsBefore = tf.memory().numTensors;
   const diverged = await runner.run().then(
     () => null,
     (e: unknown) => {
@@ -167,6 +169,8 @@ async function run(argv: string[]): Promise<void> {
     },
   );
   process.off('SIGINT', onSigint);
+  // The same models are alive before and after a run: any difference is a leak.
+  const tensors = { before: tensorsBefore, after: tf.memory().numTensors };
   const wallSeconds = (performance.now() - started) / 1000;
 
   await writeFile(join(out, 'metrics.jsonl'), metricsLines.join('\n') + '\n');
@@ -189,6 +193,7 @@ async function run(argv: string[]): Promise<void> {
     wall_seconds: Number(wallSeconds.toFixed(3)),
     iterations: runner.position.iteration,
     labels: runner.labels.length,
+    tensors,
     seconds_per_iteration: policyRows.length ? mean(policyRows.map((r) => r['time/iteration_ms'] / 1000)) : null,
     gold: {
       start: first['gold/mean'],

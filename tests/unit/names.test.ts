@@ -47,6 +47,15 @@ describe('names the schema takes', () => {
   });
 });
 
+describe('messages about untrusted input', () => {
+  it('name an unknown key of megabytes by its first 40 characters, not in full', () => {
+    const huge = 'k'.repeat(10_000_000);
+    const [p] = problems(() => parseExperiment({ ...base(), [huge]: 1 }));
+    expect(p).toMatch(/^k{40}…: unknown key/);
+    expect(p.length).toBeLessThan(200);
+  });
+});
+
 describe('--set', () => {
   it('never assigns an array\'s length or another built-in, and refuses it at once', () => {
     const t0 = performance.now();

@@ -58,7 +58,9 @@ function describe(value: unknown): string {
 }
 
 function problem(issue: v.BaseIssue<unknown>): string {
-  const path = issue.path?.map((p) => (typeof p.key === 'number' ? `[${p.key}]` : `.${String(p.key)}`)).join('') ?? '';
+  // A key is named as far as 40 characters: a file with a key of megabytes gets a message of one line.
+  const key = (k: unknown) => (String(k).length > 40 ? `${String(k).slice(0, 40)}…` : String(k));
+  const path = issue.path?.map((p) => (typeof p.key === 'number' ? `[${p.key}]` : `.${key(p.key)}`)).join('') ?? '';
   const field = path ? path.replace(/^\./, '') : '(the file)';
   if (issue.kind === 'schema' && issue.input === undefined && path) {
     return `${field}: missing (this field is required)`;

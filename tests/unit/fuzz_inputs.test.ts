@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { strFromU8, strToU8, unzipSync, unzlibSync, zipSync, zlibSync } from 'fflate';
 import { decodeLink, encodeLink, LinkError } from '../../src/core/share/link';
 import { gallery } from '../../src/core/share/gallery';
-import { preset } from '../../src/core/experiment/presets';
+import { PRESETS, preset } from '../../src/core/experiment/presets';
+import { ExperimentError, parseExperimentJson } from '../../src/core/experiment/parse';
 import { Rng } from '../../src/core/rng';
 import { MemoryStore } from '../../src/core/checkpoint/store';
 import { Runner } from '../../src/core/runner';
@@ -103,6 +104,27 @@ describe('mutated inputs', () => {
       }
     }
     expect(counts.linksRefused).toBeGreaterThan(500);
+  });
+
+  it('300 mutated experiment files (character edits, junk fields, a key given twice): an ExperimentError with a message, or a valid experiment', () => {
+    const files = PRESETS.map((p) => JSON.stringify(p, null, 2));
+    let refused = 0;
+    for (let k = 0; k < 300; k++) {
+      const base = pick(files);
+      const text =
+        k % 3 === 0 ? mutateString(base) : k % 3 === 1 ? JSON.stringify(mutateJson(JSON.parse(base))) : base.replace(/\n  "seed": (\d+),/, '\n  "seed": $1,\n  "seed": 7,');
+      try {
+        const e = parseExperimentJson(text);
+        expect(e.version).toBe(1);
+      } catch (e) {
+        if (!(e instanceof ExperimentError)) throw new Error(`experiment file mutant ${k} crashed the parser: ${(e as Error).stack}`);
+        expect(e.message.length).toBeGreaterThan(20);
+        expect(e.message.length).toBeLessThan(2_000);
+        refused++;
+      }
+    }
+    // every third mutant gives "seed" twice, and is refused for it
+    expect(refused).toBeGreaterThanOrEqual(100);
   });
 
   it('300 mutated export bundles and 300 mutated preference files: an ImportError or a valid import; a refusal stores nothing', async () => {

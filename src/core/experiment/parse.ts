@@ -127,7 +127,45 @@ export function parseExperimentJson(text: string): Experiment {
   } catch (e) {
     throw new ExperimentError([`not valid JSON: ${(e as Error).message}`]);
   }
+  const twice = duplicateKey(text);
+  if (twice) throw new ExperimentError([`${twice}: given twice (JSON keeps only the last; remove one)`]);
   return parseExperiment(data);
+}
+
+/**
+ * The path of the first key an object of valid JSON text gives twice, or null. JSON.parse keeps the last silently, so
+ * a file could say one thing to a reader and another to the lab.
+ */
+function duplicateKey(text: string): string | null {
+  const stack: { keys: Set<string> | null; path: string; at: string }[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectKey && top?.keys) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        const path = top.path ? `${top.path}.${key.slice(0, 40)}` : key.slice(0, 40);
+        if (top.keys.has(key)) return path;
+        top.keys.add(key);
+        top.at = path;
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      const parent = stack[stack.length - 1];
+      const path = parent ? (parent.keys ? parent.at : `${parent.path}[]`) : '';
+      stack.push({ keys: c === '{' ? new Set() : null, path, at: path });
+      expectKey = c === '{';
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      expectKey = !!stack[stack.length - 1]?.keys;
+    }
+  }
+  return null;
 }
 
 /**

@@ -98,11 +98,6 @@ export function klCoef(e: Experiment): number | undefined {
   return algorithmOf(e.optimizer).klCoef(e.optimizer);
 }
 
-/** The policy's Adam learning rate (best-of-n trains nothing: 0). */
-export function optimizerLr(e: Experiment): number {
-  return algorithmOf(e.optimizer).lr(e.optimizer);
-}
-
 /** Rules that span fields: the task's (its policy, optimizers and own fields), the optimizer's, the reward model's. */
 function crossCheck(e: Experiment): string[] {
   const out = [...taskProblems(e), ...(algorithmOf(e.optimizer).check?.(e.optimizer) ?? [])];

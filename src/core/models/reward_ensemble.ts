@@ -11,7 +11,7 @@ import { disposeParams, gradsOf, makeParams, type Params, type Weights } from '.
 import { Adam, type AdamState } from '../optim';
 import { bradleyTerryLoss } from '../algos/reward';
 import { argmax, bootstrapWeight, conservativeScore, memberStats, pairDisagreement, type Conservative } from '../algos/ensemble';
-import { normalizeScores, type RewardNorm } from './reward_norm';
+import { mean, normalizeScores, type RewardNorm } from './reward_norm';
 import type { Label } from '../feedback/labelers';
 import type { MetricRow } from '../checkpoint/record';
 
@@ -109,9 +109,13 @@ export class RewardEnsemble {
       return tf.stack(this.members.map((m) => pool(this.score(m.params, xs))));
     });
     const all = (await t.data()) as Float32Array;
-    const n = all.length / this.members.length;
     t.dispose();
-    return this.members.map((_, k) => all.slice(k * n, (k + 1) * n));
+    return this.split(all, all.length / this.members.length);
+  }
+
+  /** The members' scores of n samples packed one member after another ([K·n], as rawTensor reads back): raw[k]. */
+  split(packed: Float32Array, n: number): Float32Array[] {
+    return this.members.map((_, k) => packed.subarray(k * n, (k + 1) * n));
   }
 
   /** The members' raw scores as tensors [K, n] (for a caller that packs them into a readback of its own). */
@@ -149,11 +153,7 @@ export class RewardEnsemble {
 
   /** The members' spread on these (normalized) scores, as a metric (absent for a single model). */
   spread(normalized: Float32Array[]): MetricRow {
-    if (normalized.length === 1) return {};
-    const { std } = memberStats(normalized);
-    let s = 0;
-    for (let i = 0; i < std.length; i++) s += std[i];
-    return { 'rm/ensemble_std': s / std.length };
+    return normalized.length === 1 ? {} : { 'rm/ensemble_std': mean(memberStats(normalized).std) };
   }
 
   /** The members' standard deviation per sample (the landscape's disagreement map). */

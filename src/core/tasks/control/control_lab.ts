@@ -221,7 +221,7 @@ export class ControlLab implements TaskLab {
 
   /** The reward the policy sees per step: the ensemble's normalized, conservative score of (s, a), from raw [K·n]. */
   private combine(raw: Float32Array, n: number): Float32Array {
-    return this.rm.combined(this.rm.normalized(Array.from({ length: this.rm.size }, (_, k) => raw.subarray(k * n, (k + 1) * n))));
+    return this.rm.combined(this.rm.normalized(this.rm.split(raw, n)));
   }
 
   async normalizeReward(): Promise<void> {

@@ -167,7 +167,7 @@ export class LandscapeLab implements TaskLab {
     });
     const values = (await stacked.data()) as Float32Array;
     stacked.dispose();
-    const members = this.rm.normalized(Array.from({ length: this.rm.size }, (_, k) => values.subarray((2 + k) * n, (3 + k) * n)));
+    const members = this.rm.normalized(this.rm.split(values.subarray(2 * n), n));
     return { logp: values.slice(0, n), logpRef: values.slice(n, 2 * n), members, score: this.rm.combined(members) };
   }
 

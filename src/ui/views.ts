@@ -71,6 +71,7 @@ function visualsOf<K extends Visuals['kind']>(v: Visuals | null, kind: K): Extra
 }
 
 const HELD_OUT = { key: 'rm/accuracy', label: 'held-out labels', color: '#80cbc4' };
+const AGREEMENT = { key: 'rm/policy_agreement', label: 'agrees with gold on policy samples', color: '#a5d6a7' };
 
 /** Grid side of the gold map and of a landscape pair's maps. */
 const GRID = 48;
@@ -89,7 +90,7 @@ function landscapeView(name: LandscapeName): TaskView {
     labeler: (common) => piece(PairLabeler, { ...common, gold, grid: GRID, extent: EXTENT }),
     main: (lab) => piece(LandscapeMaps, { gold, grid: GRID, extent: EXTENT, optimum, visuals: visualsOf(lab.visuals, 'landscape2d'), labels: lab.labels }),
     figures: () => [{ label: 'optimum', value: optimum.value, after: 'gold' }],
-    accuracy: [HELD_OUT, { key: 'rm/policy_agreement', label: 'agrees with gold on policy samples', color: '#a5d6a7' }],
+    accuracy: [HELD_OUT, AGREEMENT],
     charts: () => [],
     intro:
       'A policy proposes points of the plane; labelers compare pairs of them; a reward model learns their preference; the policy climbs the reward model, held near where it started by a KL penalty. The gold map on the left is the hidden truth the labelers follow; the map beside it is what the reward model learned. Where the two part ways, the policy can game the reward model.',
@@ -130,7 +131,7 @@ const CONTROL: TaskView = {
       ? piece(ControlView, { visuals: visualsOf(lab.visuals, 'control'), rows: lab.metrics, line: TRUE_RETURN_LINE[lab.experiment?.name ?? ''] ?? null })
       : null,
   figures: () => [],
-  accuracy: [HELD_OUT, { key: 'rm/policy_agreement', label: 'agrees with gold on policy samples', color: '#a5d6a7' }],
+  accuracy: [HELD_OUT, AGREEMENT],
   charts: () => [],
   intro:
     'A policy acts in a small simulated world; labelers watch two short clips of it and pick the better one; a reward model over (state, action) learns what they meant; PPO trains the policy on it. The chart sets the true return against the comparisons used.',

@@ -69,6 +69,7 @@ export class Lab {
       this.backend = init.backend;
       this.backendError = init.backendError;
       this.presets = init.presets;
+      if (init.notices.length) this.notices = [...this.notices, ...init.notices];
       if (init.restored) {
         this.restored = true;
         this.selected = init.restored.experiment.name;

@@ -55,6 +55,8 @@ export interface InitResult {
   presets: Experiment[];
   /** The run the tab had open before a reload, restored paused. */
   restored: LabUpdate | null;
+  /** What the tab should say when it could not restore that run, and why (there is no run to carry it). */
+  notices: string[];
 }
 
 /** The lab's shipped files (the text task's base model and lexicon), fetched from where the page is served. */
@@ -150,12 +152,31 @@ function hooks() {
 }
 
 function drive(r: Runner): void {
-  r.run().catch((e) => {
+  r.run().catch(async (e) => {
     console.error(e);
-    // Nothing of a diverged run was saved after its last finite checkpoint: say so, and how to go on from there.
-    if (e instanceof DivergenceError) notices.push(`${e.message} Open the run again from the Runs page (or reload) to continue from that checkpoint.`);
+    if (e instanceof DivergenceError && r === runner) await reopenFinite(r, e);
     scheduleFlush();
   });
+}
+
+/**
+ * Nothing of a diverged run was saved after its last finite checkpoint, so that checkpoint is the newest stored: the
+ * run is reopened there, paused, and its charts, samples and export are those of finite weights again.
+ */
+async function reopenFinite(r: Runner, e: DivergenceError): Promise<void> {
+  try {
+    await closeRunner(false);
+    const found = await Runner.restore(store, r.runId, { backend: tf.getBackend(), assets, hooks: hooks() });
+    if (!found) throw new Error('the run has no stored checkpoint');
+    attach(found.runner);
+    const p = found.runner.position;
+    notices.push(
+      `${e.message} The run is back at that checkpoint (round ${p.round + 1}, ${p.stage} stage, step ${p.iteration}), paused; ` +
+        'resuming repeats the same settings, so to go on with a lower rate set it under Parameters and start a new run.',
+    );
+  } catch (err) {
+    notices.push(`${e.message} Its last finite checkpoint could not be reopened (${(err as Error).message}); reload the page to try again.`);
+  }
 }
 
 /** A lost GPU (driver reset, tab in the background too long) ends training; what is stored stays as it was. */
@@ -218,7 +239,9 @@ const api = {
         notices.push(`The last run could not be restored: ${(e as Error).message}`);
       }
     }
-    return { backend, backendError, presets: PRESETS, restored };
+    const unsent = notices;
+    notices = [];
+    return { backend, backendError, presets: PRESETS, restored, notices: unsent };
   },
 
   /**

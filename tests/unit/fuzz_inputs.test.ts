@@ -3,7 +3,7 @@
 // for the user), never a crash; a refused import leaves the store exactly as it was. Counts are printed for the
 // issue's fault report.
 import type { OptimizerOf } from '../../src/core/experiment/parse';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { strFromU8, strToU8, unzipSync, unzlibSync, zipSync, zlibSync } from 'fflate';
 import { decodeLink, encodeLink, LinkError } from '../../src/core/share/link';
 import { gallery } from '../../src/core/share/gallery';
@@ -70,6 +70,18 @@ function mutateJson(value: unknown): unknown {
 }
 
 const counts = { links: 0, linksRefused: 0, bundles: 0, bundlesRefused: 0, preferenceFiles: 0, preferenceRefused: 0, losses: 0 };
+
+/**
+ * No case may take over 1 GiB: the process's high-water resident memory (getrusage's maxrss, which no later free
+ * lowers) is held within 1 GiB of where the suite began, after every test, so a hostile mutant that materialized
+ * gigabytes in any one case fails the test it ran in.
+ */
+const GIB = 2 ** 30;
+const startRss = process.memoryUsage().rss;
+const peakGrowth = () => process.resourceUsage().maxRSS * 1024 - startRss;
+afterEach(() => {
+  expect(peakGrowth()).toBeLessThan(GIB);
+});
 
 describe('mutated inputs', () => {
   let links: string[];
@@ -203,7 +215,7 @@ describe('mutated inputs', () => {
     }
     expect(counts.preferenceRefused).toBeGreaterThan(100);
     expect(counts.losses).toBe(0);
-    console.log(`fault counts: ${JSON.stringify(counts)}`);
+    console.log(`fault counts: ${JSON.stringify(counts)}; peak memory above the start: ${(peakGrowth() / 2 ** 20).toFixed(0)} MiB`);
   }, 120_000);
 });
 

@@ -47,16 +47,26 @@ describe('a bundle validated as a record, not only hashed (case 7)', () => {
     await expect(readBundle(good)).resolves.toBeDefined();
 
     // What someone editing the bundle does: change the record, recompute its hash with the lab's own function, repack.
-    const files = unzipSync(good);
-    const record = unpackRecord(new TextDecoder().decode(files['checkpoint/record.json']), files['checkpoint/arrays.bin']) as Record<string, unknown> & { labels: { a: unknown }[] };
-    record.labels[0].a = 'not a point';
-    record.sha256 = await hashRecord(record as never);
-    const { json, bin } = packRecord(record as never);
-    files['checkpoint/record.json'] = new TextEncoder().encode(json);
-    files['checkpoint/arrays.bin'] = new Uint8Array(bin);
-    const edited = zipSync(files);
-    await expect(readBundle(edited)).rejects.toThrow(ImportError);
-    await expect(readBundle(edited)).rejects.toThrow(/label 0 \(id \d+\) has a side "a" that is not a landscape sample/);
+    type Editable = Record<string, unknown> & { labels: { a: unknown }[]; models: Record<string, { weights: Record<string, { data: Float32Array }> }> };
+    const edit = async (change: (r: Editable) => void) => {
+      const files = unzipSync(good);
+      const record = unpackRecord(new TextDecoder().decode(files['checkpoint/record.json']), files['checkpoint/arrays.bin']) as Editable;
+      change(record);
+      record.sha256 = await hashRecord(record as never);
+      const { json, bin } = packRecord(record as never);
+      files['checkpoint/record.json'] = new TextEncoder().encode(json);
+      files['checkpoint/arrays.bin'] = new Uint8Array(bin);
+      delete files['models/policy.safetensors']; // an editor who cannot match the safetensors copy leaves it out
+      return zipSync(files);
+    };
+    const stringLabel = await edit((r) => (r.labels[0].a = 'not a point'));
+    await expect(readBundle(stringLabel)).rejects.toThrow(ImportError);
+    await expect(readBundle(stringLabel)).rejects.toThrow(/label 0 \(id \d+\) has a side "a" that is not a landscape sample/);
+    // Weights that are not finite are what a diverged run leaves: the lab never saves them, nor imports them.
+    const nan = await edit((r) => (r.models.policy.weights.means.data[1] = Number.NaN));
+    await expect(readBundle(nan)).rejects.toThrow(/policy\.means holds values that are not finite/);
+    // Within those checks a re-hashed edit imports: SHA-256 proves a bundle arrived intact, not who made it (README).
+    await expect(readBundle(await edit((r) => (r.models.policy.weights.means.data[1] *= 10)))).resolves.toBeDefined();
 
     // A link's label is 4 coordinates and an answer: a sixth field used to be accepted and cut.
     const { decodeLink, LinkError } = await import('../../src/core/share/link');

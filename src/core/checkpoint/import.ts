@@ -5,7 +5,7 @@ import * as v from 'valibot';
 import { strFromU8, unzipSync } from 'fflate';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, BundleError, unpackRecord, type Manifest } from './export';
 import { readSafetensors, SafetensorsError } from './safetensors';
-import { verifyRecord, type CheckpointRecord } from './record';
+import { nonFiniteWeights, verifyRecord, type CheckpointRecord } from './record';
 import { writeNewRun } from './runs';
 import { ExperimentError, parseExperiment } from '../experiment/parse';
 import { parsePreferencesJsonl, PreferenceFileError, landscapeLabels, type PreferenceFile } from '../feedback/preferences_io';
@@ -99,6 +99,9 @@ function checkRecord(record: unknown): CheckpointRecord {
       if (count !== w.data.length) throw new ImportError(`The bundle's ${name}.${k} has shape [${w.shape}] but ${w.data.length} values.`);
     }
   }
+  // The lab never saves weights that are not finite (a diverged run keeps its last finite checkpoint): nor does it take them in.
+  const bad = nonFiniteWeights(rec);
+  if (bad) throw new ImportError(`The bundle's ${bad.model}.${bad.weight} holds values that are not finite (NaN or ±Infinity), which no checkpoint of the lab has; nothing was imported.`);
   return rec;
 }
 

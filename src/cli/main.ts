@@ -1,6 +1,7 @@
 // rlhf-lab: the lab's experiments from a terminal, on the same core as the tab.
 //   rlhf-lab presets
 //   rlhf-lab run <preset | file.json> [--backend cpu|wasm|webgpu] [--seed N] [--set path=value ...] [--out DIR]
+//   rlhf-lab sweep <preset | file.json> --grid 'path=[...]' [--seeds 1,2,3] [--jobs N] [--out DIR]
 //   rlhf-lab import FILE
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -23,6 +24,8 @@ import { benchCommand, BENCH_USAGE } from './bench';
 import { CorpusError } from '../core/tasks/text/corpus';
 import { BaseModelError } from '../core/tasks/text/base_model';
 import { overoptSummary } from '../core/analysis/overopt';
+import { SweepError } from '../core/analysis/sweep';
+import { sweepCommand, SWEEP_USAGE } from './sweep';
 
 const USAGE = `rlhf-lab: reinforcement learning from human feedback, small enough to watch
 
@@ -34,6 +37,7 @@ Usage:
       --set path=value                 override any field, e.g. --set optimizer.kl_coef=0.1 (repeatable)
       --out DIR                        where metrics.jsonl, summary.json, checkpoint.json and export.zip go
                                        (default runs/<name as letters and digits>-<hash>-<time>)
+${SWEEP_USAGE}
   rlhf-lab import FILE                 check an export bundle (.zip) or preference file (.jsonl) and say what it holds
   rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
       --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)
@@ -240,6 +244,8 @@ async function main(argv: string[]): Promise<number> {
       case 'run':
         await run(rest);
         return 0;
+      case 'sweep':
+        return await sweepCommand(rest, (m) => new UsageError(m), loadTarget);
       case 'import':
         await importCommand(rest, (t) => process.stdout.write(t));
         return 0;
@@ -267,7 +273,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`rlhf-lab: ${e.message}\n`);
       return 3;
     }
-    if (e instanceof ExperimentError || e instanceof BackendError || e instanceof CorpusError || e instanceof BaseModelError || e instanceof ImportError) {
+    if (e instanceof ExperimentError || e instanceof BackendError || e instanceof CorpusError || e instanceof BaseModelError || e instanceof ImportError || e instanceof SweepError) {
       process.stderr.write(`rlhf-lab: ${e.message}\n`);
       return 2;
     }

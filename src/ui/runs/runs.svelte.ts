@@ -5,6 +5,10 @@ import type { RunInfo } from '../../core/checkpoint/runs';
 import type { MetricRow } from '../../core/checkpoint/record';
 import type { BundleSummary, PreferenceSummary } from '../../core/checkpoint/import';
 import type { Label } from '../../core/feedback/labelers';
+import { readSweepFile, type SweepFile } from '../../core/analysis/sweep';
+
+/** A sweep.json larger than this is refused before it is read. */
+const MAX_SWEEP_BYTES = 64 * 1024 * 1024;
 
 export interface Storage {
   usage: number;
@@ -25,6 +29,8 @@ export class Runs {
   compare = $state.raw<string[]>([]);
   compared = $state.raw<Record<string, MetricRow[]>>({});
   imported = $state.raw<{ summary: PreferenceSummary; labels: Label[] | null } | null>(null);
+  /** A sweep opened from `rlhf-lab sweep`'s sweep.json (read in the page: it holds figures, no weights). */
+  sweep = $state.raw<SweepFile | null>(null);
 
   constructor(private readonly lab: Lab) {}
 
@@ -107,6 +113,19 @@ export class Runs {
       this.imported = { summary: r.summary, labels: r.labels };
       this.info = `${file.name}: ${r.summary.pairs} preference pairs, valid. Nothing was stored.`;
     });
+  }
+
+  async openSweep(file: File): Promise<void> {
+    this.error = null;
+    this.info = null;
+    try {
+      if (file.size > MAX_SWEEP_BYTES) throw new Error(`${file.name} is larger than ${MAX_SWEEP_BYTES >> 20} MB; a sweep.json is far smaller`);
+      const sweep = readSweepFile(await file.text(), file.name);
+      this.sweep = sweep;
+      this.info = `${file.name}: a sweep of ${sweep.experiment}, ${sweep.cells.length} settings × ${sweep.seeds.length} seeds.`;
+    } catch (e) {
+      this.error = `${message(e)}. Nothing was changed.`;
+    }
   }
 
   /** The imported landscape labels join the next run's first round. */

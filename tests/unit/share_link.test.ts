@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { klCoef } from '../../src/core/experiment/parse';
 import { strToU8, zlibSync } from 'fflate';
-import { decodeLink, encodeLink, LinkError, MAX_LINK_CHARS, MAX_LINK_LABELS } from '../../src/core/share/link';
+import { decodeLink, encodeLink, labelsThatFit, LinkError, MAX_LINK_CHARS, MAX_LINK_LABELS } from '../../src/core/share/link';
 import { gallery } from '../../src/core/share/gallery';
 import { preset, PRESETS } from '../../src/core/experiment/presets';
 import { Rng } from '../../src/core/rng';
@@ -99,5 +99,20 @@ describe('share links', () => {
     expect(klOnly.lock).not.toContain('optimizer.kl_coef');
     expect(klOnly.lock).toContain('seed');
     expect(PRESETS.length).toBeGreaterThan(0);
+  });
+});
+
+describe('labelsThatFit: the link builder offers only labels that fit', () => {
+  it('all of a few, the most of many that keep the link under its cap, none where labels are not points', () => {
+    const many = labels(500, 11);
+    expect(labelsThatFit(hello, {}, many.slice(0, 30))).toBe(30);
+    const k = labelsThatFit(hello, { lock: ['seed'] }, many);
+    expect(k).toBeGreaterThan(30);
+    expect(k).toBeLessThan(500);
+    // Checked by encoding, not by the function's own word: k fits, k + 1 does not.
+    expect(encodeLink(hello, { lock: ['seed'], labels: many.slice(0, k) }).length).toBeLessThanOrEqual(MAX_LINK_CHARS);
+    expect(() => encodeLink(hello, { lock: ['seed'], labels: many.slice(0, k + 1) })).toThrow(LinkError);
+    const text = preset('text-sentiment-ppo')!;
+    expect(labelsThatFit(text, {}, [{ id: 0, prompt: 'p', a: 'x', b: 'y', answer: 'a', labeler: 'x', round: 0, time: 0 }])).toBe(0);
   });
 });

@@ -101,6 +101,32 @@ export function encodeLink(experiment: Experiment, opts: ShareOptions = {}): str
   return fragment;
 }
 
+/**
+ * How many of `labels` (the first ones, in order) a link with these options can carry: at most MAX_LINK_LABELS, and
+ * as many as keep it within MAX_LINK_CHARS. Zero where the experiment alone does not fit or the labels are not
+ * landscape points. The link builder offers this count, never more.
+ */
+export function labelsThatFit(experiment: Experiment, opts: Omit<ShareOptions, 'labels'>, labels: readonly Label[]): number {
+  const fits = (k: number) => {
+    try {
+      encodeLink(experiment, { ...opts, labels: labels.slice(0, k) });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let hi = Math.min(labels.length, MAX_LINK_LABELS);
+  if (fits(hi)) return hi;
+  let lo = 0; // fits(lo) is assumed, fits(hi) is false: the compressed length grows with k
+  if (!fits(0)) return 0;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (fits(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
 const LabelTuple = v.strictTuple([
   v.pipe(v.number(), v.finite(), v.minValue(-POINT_BOUND), v.maxValue(POINT_BOUND)),
   v.pipe(v.number(), v.finite(), v.minValue(-POINT_BOUND), v.maxValue(POINT_BOUND)),

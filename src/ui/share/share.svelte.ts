@@ -21,8 +21,19 @@ export class Share {
     return h;
   }
 
-  /** Reads a "#share=…" fragment; a bad one sets `error` and changes nothing else. */
+  /** A fragment that arrived before the lab knew its presets: opened once it does (openPending). */
+  private pending: string | null = null;
+
+  /**
+   * Reads a "#share=…" fragment; a bad one sets `error` and changes nothing else. Its experiment is set beside the
+   * presets, so it waits until the worker has sent them: only then can a name it shares with a preset be told apart.
+   */
   open(fragment: string): void {
+    if (!this.lab.ready) {
+      this.pending = fragment;
+      return;
+    }
+    this.pending = null;
     let shared: SharedExperiment;
     try {
       shared = decodeLink(fragment);
@@ -31,18 +42,25 @@ export class Share {
       this.link = null;
       return;
     }
-    // A link's experiment may share a preset's name with other settings: keep both apart in the picker.
+    // A link's experiment may share a preset's name: the preset itself where they are equal, else kept apart by name.
     const clash = this.lab.presets.find((p) => p.name === shared.experiment.name);
     if (clash && JSON.stringify(clash) !== JSON.stringify(shared.experiment)) {
-      shared = { ...shared, experiment: { ...shared.experiment, name: `${shared.experiment.name} (link)`.slice(0, 80) } };
+      shared = { ...shared, experiment: { ...shared.experiment, name: `${shared.experiment.name.slice(0, 73)} (link)` } };
     }
     this.error = null;
     this.link = shared;
     this.started = false;
-    this.lab.opened = [...this.lab.opened.filter((o) => o.name !== shared.experiment.name), shared.experiment];
+    const name = shared.experiment.name;
+    const others = this.lab.opened.filter((o) => o.name !== name);
+    this.lab.opened = this.lab.presets.some((p) => p.name === name) ? others : [...others, shared.experiment];
     this.lab.selected = shared.experiment.name;
     this.lab.edits = {};
     this.lab.startLabels = shared.labels;
+  }
+
+  /** Opens the fragment that arrived before the lab was ready. */
+  openPending(): void {
+    if (this.pending !== null && this.lab.ready) this.open(this.pending);
   }
 
   async run(): Promise<void> {

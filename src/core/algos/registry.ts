@@ -12,6 +12,7 @@ import { PpoConfig } from './ppo_config';
 import { ReinforceConfig } from './reinforce_config';
 import { RlooConfig } from './rloo_config';
 import { GrpoConfig } from './grpo_config';
+import { ReinforcePpConfig } from './reinforce_pp_config';
 import { DpoConfig } from './dpo_config';
 import { BestOfNConfig } from './best_of_n_config';
 
@@ -182,6 +183,26 @@ const ALGORITHMS = {
       { testid: 'chart-adv-length', title: 'Completion length by the sign of its advantage', series: [{ key: 'completions/mean_length_pos_adv', label: 'A > 0', color: '#a5d6a7' }, { key: 'completions/mean_length_neg_adv', label: 'A < 0', color: '#ef9a9a' }] },
     ],
   } satisfies Algorithm<GrpoConfig>,
+  reinforce_pp: {
+    config: ReinforcePpConfig,
+    title: (o) => (o.baseline ? 'REINFORCE++-baseline' : 'REINFORCE++'),
+    summary: (o) => perRound(o, o.baseline ? 'REINFORCE++-baseline' : 'REINFORCE++'),
+    describe: (o) =>
+      `${o.baseline ? `REINFORCE++-baseline (each reward minus its group of ${o.k}'s mean)` : 'REINFORCE++'}: per-token reward −β·KL_t (${o.kl_estimator}) plus the reward on the last token, returns to go whitened over every token of the batch, clip ${o.clip} over ${o.epochs} pass${o.epochs > 1 ? 'es' : ''}; ${sampled(o)}`,
+    iterations: (o) => o.iterations,
+    samples: (o) => o.batch_size,
+    klCoef: (o) => o.kl_coef,
+    lr: (o) => o.lr,
+    usesRewardModel: true,
+    iterate: async (task, o, ctx) => (await import('./reinforce_pp')).reinforcePpIteration(task, o, ctx.rng),
+    check: (o) => [
+      ...(o.batch_size % o.k !== 0 ? [`optimizer.k: ${o.k} samples per prompt do not divide batch_size ${o.batch_size}`] : []),
+      ...(o.baseline && o.k < 2 ? ['optimizer.k: REINFORCE++-baseline subtracts the group mean: it needs k ≥ 2 samples per prompt'] : []),
+    ],
+    charts: (o) => [
+      { testid: 'chart-group', title: `${o.baseline ? 'REINFORCE++-baseline' : 'REINFORCE++'}: policy loss`, series: [{ key: 'loss/policy', label: 'policy loss', color: '#90caf9' }, { key: 'policy/clipfrac', label: 'clip fraction', color: '#ffcc80' }] },
+    ],
+  } satisfies Algorithm<ReinforcePpConfig>,
   best_of_n: {
     config: BestOfNConfig,
     title: () => 'best-of-n',
@@ -204,7 +225,7 @@ export type AlgoName = keyof typeof ALGORITHMS;
 export const ALGO_NAMES = Object.keys(ALGORITHMS) as AlgoName[];
 
 /** Every algorithm's config schema, for the Experiment's `optimizer` variant. */
-export const OPTIMIZER_CONFIGS = [ReinforceConfig, PpoConfig, DpoConfig, RlooConfig, GrpoConfig, BestOfNConfig] as const;
+export const OPTIMIZER_CONFIGS = [ReinforceConfig, PpoConfig, DpoConfig, RlooConfig, GrpoConfig, ReinforcePpConfig, BestOfNConfig] as const;
 
 type Config = { algo: AlgoName };
 

@@ -23,6 +23,7 @@ import { ReinforcePpConfig } from '../../src/core/algos/reinforce_pp_config';
 import { groupCentered, reinforcePpReturns } from '../../src/core/algos/reinforce_pp';
 import { whiten } from '../../src/core/algos/ppo';
 import type { PolicyTask, Rollout } from '../../src/core/algos/policy_task';
+import { runGolden, useBackend } from '../golden_runs';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -383,4 +384,32 @@ describe('seeded short runs: θ rises toward the rewarded action by what Adam al
     expect(Number.isNaN(row['loss/policy'])).toBe(true);
     dispose();
   });
+});
+
+describe('the new text presets run in-process (wasm, seed 1, cut short) with TRL\'s keys on every row', () => {
+  const presets: [string, string[]][] = [
+    ['text-sentiment-dr-grpo', ['clip_ratio/region_mean']],
+    ['text-sentiment-dapo', ['clip_ratio/high_mean']],
+    ['text-sentiment-gspo', ['clip_ratio/region_mean']],
+    ['text-sentiment-cispo', ['cispo_clip_ratio']],
+    ['text-sentiment-reinforce-pp', []],
+  ];
+  for (const [preset, keys] of presets) {
+    it(preset, async () => {
+      await useBackend('wasm');
+      const before = tf.memory().numTensors;
+      const overrides = ['schedule.rounds=1', 'schedule.labels_per_round=40', 'reward_model.steps=6', 'reward_model.batch_size=4', 'task.max_new_tokens=16', 'optimizer.batch_size=8', 'optimizer.iterations=2'];
+      if (preset !== 'text-sentiment-reinforce-pp') overrides.push('optimizer.k=4');
+      const rows = await runGolden({ name: preset, preset, backend: 'wasm', seed: 1, overrides });
+      expect(tf.memory().numTensors).toBe(before);
+      const steps = rows.filter((r) => r['loss/policy'] !== undefined);
+      expect(steps.length).toBe(2);
+      for (const r of steps) {
+        for (const k of ['gold/mean', 'objective/kl', 'objective/entropy', 'loss/policy', 'completions/mean_length_pos_adv', ...keys]) {
+          expect(Number.isFinite(r[k]), `${preset} ${k}`).toBe(true);
+        }
+        if (preset !== 'text-sentiment-reinforce-pp') expect(r['frac_reward_zero_std']).toBeGreaterThanOrEqual(0);
+      }
+    }, 60_000);
+  }
 });

@@ -180,7 +180,6 @@ const ALGORITHMS = {
       o.loss_type === 'cispo'
         ? { testid: 'chart-clip-ratio', title: 'CISPO: share of weights capped at ε_max, and of groups that tie', series: [{ key: 'cispo_clip_ratio', label: 'capped (ρ > ε_max, A > 0)', color: '#ffcc80' }, { key: 'frac_reward_zero_std', label: 'groups with std 0', color: '#b0bec5' }] }
         : { testid: 'chart-clip-ratio', title: `${grpoTitle(o)}: where the ratio is clipped, and groups that tie`, series: [{ key: 'clip_ratio/low_mean', label: 'low (ρ < 1 − ε_low, A < 0)', color: '#ef9a9a' }, { key: 'clip_ratio/high_mean', label: 'high (ρ > 1 + ε_high, A > 0)', color: '#a5d6a7' }, { key: 'clip_ratio/region_mean', label: 'either', color: '#ffcc80' }, { key: 'frac_reward_zero_std', label: 'groups with std 0', color: '#b0bec5' }] },
-      { testid: 'chart-adv-length', title: 'Completion length by the sign of its advantage', series: [{ key: 'completions/mean_length_pos_adv', label: 'A > 0', color: '#a5d6a7' }, { key: 'completions/mean_length_neg_adv', label: 'A < 0', color: '#ef9a9a' }] },
     ],
   } satisfies Algorithm<GrpoConfig>,
   reinforce_pp: {

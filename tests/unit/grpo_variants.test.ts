@@ -24,6 +24,8 @@ import { groupCentered, reinforcePpReturns } from '../../src/core/algos/reinforc
 import { whiten } from '../../src/core/algos/ppo';
 import type { PolicyTask, Rollout } from '../../src/core/algos/policy_task';
 import { runGolden, useBackend } from '../golden_runs';
+import { applyOverrides } from '../../src/core/experiment/parse';
+import { preset } from '../../src/core/experiment/presets';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -258,6 +260,9 @@ describe('configs', () => {
     expect(title({ importance_sampling_level: 'sequence' })).toBe('GSPO');
     expect(title({ loss_type: 'cispo', epsilon_high: 5 })).toBe('CISPO');
     expect(algorithmOf(p({ loss_type: 'cispo' })).check!(p({ loss_type: 'cispo' })).join()).toMatch(/optimizer\.epsilon_high/);
+    const landscapeWith = (x: string) => () => applyOverrides(preset('landscape-hello')!, [`optimizer={"algo":"grpo","lr":0.04,"kl_coef":0.3,"k":4,"batch_size":64,"iterations":3${x}}`]);
+    expect(landscapeWith(',"soft_punish_cache":2')).toThrow(/optimizer\.soft_punish_cache: .*text only/);
+    expect(landscapeWith('')).not.toThrow();
     const rpp = v.parse(ReinforcePpConfig, { algo: 'reinforce_pp', lr: 0.001, kl_coef: 0.1, baseline: true, batch_size: 8, iterations: 1 });
     expect(algorithmOf(rpp).check!(rpp).join()).toMatch(/optimizer\.k: .*k ≥ 2/);
     expect(algorithmOf(rpp).title(rpp)).toBe('REINFORCE++-baseline');

@@ -40,10 +40,14 @@ export const landscapeSpec = {
   title: (t) => `landscape ${t.landscape}`,
   // A point as compact JSON text, 6 decimals ("[0.123457,-1.5]"); the plane has no prompt.
   preference: (_t, _l, chosen, rejected) => ({ prompt: '', chosen: pointText(chosen as number[]), rejected: pointText(rejected as number[]) }),
-  check: (e) =>
-    e.labelers.flatMap((l, i) =>
+  check: (e) => [
+    ...e.labelers.flatMap((l, i) =>
       l.kind === 'simulated' && l.length_bias !== 0 ? [`labelers[${i}].length_bias: a length bias applies to text only; set it to 0`] : [],
     ),
+    ...(e.optimizer.algo === 'grpo' && e.optimizer.soft_punish_cache !== undefined
+      ? ['optimizer.soft_punish_cache: the overlong punishment needs completions with lengths (text only); leave it out']
+      : []),
+  ],
 } satisfies TaskSpec<v.InferOutput<typeof LandscapeTask>>;
 
 /** An experiment of the landscape task (what its rules guarantee of it). */

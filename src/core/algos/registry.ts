@@ -75,6 +75,9 @@ const perRound = (o: { iterations: number; kl_coef: number }, name: string, unit
 const sampled = (o: { lr: number; batch_size: number; iterations: number }) =>
   `Adam lr ${o.lr}, ${o.batch_size} samples per iteration, ${o.iterations} iterations per round.`;
 
+/** 1 ± ε as people write it (0.3, not 0.30000000000000004). */
+const round = (x: number) => Number(x.toPrecision(12));
+
 /** GRPO's variants by the name their paper gave them (TRL's settings, grpo_config.ts). */
 function grpoTitle(o: GrpoConfig): string {
   if (o.loss_type === 'cispo') return 'CISPO';
@@ -160,7 +163,7 @@ const ALGORITHMS = {
       `${grpoTitle(o)}: ${o.k} samples per prompt, advantages r − group mean${o.scale_rewards === 'none' ? '' : ` over the ${o.scale_rewards}'s std`}, ` +
       (o.loss_type === 'cispo'
         ? `CISPO's REINFORCE loss weighted by sg(min(ρ, ${o.epsilon_high}))`
-        : `the ratio clipped to [${1 - (o.epsilon_low ?? o.clip)}, ${1 + (o.epsilon_high ?? o.clip)}]`) +
+        : `the ratio clipped to [${round(1 - (o.epsilon_low ?? o.clip))}, ${round(1 + (o.epsilon_high ?? o.clip))}]`) +
       `${o.importance_sampling_level === 'sequence' ? ' with one ratio per completion (GSPO)' : ''}, loss_type ${o.loss_type}, k3 KL as a loss term` +
       `${o.dynamic_sampling ? ', groups whose rewards tie left out' : ''}${o.soft_punish_cache ? `, soft overlong punishment over the last ${o.soft_punish_cache} tokens` : ''}; ${sampled(o)}`,
     iterations: (o) => o.iterations,

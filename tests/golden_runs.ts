@@ -432,9 +432,20 @@ export const KEY_RTOL: Record<string, number> = { 'objective/kl_k3': 1e-6 };
 
 /**
  * Keys a run may log that its fixture lacks: the landscape's REINFORCE, RLOO and GRPO now log their policy loss and
- * GRPO its clip fraction, as the text task did (one algorithm file per method logs the same keys on every task).
+ * GRPO its clip fraction, as the text task did (one algorithm file per method logs the same keys on every task); GRPO
+ * logs TRL's clip ratios by side, the share of groups whose rewards tie, and (text) the mean completion length of
+ * positive- and negative-advantage completions (issue 17).
  */
-export const ADDED_KEYS = new Set(['loss/policy', 'policy/clipfrac']);
+export const ADDED_KEYS = new Set([
+  'loss/policy',
+  'policy/clipfrac',
+  'clip_ratio/low_mean',
+  'clip_ratio/high_mean',
+  'clip_ratio/region_mean',
+  'frac_reward_zero_std',
+  'completions/mean_length_pos_adv',
+  'completions/mean_length_neg_adv',
+]);
 
 const same = (a: unknown, b: unknown, rtol: number) => {
   if (typeof a === 'number' && typeof b === 'number') {

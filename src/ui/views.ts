@@ -117,7 +117,20 @@ function textView(task: TaskOfKind<'text'>): TaskView {
       ...(algorithmOf(e.optimizer).klCoef(e.optimizer) === undefined
         ? []
         : [{ testid: 'chart-entropy', title: 'Entropy (nats/char) and KL coefficient β', series: [{ key: 'objective/entropy', label: 'entropy', color: '#ce93d8' }, { key: 'objective/kl_coef', label: 'β', color: '#bcaaa4' }] }]),
-      { testid: 'chart-length', title: 'Completion length (characters)', series: [{ key: 'text/length', label: 'mean length', color: '#90caf9' }] },
+      {
+        testid: 'chart-length',
+        title: 'Completion length (characters)',
+        series: [
+          { key: 'text/length', label: 'mean length', color: '#90caf9' },
+          // GRPO's family and REINFORCE++ log the lengths by the sign of the advantage (the length bias of Dr. GRPO).
+          ...(e.optimizer.algo === 'grpo' || e.optimizer.algo === 'reinforce_pp'
+            ? [
+                { key: 'completions/mean_length_pos_adv', label: 'advantage > 0', color: '#a5d6a7' },
+                { key: 'completions/mean_length_neg_adv', label: 'advantage < 0', color: '#ef9a9a' },
+              ]
+            : []),
+        ],
+      },
     ],
     intro:
       'A tiny character-level language model, pretrained in the lab on short sentences, completes prompts; labelers compare two completions of the same prompt; a reward model (the same small GPT with a scalar head) learns their preference; PPO pulls the model toward it, while a per-token KL penalty to the starting model keeps it from drifting into text that only the reward model likes.',

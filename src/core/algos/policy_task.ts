@@ -21,6 +21,8 @@ export interface Rollout {
   M: number;
   /** The shape of one row's per-position values as tensors: [M] for sequences, [] for one action per row. */
   rowShape: number[];
+  /** The most positions a row's sampled actions may take (text: max_new_tokens); absent where a row is one action. */
+  maxLength?: number;
   /** [B·M]: 1 where a position holds one of the row's sampled actions; null where every position does. */
   mask: Float32Array | null;
   /** [B·M]: log π_old(a_t | s_t) of the sampled actions. */

@@ -12,6 +12,7 @@ import { PpoConfig } from './ppo_config';
 import { ReinforceConfig } from './reinforce_config';
 import { RlooConfig } from './rloo_config';
 import { GrpoConfig } from './grpo_config';
+import { ReinforcePpConfig } from './reinforce_pp_config';
 import { DpoConfig } from './dpo_config';
 import { BestOfNConfig } from './best_of_n_config';
 
@@ -73,6 +74,18 @@ const perRound = (o: { iterations: number; kl_coef: number }, name: string, unit
 
 const sampled = (o: { lr: number; batch_size: number; iterations: number }) =>
   `Adam lr ${o.lr}, ${o.batch_size} samples per iteration, ${o.iterations} iterations per round.`;
+
+/** 1 ± ε as people write it (0.3, not 0.30000000000000004). */
+const round = (x: number) => Number(x.toPrecision(12));
+
+/** GRPO's variants by the name their paper gave them (TRL's settings, grpo_config.ts). */
+function grpoTitle(o: GrpoConfig): string {
+  if (o.loss_type === 'cispo') return 'CISPO';
+  if (o.importance_sampling_level === 'sequence') return 'GSPO';
+  if (o.loss_type === 'dr_grpo' && o.scale_rewards === 'none') return 'Dr. GRPO';
+  if (o.dynamic_sampling || (o.epsilon_high ?? o.clip) > (o.epsilon_low ?? o.clip)) return 'DAPO';
+  return 'GRPO';
+}
 
 const groupCheck = (o: { k: number; batch_size: number }) =>
   o.batch_size % o.k !== 0 ? [`optimizer.k: ${o.k} samples per prompt do not divide batch_size ${o.batch_size}`] : [];
@@ -144,20 +157,54 @@ const ALGORITHMS = {
   } satisfies Algorithm<RlooConfig>,
   grpo: {
     config: GrpoConfig,
-    title: () => 'GRPO',
-    summary: (o) => perRound(o, 'GRPO'),
-    describe: (o) => `GRPO: advantages normalized within groups of ${o.k}, k3 KL as a loss term, clip ${o.clip}; ${sampled(o)}`,
+    title: grpoTitle,
+    summary: (o) => perRound(o, grpoTitle(o)),
+    describe: (o) =>
+      `${grpoTitle(o)}: ${o.k} samples per prompt, advantages r − group mean${o.scale_rewards === 'none' ? '' : ` over the ${o.scale_rewards}'s std`}, ` +
+      (o.loss_type === 'cispo'
+        ? `CISPO's REINFORCE loss weighted by sg(min(ρ, ${o.epsilon_high}))`
+        : `the ratio clipped to [${round(1 - (o.epsilon_low ?? o.clip))}, ${round(1 + (o.epsilon_high ?? o.clip))}]`) +
+      `${o.importance_sampling_level === 'sequence' ? ' with one ratio per completion (GSPO)' : ''}, loss_type ${o.loss_type}, k3 KL as a loss term` +
+      `${o.dynamic_sampling ? ', groups whose rewards tie left out' : ''}${o.soft_punish_cache ? `, soft overlong punishment over the last ${o.soft_punish_cache} tokens` : ''}; ${sampled(o)}`,
     iterations: (o) => o.iterations,
     samples: (o) => o.batch_size,
     klCoef: (o) => o.kl_coef,
     lr: (o) => o.lr,
     usesRewardModel: true,
     iterate: async (task, o, ctx) => (await import('./grpo')).grpoIteration(task, o, ctx.rng),
-    check: groupCheck,
-    charts: () => [
-      { testid: 'chart-group', title: 'GRPO: policy loss', series: [{ key: 'loss/policy', label: 'policy loss', color: '#90caf9' }, { key: 'policy/clipfrac', label: 'clip fraction', color: '#ffcc80' }] },
+    check: (o) => [
+      ...groupCheck(o),
+      ...(o.loss_type === 'cispo' && o.epsilon_high === undefined
+        ? ['optimizer.epsilon_high: CISPO caps the importance weight at epsilon_high itself (ε_max); set it (TRL recommends 5)']
+        : []),
+    ],
+    charts: (o) => [
+      { testid: 'chart-group', title: `${grpoTitle(o)}: policy loss`, series: [{ key: 'loss/policy', label: 'policy loss', color: '#90caf9' }, { key: 'policy/clipfrac', label: 'clip fraction', color: '#ffcc80' }] },
+      o.loss_type === 'cispo'
+        ? { testid: 'chart-clip-ratio', title: 'CISPO: share of weights capped at ε_max, and of groups that tie', series: [{ key: 'cispo_clip_ratio', label: 'capped (ρ > ε_max, A > 0)', color: '#ffcc80' }, { key: 'frac_reward_zero_std', label: 'groups with std 0', color: '#b0bec5' }] }
+        : { testid: 'chart-clip-ratio', title: `${grpoTitle(o)}: where the ratio is clipped, and groups that tie`, series: [{ key: 'clip_ratio/low_mean', label: 'low (ρ < 1 − ε_low, A < 0)', color: '#ef9a9a' }, { key: 'clip_ratio/high_mean', label: 'high (ρ > 1 + ε_high, A > 0)', color: '#a5d6a7' }, { key: 'clip_ratio/region_mean', label: 'either', color: '#ffcc80' }, { key: 'frac_reward_zero_std', label: 'groups with std 0', color: '#b0bec5' }] },
     ],
   } satisfies Algorithm<GrpoConfig>,
+  reinforce_pp: {
+    config: ReinforcePpConfig,
+    title: (o) => (o.baseline ? 'REINFORCE++-baseline' : 'REINFORCE++'),
+    summary: (o) => perRound(o, o.baseline ? 'REINFORCE++-baseline' : 'REINFORCE++'),
+    describe: (o) =>
+      `${o.baseline ? `REINFORCE++-baseline (each reward minus its group of ${o.k}'s mean)` : 'REINFORCE++'}: per-token reward −β·KL_t (${o.kl_estimator}) plus the reward on the last token, returns to go whitened over every token of the batch, clip ${o.clip} over ${o.epochs} pass${o.epochs > 1 ? 'es' : ''}; ${sampled(o)}`,
+    iterations: (o) => o.iterations,
+    samples: (o) => o.batch_size,
+    klCoef: (o) => o.kl_coef,
+    lr: (o) => o.lr,
+    usesRewardModel: true,
+    iterate: async (task, o, ctx) => (await import('./reinforce_pp')).reinforcePpIteration(task, o, ctx.rng),
+    check: (o) => [
+      ...(o.batch_size % o.k !== 0 ? [`optimizer.k: ${o.k} samples per prompt do not divide batch_size ${o.batch_size}`] : []),
+      ...(o.baseline && o.k < 2 ? ['optimizer.k: REINFORCE++-baseline subtracts the group mean: it needs k ≥ 2 samples per prompt'] : []),
+    ],
+    charts: (o) => [
+      { testid: 'chart-group', title: `${o.baseline ? 'REINFORCE++-baseline' : 'REINFORCE++'}: policy loss`, series: [{ key: 'loss/policy', label: 'policy loss', color: '#90caf9' }, { key: 'policy/clipfrac', label: 'clip fraction', color: '#ffcc80' }] },
+    ],
+  } satisfies Algorithm<ReinforcePpConfig>,
   best_of_n: {
     config: BestOfNConfig,
     title: () => 'best-of-n',
@@ -180,7 +227,7 @@ export type AlgoName = keyof typeof ALGORITHMS;
 export const ALGO_NAMES = Object.keys(ALGORITHMS) as AlgoName[];
 
 /** Every algorithm's config schema, for the Experiment's `optimizer` variant. */
-export const OPTIMIZER_CONFIGS = [ReinforceConfig, PpoConfig, DpoConfig, RlooConfig, GrpoConfig, BestOfNConfig] as const;
+export const OPTIMIZER_CONFIGS = [ReinforceConfig, PpoConfig, DpoConfig, RlooConfig, GrpoConfig, ReinforcePpConfig, BestOfNConfig] as const;
 
 type Config = { algo: AlgoName };
 

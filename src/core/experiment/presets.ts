@@ -157,6 +157,41 @@ const inputs: ExperimentInput[] = [
   },
   {
     ...textBase,
+    name: 'text-sentiment-dr-grpo',
+    description:
+      'GRPO done right (Liu et al. 2025): no division by the group\'s std (scale_rewards none), and the loss summed over tokens and divided by a constant (loss_type dr_grpo) instead of each completion\'s length. Watch the completion lengths of positive and negative advantage: neither is favoured by the normalization.',
+    optimizer: { algo: 'grpo', lr: 0.0002, kl_coef: 0.15, k: 8, batch_size: 64, epochs: 2, clip: 0.2, loss_type: 'dr_grpo', scale_rewards: 'none', iterations: 25 },
+  },
+  {
+    ...textBase,
+    name: 'text-sentiment-dapo',
+    description:
+      'DAPO (Yu et al. 2025): clip-higher (the ratio may rise to 1.28 but fall only to 0.8), the loss averaged over every token of the batch, groups whose rewards tie left out (dynamic sampling, without DAPO\'s refill), and a soft penalty on completions within 4 characters of the length limit. Watch clip_ratio/high against clip_ratio/low.',
+    optimizer: { algo: 'grpo', lr: 0.0002, kl_coef: 0.15, k: 8, batch_size: 64, epochs: 2, clip: 0.2, epsilon_high: 0.28, loss_type: 'dapo', dynamic_sampling: true, soft_punish_cache: 4, iterations: 25 },
+  },
+  {
+    ...textBase,
+    name: 'text-sentiment-gspo',
+    description:
+      'GSPO (Zheng et al. 2025): one importance ratio per completion, the geometric mean of its tokens\' ratios, clipped to the paper\'s narrow [1 − 3e-4, 1 + 4e-4]. The second pass over each batch is mostly clipped: watch clip_ratio/region.',
+    optimizer: { algo: 'grpo', lr: 0.0002, kl_coef: 0.15, k: 8, batch_size: 64, epochs: 2, clip: 0.0003, epsilon_high: 0.0004, loss_type: 'grpo', importance_sampling_level: 'sequence', iterations: 25 },
+  },
+  {
+    ...textBase,
+    name: 'text-sentiment-cispo',
+    description:
+      'CISPO (MiniMax-M1, 2025): no token is clipped out of the gradient; each token\'s REINFORCE term is weighted by its importance ratio, capped at 5 and held constant. Watch cispo_clip_ratio: the share of weights the cap bit.',
+    optimizer: { algo: 'grpo', lr: 0.0002, kl_coef: 0.15, k: 8, batch_size: 64, epochs: 2, loss_type: 'cispo', epsilon_high: 5, iterations: 25 },
+  },
+  {
+    ...textBase,
+    name: 'text-sentiment-reinforce-pp',
+    description:
+      'REINFORCE++ (Hu 2025): no critic, the per-token KL penalty in the reward as PPO has it, returns to go whitened over every token of the batch, and PPO\'s clipped loss. Set optimizer.baseline=true and optimizer.k=8 for REINFORCE++-baseline (each reward minus its prompt group\'s mean first).',
+    optimizer: { algo: 'reinforce_pp', lr: 0.0003, kl_coef: 0.05, kl_estimator: 'k1', batch_size: 64, epochs: 1, clip: 0.2, iterations: 25 },
+  },
+  {
+    ...textBase,
     name: 'text-bon',
     description:
       'Best-of-n as an optimizer: no gradient at all, just n completions of the base model and the reward model\'s favourite kept. Its KL is exactly log n − (n−1)/n; watch how much gold each nat buys compared with PPO.',

@@ -35,15 +35,19 @@ export const landscapeSpec = {
   models: ['reward_model', 'policy', 'reference'],
   task: LandscapeTask,
   policy: MixturePolicy,
-  algos: ['reinforce', 'dpo', 'rloo', 'grpo', 'best_of_n'],
+  algos: ['reinforce', 'dpo', 'rloo', 'grpo', 'reinforce_pp', 'best_of_n'],
   name: 'landscape',
   title: (t) => `landscape ${t.landscape}`,
   // A point as compact JSON text, 6 decimals ("[0.123457,-1.5]"); the plane has no prompt.
   preference: (_t, _l, chosen, rejected) => ({ prompt: '', chosen: pointText(chosen as number[]), rejected: pointText(rejected as number[]) }),
-  check: (e) =>
-    e.labelers.flatMap((l, i) =>
+  check: (e) => [
+    ...e.labelers.flatMap((l, i) =>
       l.kind === 'simulated' && l.length_bias !== 0 ? [`labelers[${i}].length_bias: a length bias applies to text only; set it to 0`] : [],
     ),
+    ...(e.optimizer.algo === 'grpo' && e.optimizer.soft_punish_cache !== undefined
+      ? ['optimizer.soft_punish_cache: the overlong punishment needs completions with lengths (text only); leave it out']
+      : []),
+  ],
 } satisfies TaskSpec<v.InferOutput<typeof LandscapeTask>>;
 
 /** An experiment of the landscape task (what its rules guarantee of it). */

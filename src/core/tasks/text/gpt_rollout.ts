@@ -85,6 +85,7 @@ export async function gptRollout(
     B,
     M,
     rowShape: [M],
+    maxLength: sampling.maxNew,
     mask,
     logp: all.slice(0, B * M),
     values: all.slice(2 * B * M, 3 * B * M),

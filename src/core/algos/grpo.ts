@@ -40,15 +40,20 @@ export async function grpoIteration(task: PolicyTask, o: GrpoConfig, rng: Rng): 
       });
     }),
   );
-  const st = await readStacked(stats.length ? stats : [tf.fill([5], Number.NaN)]);
-  const avg = (j: number) => mean(Array.from({ length: Math.max(stats.length, 1) }, (_, i) => st[i * 5 + j]));
+  const st = stats.length ? await readStacked(stats) : new Float32Array(0);
+  const avg = (j: number) => mean(Array.from({ length: stats.length }, (_, i) => st[i * 5 + j]));
   task.show?.(r, r.score);
-  return {
-    ...sampledRow(r, o.kl_coef),
-    ...r.rmMetrics,
+  // Where dynamic sampling left no group to learn from, nothing was updated and the row has no loss (not a NaN one,
+  // which the runner would take for divergence).
+  const update = stats.length === 0 ? {} : {
     'loss/policy': avg(0),
     'policy/clipfrac': avg(1),
     ...(o.loss_type === 'cispo' ? { cispo_clip_ratio: avg(3) } : { 'clip_ratio/low_mean': avg(2), 'clip_ratio/high_mean': avg(3), 'clip_ratio/region_mean': avg(4) }),
+  };
+  return {
+    ...sampledRow(r, o.kl_coef),
+    ...r.rmMetrics,
+    ...update,
     frac_reward_zero_std: fracZeroStd(rewards, o.k),
     ...(lengths ? lengthsByAdvantage(lengths, perRow) : {}),
   };

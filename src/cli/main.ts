@@ -3,6 +3,7 @@
 //   rlhf-lab run <preset | file.json> [--backend cpu|wasm|webgpu] [--seed N] [--set path=value ...] [--out DIR]
 //   rlhf-lab sweep <preset | file.json> --grid 'path=[...]' [--seeds 1,2,3] [--jobs N] [--out DIR]
 //   rlhf-lab import FILE
+//   rlhf-lab class merge FILES... --out DIR
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PRESETS, preset } from '../core/experiment/presets';
@@ -26,6 +27,7 @@ import { BaseModelError } from '../core/tasks/text/base_model';
 import { overoptSummary } from '../core/analysis/overopt';
 import { SweepError } from '../core/analysis/sweep';
 import { sweepCommand, SWEEP_USAGE } from './sweep';
+import { classCommand, CLASS_USAGE } from './class_cmd';
 
 const USAGE = `rlhf-lab: reinforcement learning from human feedback, small enough to watch
 
@@ -39,6 +41,7 @@ Usage:
                                        (default runs/<name as letters and digits>-<hash>-<time>)
 ${SWEEP_USAGE}
   rlhf-lab import FILE                 check an export bundle (.zip) or preference file (.jsonl) and say what it holds
+${CLASS_USAGE}
   rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
       --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)
 ${BENCH_USAGE}
@@ -246,6 +249,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'sweep':
         return await sweepCommand(rest, (m) => new UsageError(m), loadTarget);
+      case 'class':
+        await classCommand(rest, (m) => new UsageError(m), (t) => process.stdout.write(t));
+        return 0;
       case 'import':
         await importCommand(rest, (t) => process.stdout.write(t));
         return 0;

@@ -1,0 +1,55 @@
+// rlhf-lab class merge FILES... --out DIR: a class's export bundles and preference files merged into one preference
+// file that keeps who answered (labeler, source), and agreement.json: Krippendorff's α, Fleiss' κ, Cohen's κ per pair
+// of labelers (each with the items it rests on), each labeler's position bias and agreement with the others. The same
+// core (feedback/class_merge.ts) serves the tab. A file that is not valid is named with the reason; nothing is written.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { ImportError, readImport } from '../core/checkpoint/import';
+import { classPreferencesJsonl, mergeClass, type ClassSource } from '../core/feedback/class_merge';
+
+export const CLASS_USAGE = `  rlhf-lab class merge FILES... --out DIR   pool a class's bundles (.zip) and preference files (.jsonl): writes
+                                       DIR/preferences.jsonl (with each answer's labeler) and DIR/agreement.json`;
+
+const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
+
+export async function classCommand(argv: string[], usage: (m: string) => Error, out: (s: string) => void): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'merge') throw usage(sub === undefined ? 'class needs a subcommand: class merge FILES... --out DIR' : `unknown class subcommand "${sub}" (there is: merge)`);
+  const files: string[] = [];
+  let dir: string | null = null;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === '--out' || a.startsWith('--out=')) {
+      dir = a.includes('=') ? a.slice(6) : rest[++i];
+      if (!dir) throw usage('--out needs a folder');
+    } else if (a.startsWith('-')) throw usage(`unknown option ${a}`);
+    else files.push(a);
+  }
+  if (files.length === 0) throw usage('class merge needs the files to pool: class merge FILES... --out DIR');
+  if (!dir) throw usage('class merge needs --out DIR');
+
+  const sources: ClassSource[] = [];
+  for (const path of files) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(path));
+    } catch (e) {
+      throw new ImportError(`cannot read ${path}: ${(e as Error).message}`);
+    }
+    const read = await readImport(bytes, basename(path));
+    if ('record' in read) sources.push({ name: basename(path), kind: 'bundle', experiment: read.record.experiment, labels: read.record.labels });
+    else sources.push({ name: basename(path), kind: 'preferences', preferences: read.file.preferences });
+  }
+  const merged = mergeClass(sources);
+  const target = resolve(dir);
+  await mkdir(target, { recursive: true });
+  await writeFile(join(target, 'preferences.jsonl'), classPreferencesJsonl(merged));
+  await writeFile(join(target, 'agreement.json'), JSON.stringify({ files: files.map((f) => basename(f)), raters: merged.raters, agreement: merged.agreement }, null, 2) + '\n');
+  const g = merged.agreement;
+  out(`${merged.answers.length} answers from ${g.raters.length} labelers in ${files.length} files; ${g.items} items, ${g.shared} labeled by two or more\n`);
+  out(`Krippendorff's α ${fmt(g.krippendorff_alpha.value)} (${g.krippendorff_alpha.items} items), Fleiss' κ ${fmt(g.fleiss_kappa.value)} (${g.fleiss_kappa.items} items)\n`);
+  for (const r of merged.raters) {
+    out(`  ${r.rater}: ${r.answers} answers, chose A ${r.position_a === null ? 'n/a' : `${(100 * r.position_a).toFixed(0)}%`}, agrees with the others ${fmt(r.with_others.share)} (${r.with_others.items} items)\n`);
+  }
+  out(`wrote ${join(target, 'preferences.jsonl')} and agreement.json\n`);
+}

@@ -1,4 +1,4 @@
-// The offline preference methods beside DPO (SimPO, ORPO, RPO), held to numbers worked out here in plain JS from the
+// The offline preference methods beside DPO (SimPO, ORPO, RPO, KTO), held to numbers worked out here in plain JS from the
 // papers' and TRL's formulas, never to the code's own output; then short seeded runs through the Runner that must move
 // what each method moves, with tf.memory().numTensors constant from one training step to the next.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { tf } from '../../src/core/tf';
 import { simpoLoss } from '../../src/core/algos/simpo';
 import { orpoLoss } from '../../src/core/algos/orpo';
 import { averageLogp, nllLoss, preferenceLoss } from '../../src/core/algos/dpo';
+import { ktoLoss, ktoReferencePoint } from '../../src/core/algos/kto';
 import { Runner } from '../../src/core/runner';
 import { MemoryStore } from '../../src/core/checkpoint/store';
 import { applyOverrides, parseExperiment, type Experiment } from '../../src/core/experiment/parse';
@@ -109,6 +110,42 @@ describe('NLL and RPO (Pang et al. 2024; TRL DPOConfig rpo_alpha)', () => {
   });
 });
 
+describe('KTO loss (Ethayarajh et al. 2024; TRL KTOTrainer)', () => {
+  // n = 2 comparisons: desirable (chosen) log π −10, −5 and undesirable (rejected) −12, −4, against log π_ref −11, −5,
+  // −11, −5: r = [1, 0 | −1, 1]. Mismatched pairs: log π − log π_ref = 0.5, 0.5, −0.5, 1, mean 0.375 = z_ref.
+  // β = 0.5, λ_D = 1, λ_U = 2:
+  //   desirable 1 − σ(0.5·(1 − 0.375)) = 0.4225046348, 1 − σ(0.5·(0 − 0.375)) = 0.5467381520
+  //   undesirable 2·(1 − σ(0.5·(0.375 + 1))) = 0.6691788825, 2·(1 − σ(0.5·(0.375 − 1))) = 1.1549907304
+  //   mean over the 4 completions: 0.6983530999
+  const o = { kl_coef: 0.5, desirable_weight: 1, undesirable_weight: 2 };
+  const ref = () => tf.tensor1d([-11, -5, -11, -5]);
+
+  it('z_ref is the mismatched pairs\' mean log-ratio, floored at 0', async () => {
+    expect(await scalar(ktoReferencePoint(tf.tensor1d([-3, -2, -6, -1]), tf.tensor1d([-3.5, -2.5, -5.5, -2])))).toBeCloseTo(0.375, 6);
+    expect(await scalar(ktoReferencePoint(tf.tensor1d([-4, -3]), tf.tensor1d([-3, -3])))).toBe(0);
+  });
+
+  it('is the mean of λ_D·(1 − σ(β(r − z))) and λ_U·(1 − σ(β(z − r))), worked by hand, with its gradient', async () => {
+    const z = tf.scalar(0.375);
+    const want = meanOf([
+      1 * (1 - sigmoid(0.5 * (1 - 0.375))),
+      1 * (1 - sigmoid(0.5 * (0 - 0.375))),
+      2 * (1 - sigmoid(0.5 * (0.375 + 1))),
+      2 * (1 - sigmoid(0.5 * (0.375 - 1))),
+    ]);
+    expect(want).toBeCloseTo(0.6983530999, 9);
+    const logp = tf.tensor1d([-10, -5, -12, -4]);
+    expect(await scalar(ktoLoss(logp, ref(), z, o))).toBeCloseTo(want, 6);
+    // ∂/∂ log π(y_i) = ∓λ·β·σ'(·)/(2n), σ' = σ(1 − σ): −0.0304993085, −0.0309769431 on the desirable side,
+    // +2·0.5·σ'(0.6875)/4, +2·0.5·σ'(−0.3125)/4 on the undesirable side.
+    const [d] = tf.grads((x: tf.Tensor) => ktoLoss(x, ref(), z, o))([logp]);
+    const ds = (x: number) => sigmoid(x) * (1 - sigmoid(x));
+    const g = [-0.5 * ds(0.3125) / 4, -0.5 * ds(-0.1875) / 4, (2 * 0.5 * ds(0.6875)) / 4, (2 * 0.5 * ds(-0.3125)) / 4];
+    expect(g[0]).toBeCloseTo(-0.0304993085, 9);
+    expect(Array.from(await d.data())).toEqual(g.map((v) => expect.closeTo(v, 6)));
+  });
+});
+
 // ---- short seeded runs through the Runner ------------------------------------------------------------------------
 
 async function run(e: Experiment, backend: 'cpu' | 'wasm'): Promise<{ rows: MetricRow[]; tensors: number[] }> {
@@ -139,6 +176,20 @@ describe('SimPO on the landscape (cpu, seed 1)', () => {
     expect(steps.at(-1)!['rewards/margins']).toBeGreaterThan(steps[0]['rewards/margins'] + 1);
     expect(steps.at(-1)!['rewards/accuracies']).toBeGreaterThan(0.7);
     expect(steps[0]).not.toHaveProperty('objective/kl_coef'); // no reference model, no β on a KL
+    expect(new Set(tensors.slice(1)).size).toBe(1);
+  }, 120_000);
+});
+
+describe('KTO on the landscape (cpu, seed 1)', () => {
+  it('raises gold and the desirable side\'s implicit reward over the undesirable side\'s, with no tensor left behind', async () => {
+    const { rows, tensors } = await run(landscape({ algo: 'kto', kl_coef: 0.2, lr: 0.04, batch_size: 64, iterations: 40 }), 'cpu');
+    const steps = rows.slice(1);
+    // Less than DPO's +0.37 at the same schedule (cli_landscape_algos.test.ts): KTO's loss saturates once each side
+    // has passed the reference point.
+    expect(meanOf(steps.slice(-5).map((r) => r['gold/mean']))).toBeGreaterThan(rows[0]['gold/mean'] + 0.15);
+    expect(steps.at(-1)!['rewards/margins']).toBeGreaterThan(0.5);
+    for (const r of steps) expect(r['kl']).toBeGreaterThanOrEqual(0);
+    expect(steps[0]['objective/kl_coef']).toBe(0.2);
     expect(new Set(tensors.slice(1)).size).toBe(1);
   }, 120_000);
 });
@@ -187,6 +238,28 @@ describe('ORPO and RPO on text (wasm, seed 1)', () => {
     for (const r of rpo.rows.slice(1)) expect(Number.isFinite(r['nll_loss'])).toBe(true);
     expect(new Set(rpo.tensors.slice(1)).size).toBe(1);
   }, 180_000);
+});
+
+describe('SimPO and KTO on text (wasm, seed 1)', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  for (const [name, keys] of [
+    ['text-sentiment-simpo', ['loss/simpo']],
+    ['text-sentiment-kto', ['loss/kto', 'kl']],
+  ] as const) {
+    it(`${name}: the implicit-reward margin opens, no tensor left behind by a step`, async () => {
+      const { rows, tensors } = await run(text(name, 12), 'wasm');
+      const steps = rows.slice(1);
+      for (const k of [...keys, 'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'objective/kl', 'gold/mean']) {
+        for (const r of steps) expect(Number.isFinite(r[k]), k).toBe(true);
+      }
+      const m = (rs: MetricRow[]) => meanOf(rs.map((r) => r['rewards/margins']));
+      expect(m(steps.slice(-3))).toBeGreaterThan(m(steps.slice(0, 3)) + 0.5);
+      expect(new Set(tensors.slice(1)).size).toBe(1);
+    }, 120_000);
+  }
 });
 
 describe('configs', () => {

@@ -15,6 +15,7 @@ import { GrpoConfig } from './grpo_config';
 import { DpoConfig } from './dpo_config';
 import { SimpoConfig } from './simpo_config';
 import { OrpoConfig } from './orpo_config';
+import { KtoConfig } from './kto_config';
 import { BestOfNConfig } from './best_of_n_config';
 
 /** What the runner hands a policy iteration. */
@@ -178,6 +179,22 @@ const ALGORITHMS = {
       nllChart('ORPO'),
     ],
   } satisfies Algorithm<OrpoConfig>,
+  kto: {
+    config: KtoConfig,
+    title: () => 'KTO',
+    summary: (o) => perRound(o, 'KTO', 'steps'),
+    describe: (o) =>
+      `KTO on the comparisons split into desirable (chosen) and undesirable (rejected) completions, weights ${o.desirable_weight} and ${o.undesirable_weight}, the reference point from mismatched prompt/completion pairs (no reward model); ${offline(o)}`,
+    iterations: (o) => o.iterations,
+    samples: (o) => o.eval_samples,
+    klCoef: (o) => o.kl_coef,
+    lr: (o) => o.lr,
+    usesRewardModel: false,
+    iterate: async (task, o, ctx) => (await import('./kto')).ktoIteration(task, o, ctx.labels, ctx.rng),
+    charts: () => [
+      { testid: 'chart-kto', title: 'KTO: implicit rewards β·log(π/π_ref) of desirable and undesirable completions, and the reference point', series: [{ key: 'rewards/chosen', label: 'desirable', color: '#ffd54f' }, { key: 'rewards/rejected', label: 'undesirable', color: '#ef9a9a' }, { key: 'kl', label: 'z_ref (KL)', color: '#90caf9' }] },
+    ],
+  } satisfies Algorithm<KtoConfig>,
   rloo: {
     config: RlooConfig,
     title: () => 'RLOO',
@@ -230,7 +247,7 @@ export type AlgoName = keyof typeof ALGORITHMS;
 export const ALGO_NAMES = Object.keys(ALGORITHMS) as AlgoName[];
 
 /** Every algorithm's config schema, for the Experiment's `optimizer` variant. */
-export const OPTIMIZER_CONFIGS = [ReinforceConfig, PpoConfig, DpoConfig, SimpoConfig, OrpoConfig, RlooConfig, GrpoConfig, BestOfNConfig] as const;
+export const OPTIMIZER_CONFIGS = [ReinforceConfig, PpoConfig, DpoConfig, SimpoConfig, OrpoConfig, KtoConfig, RlooConfig, GrpoConfig, BestOfNConfig] as const;
 
 type Config = { algo: AlgoName };
 

@@ -167,6 +167,14 @@ const inputs: ExperimentInput[] = [
   },
   {
     ...textBase,
+    name: 'text-sentiment-kto',
+    description:
+      'KTO on the cheerful-sentence comparisons, each split into a desirable (chosen) and an undesirable (rejected) completion: no pairs in the loss, a reference point from mismatched prompts, and a KL leash through β as in DPO.',
+    schedule: { rounds: 2, labels_per_round: 120, checkpoint_every_s: 30 },
+    optimizer: { algo: 'kto', kl_coef: 0.1, desirable_weight: 1, undesirable_weight: 1, lr: 0.0003, batch_size: 32, eval_samples: 32, iterations: 20 },
+  },
+  {
+    ...textBase,
     name: 'text-sentiment-rloo',
     description:
       'The cheerful-sentence run optimized with RLOO: four completions per prompt, each baselined by the other three, no value head. Compare its KL and gold with PPO on the same labels.',

@@ -36,7 +36,7 @@ export const landscapeSpec = {
   task: LandscapeTask,
   policy: MixturePolicy,
   // No ORPO: its odds need a probability below 1, and a point's log-density can be above 0.
-  algos: ['reinforce', 'dpo', 'simpo', 'rloo', 'grpo', 'best_of_n'],
+  algos: ['reinforce', 'dpo', 'simpo', 'kto', 'rloo', 'grpo', 'best_of_n'],
   name: 'landscape',
   title: (t) => `landscape ${t.landscape}`,
   // A point as compact JSON text, 6 decimals ("[0.123457,-1.5]"); the plane has no prompt.

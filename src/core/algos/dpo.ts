@@ -8,7 +8,7 @@
 import { tf, type Tensor } from '../tf';
 import { logSigmoid } from './reward';
 import { ops } from '../kernels';
-import { gradsOf } from '../models/params';
+import { stepReading } from '../models/params';
 import { rowKl } from './kl';
 import { sampledRow } from './reinforce';
 import type { Rng } from '../rng';
@@ -29,28 +29,19 @@ export async function dpoIteration(task: PolicyTask, o: DpoConfig, labels: reado
   if (alpha !== null && !task.pairLengths) throw new Error('this task cannot measure completion lengths for RPO');
   const lengths = alpha !== null ? task.pairLengths!(batch) : null;
   const ref = task.pairLogps('reference', batch);
-  const out = tf.tidy(() => {
-    let kept: Tensor | null = null;
-    let nll: Tensor | null = null;
-    const { value, grads } = gradsOf(task.policy.params, () => {
-      const lp = task.pairLogps!('policy', batch);
-      kept = tf.keep(tf.concat([lp, ref]));
-      const loss = stackedPreferenceLoss(lp, ref, { loss: o.loss, beta: o.kl_coef, labelSmoothing: o.loss === 'cdpo' ? o.label_smoothing : 0 });
-      if (alpha === null) return loss;
-      nll = tf.keep(nllLoss(tf.slice(lp, 0, n), lengths!.subarray(0, n)));
-      return tf.add(loss, tf.mul(nll, alpha));
-    });
-    task.policy.opt.step(grads);
-    const packed = tf.concat([tf.reshape(value, [1]), kept!, ...(nll ? [tf.reshape(nll, [1])] : [])]);
-    kept!.dispose();
-    (nll as Tensor | null)?.dispose();
-    return packed;
+  const out = stepReading(task.policy.params, task.policy.opt, () => {
+    const lp = task.pairLogps!('policy', batch);
+    const loss = stackedPreferenceLoss(lp, ref, { loss: o.loss, beta: o.kl_coef, labelSmoothing: o.loss === 'cdpo' ? o.label_smoothing : 0 });
+    if (alpha === null) return { loss, read: [lp, ref] };
+    const nll = nllLoss(tf.slice(lp, 0, n), lengths!.subarray(0, n));
+    return { loss: tf.add(loss, tf.mul(nll, alpha)), read: [lp, ref, nll] };
   });
   ref.dispose();
   const vals = (await out.data()) as Float32Array;
   out.dispose();
   const [loss, lp, rf] = [vals[0], vals.subarray(1, 1 + 2 * n), vals.subarray(1 + 2 * n, 1 + 4 * n)];
   const metrics = preferenceMetrics(lp.subarray(0, n), lp.subarray(n), rf.subarray(0, n), rf.subarray(n), o.kl_coef);
+  // With RPO, loss/dpo is the whole loss (DPO's plus α·NLL), as TRL's `loss`; nll_loss is the NLL alone.
   const rpo: MetricRow = alpha === null ? {} : { nll_loss: vals[1 + 4 * n] };
   // The implicit reward β·log(π/π_ref) of each sample stands in for a reward model in the sample table.
   const row = await evaluatePolicy(task, o.eval_samples, rng, (logr) => Array.from(logr, (k) => o.kl_coef * k), o.kl_coef);

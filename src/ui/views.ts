@@ -113,10 +113,12 @@ function textView(task: TaskOfKind<'text'>): TaskView {
     figures: (last) => [{ label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' }],
     accuracy: [HELD_OUT],
     charts: (e) => [
-      // An optimizer without a KL coefficient (best-of-n's sweep) has no β to chart, nor a trained policy's entropy.
-      ...(algorithmOf(e.optimizer).klCoef(e.optimizer) === undefined
+      // Best-of-n's sweep trains no policy: no entropy to chart. SimPO and ORPO train one with no KL coefficient: no β.
+      ...(algorithmOf(e.optimizer).sweepsN
         ? []
-        : [{ testid: 'chart-entropy', title: 'Entropy (nats/char) and KL coefficient β', series: [{ key: 'objective/entropy', label: 'entropy', color: '#ce93d8' }, { key: 'objective/kl_coef', label: 'β', color: '#bcaaa4' }] }]),
+        : algorithmOf(e.optimizer).klCoef(e.optimizer) === undefined
+          ? [{ testid: 'chart-entropy', title: 'Entropy (nats/char)', series: [{ key: 'objective/entropy', label: 'entropy', color: '#ce93d8' }] }]
+          : [{ testid: 'chart-entropy', title: 'Entropy (nats/char) and KL coefficient β', series: [{ key: 'objective/entropy', label: 'entropy', color: '#ce93d8' }, { key: 'objective/kl_coef', label: 'β', color: '#bcaaa4' }] }]),
       { testid: 'chart-length', title: 'Completion length (characters)', series: [{ key: 'text/length', label: 'mean length', color: '#90caf9' }] },
     ],
     intro:

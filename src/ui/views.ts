@@ -113,17 +113,19 @@ function textView(task: TaskOfKind<'text'>): TaskView {
     figures: (last) => [{ label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' }],
     accuracy: [HELD_OUT],
     charts: (e) => [
-      // An optimizer without a KL coefficient (best-of-n's sweep) has no β to chart, nor a trained policy's entropy.
-      ...(algorithmOf(e.optimizer).klCoef(e.optimizer) === undefined
+      // Best-of-n's sweep trains no policy: no entropy to chart. SimPO and ORPO train one with no KL coefficient: no β.
+      ...(algorithmOf(e.optimizer).sweepsN
         ? []
-        : [{ testid: 'chart-entropy', title: 'Entropy (nats/char) and KL coefficient β', series: [{ key: 'objective/entropy', label: 'entropy', color: '#ce93d8' }, { key: 'objective/kl_coef', label: 'β', color: '#bcaaa4' }] }]),
+        : algorithmOf(e.optimizer).klCoef(e.optimizer) === undefined
+          ? [{ testid: 'chart-entropy', title: 'Entropy (nats/char)', series: [{ key: 'objective/entropy', label: 'entropy', color: '#ce93d8' }] }]
+          : [{ testid: 'chart-entropy', title: 'Entropy (nats/char) and KL coefficient β', series: [{ key: 'objective/entropy', label: 'entropy', color: '#ce93d8' }, { key: 'objective/kl_coef', label: 'β', color: '#bcaaa4' }] }]),
       {
         testid: 'chart-length',
         title: 'Completion length (characters)',
         series: [
           { key: 'text/length', label: 'mean length', color: '#90caf9' },
-          // GRPO's family and REINFORCE++ log the lengths by the sign of the advantage (the length bias of Dr. GRPO).
-          ...(e.optimizer.algo === 'grpo' || e.optimizer.algo === 'reinforce_pp'
+          // Where the algorithm logs the lengths by the sign of the advantage (the length bias Dr. GRPO removes).
+          ...(algorithmOf(e.optimizer).lengthsByAdvantage
             ? [
                 { key: 'completions/mean_length_pos_adv', label: 'advantage > 0', color: '#a5d6a7' },
                 { key: 'completions/mean_length_neg_adv', label: 'advantage < 0', color: '#ef9a9a' },

@@ -2,18 +2,20 @@
 // summed over the completion's tokens,
 //   h = β·[(log π(y_w) − log π_ref(y_w)) − (log π(y_l) − log π_ref(y_l))],   L = −log σ(h),
 // averaged over pairs: TRL's `-F.logsigmoid(beta * logits).mean()`. The implicit reward of a completion is
-// β·(log π(y) − log π_ref(y)). IPO and conservative DPO change only the loss of h.
+// β·(log π(y) − log π_ref(y)). IPO and conservative DPO change only the loss of h. RPO (Pang et al. 2024) adds
+// α·NLL(y_w), the chosen completions' mean per-token negative log-likelihood: TRL's `rpo_alpha`.
+// The offline methods beside it (simpo.ts, orpo.ts, kto.ts) share its batch and its evaluation (below).
 import { tf, type Tensor } from '../tf';
 import { logSigmoid } from './reward';
 import { ops } from '../kernels';
-import { gradsOf } from '../models/params';
+import { stepReading } from '../models/params';
 import { rowKl } from './kl';
 import { sampledRow } from './reinforce';
 import type { Rng } from '../rng';
 import type { Label } from '../feedback/labelers';
 import type { MetricRow } from '../checkpoint/record';
 import type { DpoConfig } from './dpo_config';
-import type { PolicyTask } from './policy_task';
+import type { PolicyTask, Rollout } from './policy_task';
 
 /**
  * One DPO (IPO, cDPO) step on batch_size comparisons drawn from the run's decisive labels, then eval_samples fresh
@@ -21,36 +23,92 @@ import type { PolicyTask } from './policy_task';
  */
 export async function dpoIteration(task: PolicyTask, o: DpoConfig, labels: readonly Label[], rng: Rng): Promise<MetricRow> {
   if (!task.pairLogps) throw new Error('this task cannot score completion pairs for DPO');
-  const decisive = labels.filter((l) => l.answer === 'a' || l.answer === 'b');
-  if (decisive.length === 0) throw new Error('DPO needs comparisons with a preferred side; this run has none yet (label some pairs first)');
-  const batch = Array.from({ length: o.batch_size }, () => decisive[rng.int(decisive.length)]);
+  const batch = preferenceBatch(labels, o.batch_size, rng, 'DPO');
   const n = batch.length;
+  const alpha = o.rpo_alpha ?? null;
+  if (alpha !== null && !task.pairLengths) throw new Error('this task cannot measure completion lengths for RPO');
+  const lengths = alpha !== null ? task.pairLengths!(batch) : null;
   const ref = task.pairLogps('reference', batch);
-  const out = tf.tidy(() => {
-    let kept: Tensor | null = null;
-    const { value, grads } = gradsOf(task.policy.params, () => {
-      const lp = task.pairLogps!('policy', batch);
-      kept = tf.keep(tf.concat([lp, ref]));
-      return stackedPreferenceLoss(lp, ref, { loss: o.loss, beta: o.kl_coef, labelSmoothing: o.loss === 'cdpo' ? o.label_smoothing : 0 });
-    });
-    task.policy.opt.step(grads);
-    const packed = tf.concat([tf.reshape(value, [1]), kept!]);
-    kept!.dispose();
-    return packed;
+  const out = stepReading(task.policy.params, task.policy.opt, () => {
+    const lp = task.pairLogps!('policy', batch);
+    const loss = stackedPreferenceLoss(lp, ref, { loss: o.loss, beta: o.kl_coef, labelSmoothing: o.loss === 'cdpo' ? o.label_smoothing : 0 });
+    if (alpha === null) return { loss, read: [lp, ref] };
+    const nll = nllLoss(tf.slice(lp, 0, n), lengths!.subarray(0, n));
+    return { loss: tf.add(loss, tf.mul(nll, alpha)), read: [lp, ref, nll] };
   });
   ref.dispose();
   const vals = (await out.data()) as Float32Array;
   out.dispose();
-  const [loss, lp, rf] = [vals[0], vals.subarray(1, 1 + 2 * n), vals.subarray(1 + 2 * n)];
+  const [loss, lp, rf] = [vals[0], vals.subarray(1, 1 + 2 * n), vals.subarray(1 + 2 * n, 1 + 4 * n)];
   const metrics = preferenceMetrics(lp.subarray(0, n), lp.subarray(n), rf.subarray(0, n), rf.subarray(n), o.kl_coef);
-
-  // The policy after the step: gold reward and KL on fresh samples.
-  const r = await task.rollout(o.eval_samples, 1, rng);
-  const logr = rowKl(r, 'k1');
-  const { 'objective/rlhf_reward': _, ...row } = sampledRow(r, o.kl_coef, logr);
+  // With RPO, loss/dpo is the whole loss (DPO's plus α·NLL), as TRL's `loss`; nll_loss is the NLL alone.
+  const rpo: MetricRow = alpha === null ? {} : { nll_loss: vals[1 + 4 * n] };
   // The implicit reward β·log(π/π_ref) of each sample stands in for a reward model in the sample table.
-  task.show?.(r, Array.from(logr, (k) => o.kl_coef * k));
-  return { ...metrics, 'loss/dpo': loss, ...row };
+  const row = await evaluatePolicy(task, o.eval_samples, rng, (logr) => Array.from(logr, (k) => o.kl_coef * k), o.kl_coef);
+  return { ...metrics, 'loss/dpo': loss, ...rpo, ...row };
+}
+
+/**
+ * batch_size comparisons drawn with replacement from the run's decisive labels. Ties carry no preference for the
+ * offline methods and are left out.
+ */
+export function preferenceBatch(labels: readonly Label[], batchSize: number, rng: Rng, method: string): Label[] {
+  const decisive = labels.filter((l) => l.answer === 'a' || l.answer === 'b');
+  if (decisive.length === 0) throw new Error(`${method} needs comparisons with a preferred side; this run has none yet (label some pairs first)`);
+  return Array.from({ length: batchSize }, () => decisive[rng.int(decisive.length)]);
+}
+
+/**
+ * The policy after an offline step: gold reward and KL to π_ref on eval_samples fresh samples (TRL's objective/*
+ * names), with `shown` giving the sample table the method's own implicit reward of each sample from its sequence
+ * log-ratio log π − log π_ref and its rollout. `klCoef` is β of a method with a KL constraint (DPO, KTO); the
+ * reference-free ones (SimPO, ORPO) have none, and no objective/kl_coef.
+ */
+export async function evaluatePolicy(
+  task: PolicyTask,
+  evalSamples: number,
+  rng: Rng,
+  shown: (logr: Float32Array, r: Rollout) => number[],
+  klCoef?: number,
+): Promise<MetricRow> {
+  const r = await task.rollout(evalSamples, 1, rng);
+  const logr = rowKl(r, 'k1');
+  const { 'objective/rlhf_reward': _, ...row } = sampledRow(r, klCoef ?? 0, logr);
+  if (klCoef === undefined) delete row['objective/kl_coef'];
+  task.show?.(r, shown(logr, r));
+  return row;
+}
+
+/** Each sample's mean per-token log π over its sampled positions (SimPO's and ORPO's implicit reward, over β). */
+export function rowMeanLogp(r: Rollout): Float32Array {
+  const out = new Float32Array(r.B);
+  for (let b = 0; b < r.B; b++) {
+    let s = 0;
+    let k = 0;
+    for (let i = b * r.M; i < (b + 1) * r.M; i++) {
+      if (!r.mask || r.mask[i]) {
+        s += r.logp[i];
+        k += 1;
+      }
+    }
+    out[b] = s / Math.max(1, k);
+  }
+  return out;
+}
+
+/**
+ * The mean per-token negative log-likelihood of completions from their sequence log-probabilities [n] and lengths:
+ * −Σ log π(y_i) / Σ |y_i|, TRL's cross-entropy over every chosen token of the batch (RPO's and ORPO's NLL term).
+ */
+export function nllLoss(logp: Tensor, lengths: ArrayLike<number>): Tensor {
+  let tokens = 0;
+  for (let i = 0; i < lengths.length; i++) tokens += lengths[i];
+  return tf.tidy(() => tf.div(tf.neg(tf.sum(logp)), Math.max(1, tokens)));
+}
+
+/** Sequence log-probabilities [n] over lengths: the mean per-token log-probability (an empty completion counts 1). */
+export function averageLogp(logp: Tensor, lengths: ArrayLike<number>): Tensor {
+  return tf.tidy(() => tf.div(logp, tf.tensor1d(Float32Array.from(lengths, (l) => Math.max(1, l)))));
 }
 
 export interface DpoInputs {

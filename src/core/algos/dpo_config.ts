@@ -10,6 +10,11 @@ export const DpoConfig = v.strictObject({
   loss: v.optional(v.picklist(['sigmoid', 'ipo', 'cdpo']), 'sigmoid'),
   /** cDPO's ε: the share of labels assumed flipped (used by "cdpo" only). */
   label_smoothing: v.optional(num(0, 0.5), 0.1),
+  /**
+   * RPO's α (Pang et al. 2024; TRL's `rpo_alpha`): adds α·NLL of the chosen completions (mean per token) to the loss.
+   * Absent or null: plain DPO (IPO, cDPO).
+   */
+  rpo_alpha: v.optional(v.nullable(num(0, 1000))),
   lr: num(1e-7, 1),
   /** DPO's β: the strength of the implicit KL constraint to the reference policy (IPO's τ). */
   kl_coef: num(1e-6, 1000),

@@ -1,6 +1,6 @@
 // What the algorithms need from a task, and nothing more: sample a batch from the policy with what every policy
 // gradient method reads (log π, log π_ref, V, the reward model's score), run the policy's forward pass again on rows
-// of that batch, score completion pairs under the policy or the reference (DPO), and draw candidates from the
+// of that batch, score completion pairs under the policy or the reference (DPO and the offline methods), and draw candidates from the
 // reference policy (best-of-n). Tasks implement it (tasks/*); algorithms (algos/*.ts) import only this file, so one
 // algorithm file serves every task.
 //
@@ -77,6 +77,11 @@ export interface PolicyTask<R extends Rollout = Rollout, C extends Candidates = 
   show?(r: R, proxy: ArrayLike<number>): void;
   /** Sequence log-probabilities of the labels' chosen sides, then their rejected sides, [2n], under `which` (DPO). */
   pairLogps?(which: 'policy' | 'reference', labels: readonly Label[]): Tensor;
+  /**
+   * The number of tokens in each completion pairLogps scores, in its order [2n]: what the length-normalized methods
+   * (SimPO, ORPO, RPO's NLL) divide by. A text completion's characters; a point is one action, length 1.
+   */
+  pairLengths?(labels: readonly Label[]): Float32Array;
   /** n·groups candidates of the reference policy, in groups of n (best-of-n). */
   candidates?(n: number, groups: number, rng: Rng): Promise<C>;
   /** The row entries of best-of-n's picks (indices into the candidates): gold reward and the task's own measures. */

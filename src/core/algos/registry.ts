@@ -14,6 +14,9 @@ import { RlooConfig } from './rloo_config';
 import { GrpoConfig } from './grpo_config';
 import { ReinforcePpConfig } from './reinforce_pp_config';
 import { DpoConfig } from './dpo_config';
+import { SimpoConfig } from './simpo_config';
+import { OrpoConfig } from './orpo_config';
+import { KtoConfig } from './kto_config';
 import { BestOfNConfig } from './best_of_n_config';
 
 /** What the runner hands a policy iteration. */
@@ -64,6 +67,8 @@ export interface Algorithm<C> {
   check?(c: C): string[];
   /** Its rows are a best-of-n sweep, drawn on the over-optimization chart against √KL. */
   sweepsN?: boolean;
+  /** Its rows give the completions' mean length by the sign of their advantage (completions/mean_length_{pos,neg}_adv). */
+  lengthsByAdvantage?: boolean;
   /** Its own charts beside the lab's common ones. */
   charts(c: C): ChartSpec[];
 }
@@ -86,6 +91,19 @@ function grpoTitle(o: GrpoConfig): string {
   if (o.dynamic_sampling || (o.epsilon_high ?? o.clip) > (o.epsilon_low ?? o.clip)) return 'DAPO';
   return 'GRPO';
 }
+
+/** DPO, IPO or CDPO, with "+RPO" where the NLL term is on. */
+const dpoTitle = (o: DpoConfig) => `${o.loss === 'ipo' ? 'IPO' : o.loss === 'cdpo' ? 'CDPO' : 'DPO'}${rpo(o) ? '+RPO' : ''}`;
+const rpo = (o: DpoConfig) => o.rpo_alpha !== undefined && o.rpo_alpha !== null;
+
+const offline = (o: { lr: number; batch_size: number; iterations: number }) =>
+  `Adam lr ${o.lr}, ${o.batch_size} pairs per step, ${o.iterations} steps per round.`;
+
+const nllChart = (name: string): ChartSpec => ({
+  testid: `chart-${name.toLowerCase()}-nll`,
+  title: `${name}: NLL of the chosen completions (nats per token)`,
+  series: [{ key: 'nll_loss', label: 'NLL(chosen)', color: '#ce93d8' }],
+});
 
 const groupCheck = (o: { k: number; batch_size: number }) =>
   o.batch_size % o.k !== 0 ? [`optimizer.k: ${o.k} samples per prompt do not divide batch_size ${o.batch_size}`] : [];
@@ -126,21 +144,72 @@ const ALGORITHMS = {
   } satisfies Algorithm<ReinforceConfig>,
   dpo: {
     config: DpoConfig,
-    title: (o) => (o.loss === 'ipo' ? 'IPO' : o.loss === 'cdpo' ? 'CDPO' : 'DPO'),
-    summary: (o) => perRound(o, o.loss.replace('sigmoid', 'DPO').toUpperCase(), 'steps'),
+    title: (o) => dpoTitle(o),
+    summary: (o) => perRound(o, dpoTitle(o), 'steps'),
     describe: (o) =>
-      `${o.loss === 'ipo' ? 'IPO' : o.loss === 'cdpo' ? `Conservative DPO (label smoothing ${o.label_smoothing})` : 'DPO'} on the comparisons directly (no reward model); Adam lr ${o.lr}, ${o.batch_size} pairs per step, ${o.iterations} steps per round.`,
+      `${o.loss === 'ipo' ? 'IPO' : o.loss === 'cdpo' ? `Conservative DPO (label smoothing ${o.label_smoothing})` : 'DPO'}${rpo(o) ? ` plus ${o.rpo_alpha}·NLL of the chosen completions (RPO)` : ''} on the comparisons directly (no reward model); ${offline(o)}`,
     iterations: (o) => o.iterations,
     samples: (o) => o.eval_samples,
     klCoef: (o) => o.kl_coef,
     lr: (o) => o.lr,
     usesRewardModel: false,
     iterate: async (task, o, ctx) => (await import('./dpo')).dpoIteration(task, o, ctx.labels, ctx.rng),
-    charts: () => [
+    charts: (o) => [
+      ...(rpo(o) ? [nllChart('RPO')] : []),
       { testid: 'chart-dpo', title: 'DPO: the margin grows, the chosen log-probability may fall', series: [{ key: 'rewards/margins', label: 'margin (implicit reward)', color: '#a5d6a7' }, { key: 'logps/chosen', label: 'log π(chosen)', color: '#ffd54f' }, { key: 'logps/rejected', label: 'log π(rejected)', color: '#ef9a9a' }] },
       { testid: 'chart-dpo-rewards', title: 'DPO: implicit rewards β·log(π/π_ref) and accuracy', series: [{ key: 'rewards/chosen', label: 'chosen', color: '#ffd54f' }, { key: 'rewards/rejected', label: 'rejected', color: '#ef9a9a' }, { key: 'rewards/accuracies', label: 'accuracy', color: '#80cbc4' }] },
     ],
   } satisfies Algorithm<DpoConfig>,
+  simpo: {
+    config: SimpoConfig,
+    title: () => 'SimPO',
+    summary: (o) => `${o.iterations} SimPO steps with β ${o.beta}, margin γ ${o.simpo_gamma}`,
+    describe: (o) =>
+      `SimPO on the comparisons directly (no reward model, no reference model): −log σ(β·(mean log π(y_w) − mean log π(y_l)) − γ) with β ${o.beta}, γ ${o.simpo_gamma}; ${offline(o)}`,
+    iterations: (o) => o.iterations,
+    samples: (o) => o.eval_samples,
+    klCoef: () => undefined,
+    lr: (o) => o.lr,
+    usesRewardModel: false,
+    iterate: async (task, o, ctx) => (await import('./simpo')).simpoIteration(task, o, ctx.labels, ctx.rng),
+    charts: () => [
+      { testid: 'chart-simpo', title: 'SimPO: length-normalized rewards β·mean log π and accuracy', series: [{ key: 'rewards/chosen', label: 'chosen', color: '#ffd54f' }, { key: 'rewards/rejected', label: 'rejected', color: '#ef9a9a' }, { key: 'rewards/margins', label: 'margin', color: '#a5d6a7' }, { key: 'rewards/accuracies', label: 'accuracy', color: '#80cbc4' }] },
+      { testid: 'chart-simpo-logps', title: 'SimPO: mean per-token log π of chosen and rejected', series: [{ key: 'logps/chosen', label: 'chosen', color: '#ffd54f' }, { key: 'logps/rejected', label: 'rejected', color: '#ef9a9a' }] },
+    ],
+  } satisfies Algorithm<SimpoConfig>,
+  orpo: {
+    config: OrpoConfig,
+    title: () => 'ORPO',
+    summary: (o) => `${o.iterations} ORPO steps with λ ${o.beta}`,
+    describe: (o) =>
+      `ORPO on the comparisons directly (no reward model, no reference model): NLL of the chosen completions − ${o.beta}·log σ(log odds ratio of chosen to rejected); ${offline(o)}`,
+    iterations: (o) => o.iterations,
+    samples: (o) => o.eval_samples,
+    klCoef: () => undefined,
+    lr: (o) => o.lr,
+    usesRewardModel: false,
+    iterate: async (task, o, ctx) => (await import('./orpo')).orpoIteration(task, o, ctx.labels, ctx.rng),
+    charts: () => [
+      { testid: 'chart-orpo', title: 'ORPO: the log odds ratio of chosen to rejected and its log σ', series: [{ key: 'log_odds_chosen', label: 'log odds ratio', color: '#a5d6a7' }, { key: 'log_odds_ratio', label: 'log σ(log odds ratio)', color: '#90caf9' }] },
+      nllChart('ORPO'),
+    ],
+  } satisfies Algorithm<OrpoConfig>,
+  kto: {
+    config: KtoConfig,
+    title: () => 'KTO',
+    summary: (o) => perRound(o, 'KTO', 'steps'),
+    describe: (o) =>
+      `KTO on the comparisons split into desirable (chosen) and undesirable (rejected) completions, weights ${o.desirable_weight} and ${o.undesirable_weight}, the reference point from mismatched prompt/completion pairs (no reward model); ${offline(o)}`,
+    iterations: (o) => o.iterations,
+    samples: (o) => o.eval_samples,
+    klCoef: (o) => o.kl_coef,
+    lr: (o) => o.lr,
+    usesRewardModel: false,
+    iterate: async (task, o, ctx) => (await import('./kto')).ktoIteration(task, o, ctx.labels, ctx.rng),
+    charts: () => [
+      { testid: 'chart-kto', title: 'KTO: implicit rewards β·log(π/π_ref) of desirable and undesirable completions, and the reference point', series: [{ key: 'rewards/chosen', label: 'desirable', color: '#ffd54f' }, { key: 'rewards/rejected', label: 'undesirable', color: '#ef9a9a' }, { key: 'kl', label: 'z_ref (KL)', color: '#90caf9' }] },
+    ],
+  } satisfies Algorithm<KtoConfig>,
   rloo: {
     config: RlooConfig,
     title: () => 'RLOO',
@@ -172,6 +241,7 @@ const ALGORITHMS = {
     lr: (o) => o.lr,
     usesRewardModel: true,
     iterate: async (task, o, ctx) => (await import('./grpo')).grpoIteration(task, o, ctx.rng),
+    lengthsByAdvantage: true,
     check: (o) => [
       ...groupCheck(o),
       ...(o.loss_type === 'cispo' && o.epsilon_high === undefined
@@ -197,6 +267,7 @@ const ALGORITHMS = {
     lr: (o) => o.lr,
     usesRewardModel: true,
     iterate: async (task, o, ctx) => (await import('./reinforce_pp')).reinforcePpIteration(task, o, ctx.rng),
+    lengthsByAdvantage: true,
     check: (o) => [
       ...(o.batch_size % o.k !== 0 ? [`optimizer.k: ${o.k} samples per prompt do not divide batch_size ${o.batch_size}`] : []),
       ...(o.baseline && o.k < 2 ? ['optimizer.k: REINFORCE++-baseline subtracts the group mean: it needs k ≥ 2 samples per prompt'] : []),
@@ -227,7 +298,7 @@ export type AlgoName = keyof typeof ALGORITHMS;
 export const ALGO_NAMES = Object.keys(ALGORITHMS) as AlgoName[];
 
 /** Every algorithm's config schema, for the Experiment's `optimizer` variant. */
-export const OPTIMIZER_CONFIGS = [ReinforceConfig, PpoConfig, DpoConfig, RlooConfig, GrpoConfig, ReinforcePpConfig, BestOfNConfig] as const;
+export const OPTIMIZER_CONFIGS = [ReinforceConfig, PpoConfig, DpoConfig, SimpoConfig, OrpoConfig, KtoConfig, RlooConfig, GrpoConfig, ReinforcePpConfig, BestOfNConfig] as const;
 
 type Config = { algo: AlgoName };
 

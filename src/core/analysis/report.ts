@@ -100,7 +100,7 @@ ${calibration}`
 
 ## Optimizer and KL
 - ${algorithmOf(e.optimizer).describe(e.optimizer)}
-- KL coefficient ${klCoef(e) ?? 'none (best-of-n spends KL log n − (n−1)/n)'} (${klTarget !== null ? `adaptive, target ${klTarget}; now ${f(last(m, 'objective/kl_coef'))}` : 'fixed; no target'}). Final KL(π ‖ π_ref): ${f(last(m, 'objective/kl'))} nats (k1),
+- KL coefficient ${klCoef(e) ?? (algorithmOf(e.optimizer).sweepsN ? 'none (best-of-n spends KL log n − (n−1)/n)' : `none (${algorithmOf(e.optimizer).title(e.optimizer)} has no reference model in its loss; the KL below is measured, not constrained)`)} (${klTarget !== null ? `adaptive, target ${klTarget}; now ${f(last(m, 'objective/kl_coef'))}` : 'fixed; no target'}). Final KL(π ‖ π_ref): ${f(last(m, 'objective/kl'))} nats (k1),
   ${f(last(m, 'objective/kl_k3'))} (k3). Final entropy ${f(last(m, 'objective/entropy'))}.
 
 ## Gold vs proxy reward

@@ -143,6 +143,38 @@ const inputs: ExperimentInput[] = [
   },
   {
     ...textBase,
+    name: 'text-sentiment-rpo',
+    description:
+      'DPO plus a negative log-likelihood term on the chosen completions (RPO, TRL\'s rpo_alpha): the same comparisons as the DPO preset, but the chosen log-probability is held up while the margin grows. Compare logps/chosen with the DPO run.',
+    schedule: { rounds: 2, labels_per_round: 120, checkpoint_every_s: 30 },
+    optimizer: { algo: 'dpo', loss: 'sigmoid', rpo_alpha: 1, lr: 0.0003, kl_coef: 0.1, batch_size: 32, eval_samples: 32, iterations: 20 },
+  },
+  {
+    ...textBase,
+    name: 'text-sentiment-simpo',
+    description:
+      'SimPO on the cheerful-sentence comparisons: no reward model and no reference model; the chosen completion\'s mean per-token log-probability must beat the rejected one\'s by a margin γ. Nothing holds it near the base model: watch KL beside gold.',
+    schedule: { rounds: 2, labels_per_round: 120, checkpoint_every_s: 30 },
+    optimizer: { algo: 'simpo', beta: 2, simpo_gamma: 0.5, lr: 0.0001, batch_size: 32, eval_samples: 32, iterations: 20 },
+  },
+  {
+    ...textBase,
+    name: 'text-sentiment-orpo',
+    description:
+      'ORPO on the cheerful-sentence comparisons: supervised fine-tuning on the chosen completions plus an odds-ratio penalty on the rejected ones, in one stage, with no reward model and no reference model.',
+    schedule: { rounds: 2, labels_per_round: 120, checkpoint_every_s: 30 },
+    optimizer: { algo: 'orpo', beta: 0.5, lr: 0.0003, batch_size: 32, eval_samples: 32, iterations: 20 },
+  },
+  {
+    ...textBase,
+    name: 'text-sentiment-kto',
+    description:
+      'KTO on the cheerful-sentence comparisons, each split into a desirable (chosen) and an undesirable (rejected) completion: no pairs in the loss, a reference point from mismatched prompts, and a KL leash through β as in DPO.',
+    schedule: { rounds: 2, labels_per_round: 120, checkpoint_every_s: 30 },
+    optimizer: { algo: 'kto', kl_coef: 0.1, desirable_weight: 1, undesirable_weight: 1, lr: 0.0003, batch_size: 32, eval_samples: 32, iterations: 20 },
+  },
+  {
+    ...textBase,
     name: 'text-sentiment-rloo',
     description:
       'The cheerful-sentence run optimized with RLOO: four completions per prompt, each baselined by the other three, no value head. Compare its KL and gold with PPO on the same labels.',

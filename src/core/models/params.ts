@@ -73,6 +73,25 @@ export function stepKeeping(params: Params, opt: { step(grads: Record<string, Te
   });
 }
 
+/**
+ * One Adam step on the loss `f` builds; the loss and the tensors `f` names to read (any shapes) survive the step,
+ * flattened into one tensor [1 + Σ sizes], loss first, so that an offline step is read back once.
+ */
+export function stepReading(params: Params, opt: { step(grads: Record<string, Tensor>): void }, f: () => { loss: Tensor; read: Tensor[] }): Tensor {
+  return tf.tidy(() => {
+    let kept: Tensor[] = [];
+    const { value, grads } = gradsOf(params, () => {
+      const { loss, read } = f();
+      kept = read.map((t) => tf.keep(tf.reshape(t, [-1])));
+      return loss;
+    });
+    opt.step(grads);
+    const out = tf.concat([tf.reshape(value, [1]), ...kept]);
+    tf.dispose(kept);
+    return out;
+  });
+}
+
 /** Reads stacked statistics back in one go and disposes them. */
 export async function readStacked(stats: Tensor[]): Promise<Float32Array> {
   const all = tf.stack(stats);

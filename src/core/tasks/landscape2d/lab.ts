@@ -224,6 +224,11 @@ export class LandscapeLab implements TaskLab {
     return tf.tidy(() => mixtureLogProb(which === 'policy' ? this.pi : this.reference, tf.tensor2d(pts.flat(), [pts.length, 2])));
   }
 
+  /** A point is one action: every completion pairLogps scores has length 1. */
+  pairLengths(labels: readonly Label[]): Float32Array {
+    return new Float32Array(2 * labels.length).fill(1);
+  }
+
   /** n·groups points of the reference policy with the reward the policy would see. */
   async candidates(n: number, groups: number, rng: Rng): Promise<PointCandidates> {
     const points = await sampleMixture(this.reference, n * groups, rng);

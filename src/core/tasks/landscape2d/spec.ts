@@ -35,7 +35,8 @@ export const landscapeSpec = {
   models: ['reward_model', 'policy', 'reference'],
   task: LandscapeTask,
   policy: MixturePolicy,
-  algos: ['reinforce', 'dpo', 'rloo', 'grpo', 'reinforce_pp', 'best_of_n'],
+  // No ORPO: its odds need a probability below 1, and a point's log-density can be above 0.
+  algos: ['reinforce', 'dpo', 'simpo', 'kto', 'rloo', 'grpo', 'reinforce_pp', 'best_of_n'],
   name: 'landscape',
   title: (t) => `landscape ${t.landscape}`,
   // A point as compact JSON text, 6 decimals ("[0.123457,-1.5]"); the plane has no prompt.

@@ -40,7 +40,7 @@ export const textSpec = {
   models: ['reward_model', 'policy', 'reference'],
   task: TextTask,
   policy: GptPolicy,
-  algos: ['ppo', 'dpo', 'rloo', 'grpo', 'reinforce_pp', 'best_of_n'],
+  algos: ['ppo', 'dpo', 'simpo', 'orpo', 'kto', 'rloo', 'grpo', 'reinforce_pp', 'best_of_n'],
   name: 'text',
   title: (t) => `text, gold ${t.gold.kind}`,
   preference: (_t, label, chosen, rejected) => ({ prompt: label.prompt ?? '', chosen: String(chosen), rejected: String(rejected) }),

@@ -293,6 +293,12 @@ export class TextLab implements TaskLab {
     return this.sequenceLogps(which === 'policy' ? this.pi : this.reference, [...labels.map((l) => side(l, true)), ...labels.map((l) => side(l, false))]);
   }
 
+  /** The tokens of pairLogps' completions (one per character, a final line break included), [2n]. */
+  pairLengths(labels: readonly Label[]): Float32Array {
+    const side = (l: Label, chosen: boolean) => encode(((l.answer === 'a') === chosen ? l.a : l.b) as string).length;
+    return Float32Array.from([...labels.map((l) => side(l, true)), ...labels.map((l) => side(l, false))]);
+  }
+
   /** For each of `groups` prompts (cycled), n completions of the reference policy with the reward model's score. */
   async candidates(n: number, groups: number, rng: Rng): Promise<TextCandidates> {
     const idx = Array.from({ length: groups * n }, (_, j) => Math.floor(j / n) % this.prefixes.length);

@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ImportError, readImport } from '../core/checkpoint/import';
-import { classPreferencesJsonl, mergeClass, type ClassSource } from '../core/feedback/class_merge';
+import { classPreferencesJsonl, classSourceOf, mergeClass, type ClassSource } from '../core/feedback/class_merge';
 
 export const CLASS_USAGE = `  rlhf-lab class merge FILES... --out DIR   pool a class's bundles (.zip) and preference files (.jsonl): writes
                                        DIR/preferences.jsonl (with each answer's labeler) and DIR/agreement.json`;
@@ -36,9 +36,7 @@ export async function classCommand(argv: string[], usage: (m: string) => Error, 
     } catch (e) {
       throw new ImportError(`cannot read ${path}: ${(e as Error).message}`);
     }
-    const read = await readImport(bytes, basename(path));
-    if ('record' in read) sources.push({ name: basename(path), kind: 'bundle', experiment: read.record.experiment, labels: read.record.labels });
-    else sources.push({ name: basename(path), kind: 'preferences', preferences: read.file.preferences });
+    sources.push(classSourceOf(await readImport(bytes, basename(path)), basename(path)));
   }
   const merged = mergeClass(sources);
   const target = resolve(dir);

@@ -21,6 +21,7 @@ import { loadCheckpoint } from '../core/checkpoint/record';
 import { buildBundle, bundleFileName } from '../core/checkpoint/export';
 import { readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
 import { writeNewRun } from '../core/checkpoint/runs';
+import { classSourceOf, type ClassSource } from '../core/feedback/class_merge';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
 
@@ -357,6 +358,11 @@ const api = {
       return { kind: 'bundle', runId, summary: read.summary };
     }
     return { kind: 'preferences', summary: read.summary, labels: read.labels };
+  },
+
+  /** Checks a file a class handed in (a bundle or a preference file) and gives back its labels; stores nothing. */
+  async readClassFile(fileName: string, bytes: Uint8Array): Promise<ClassSource> {
+    return classSourceOf(await readImport(bytes, fileName), fileName);
   },
 
   /** Bytes used and available to this origin (navigator.storage.estimate), and whether storage is persistent. */

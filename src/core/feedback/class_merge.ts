@@ -8,11 +8,19 @@ import type { Label } from './labelers';
 import type { Preference } from './preferences_io';
 import { preferenceText } from '../tasks/registry';
 import { agreement, type Agreement, type Rating } from '../analysis/agreement';
+import type { ReadBundle, ReadPreferences } from '../checkpoint/import';
 
 /** One file a class handed in: an export bundle's experiment and labels, or a preference file's pairs. */
 export type ClassSource =
   | { name: string; kind: 'bundle'; experiment: Experiment; labels: readonly Label[] }
   | { name: string; kind: 'preferences'; preferences: readonly Preference[] };
+
+/** A checked file (checkpoint/import.ts readImport) as a class's source: a bundle's labels, or a file's pairs. */
+export function classSourceOf(read: ReadBundle | ReadPreferences, name: string): ClassSource {
+  return 'record' in read
+    ? { name, kind: 'bundle', experiment: read.record.experiment, labels: read.record.labels }
+    : { name, kind: 'preferences', preferences: read.file.preferences };
+}
 
 /** One answer of the merged class. */
 export interface ClassAnswer {

@@ -22,6 +22,7 @@ import { buildBundle, bundleFileName } from '../core/checkpoint/export';
 import { readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
 import { writeNewRun } from '../core/checkpoint/runs';
 import { classSourceOf, type ClassSource } from '../core/feedback/class_merge';
+import { ArenaSession, type ArenaPair, type ArenaPlayer } from '../core/arena_session';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
 
@@ -81,6 +82,8 @@ let sentMetrics = 0;
 let sentLabels = 0;
 let notices: string[] = [];
 let flushTimer: ReturnType<typeof setTimeout> | null = null;
+/** The arena's restored checkpoints, while the Arena page has one open. */
+let arena: ArenaSession | null = null;
 let lastFlush = 0;
 
 async function fullUpdate(r: Runner, from = { metrics: 0, labels: 0 }): Promise<LabUpdate> {
@@ -358,6 +361,30 @@ const api = {
       return { kind: 'bundle', runId, summary: read.summary };
     }
     return { kind: 'preferences', summary: read.summary, labels: read.labels };
+  },
+
+  /** Restores the newest checkpoints of these runs for an arena (the previous arena is let go). */
+  async arenaOpen(runIds: string[]): Promise<ArenaPlayer[]> {
+    api.arenaClose();
+    const stored = await runs.listRuns(store);
+    const chosen = runIds.map((runId) => {
+      const r = stored.find((x) => x.runId === runId);
+      if (!r) throw new Error(`The run ${runId} is not stored any more (deleted in another tab?).`);
+      return { runId, name: r.name };
+    });
+    arena = await ArenaSession.open(store, chosen, assets);
+    return arena.players;
+  },
+
+  /** Comparison k of the open arena: two of its runs' completions for one prompt, sides shuffled. */
+  async arenaPair(seed: number, k: number): Promise<ArenaPair> {
+    if (!arena) throw new Error('No arena is open: choose its runs first.');
+    return arena.pair(seed, k);
+  },
+
+  arenaClose(): void {
+    arena?.dispose();
+    arena = null;
   },
 
   /** Checks a file a class handed in (a bundle or a preference file) and gives back its labels; stores nothing. */

@@ -45,7 +45,8 @@ export const landscapeSpec = {
     ...e.labelers.flatMap((l, i) =>
       l.kind === 'simulated' && l.length_bias !== 0 ? [`labelers[${i}].length_bias: a length bias applies to text only; set it to 0`] : [],
     ),
-    ...(e.optimizer.algo === 'grpo' && e.optimizer.soft_punish_cache !== undefined
+    // Whatever the algorithm: a setting that needs completion lengths has none to read on the plane.
+    ...('soft_punish_cache' in e.optimizer && e.optimizer.soft_punish_cache !== undefined
       ? ['optimizer.soft_punish_cache: the overlong punishment needs completions with lengths (text only); leave it out']
       : []),
   ],

@@ -237,6 +237,28 @@ describe('Runner', () => {
       runner.dispose();
     });
 
+    // A class's items: every student who opens one link (one experiment, one seed) is shown the same pairs in the
+    // first round whatever they answer, so their answers can be compared item by item (the Class page's agreement).
+    it('two students of one link see the same first-round pairs whatever they answer', async () => {
+      const shown: string[][] = [];
+      for (const answers of [['a', 'a', 'a', 'a', 'a', 'a'], ['b', 'tie', 'skip', 'a', 'b', 'b']] as const) {
+        const { runner } = await create(human());
+        const done = runner.run();
+        const pairs: string[] = [];
+        for (const [k, answer] of answers.entries()) {
+          await until(() => runner.pendingPair?.id === k);
+          pairs.push(JSON.stringify([runner.pendingPair!.a, runner.pendingPair!.b]));
+          runner.submitLabel(answer);
+        }
+        runner.stop();
+        await done;
+        runner.dispose();
+        shown.push(pairs);
+      }
+      expect(new Set(shown[0]).size).toBe(6);
+      expect(shown[1]).toEqual(shown[0]);
+    });
+
     // "Ends the labeling stage early ... once at least one pair is labeled": before the first answer of a round
     // the request cannot end the stage, and the pair on screen must stay (not be redrawn over and over).
     it('finishLabeling before any answer keeps waiting on the same pair', async () => {

@@ -56,4 +56,34 @@ describe('the Class page', () => {
     expect(await page.textContent('[data-testid=class-alpha]')).not.toBe('0.200');
     await context.close();
   });
+
+  it('two landscape bundles: train one reward model and policy on the pooled labels', async () => {
+    await tf.setBackend('cpu');
+    const bundles: Buffer[] = [];
+    let total = 0;
+    for (const seed of [1, 2]) {
+      const store = new MemoryStore();
+      const e = applyOverrides(preset('landscape-hello')!, ['schedule.rounds=1', 'schedule.labels_per_round=10', 'reward_model.steps=2', 'optimizer.iterations=1', `seed=${seed}`]);
+      const r = await Runner.create(e, { store, runId: `s${seed}`, backend: 'cpu' });
+      await r.run();
+      r.dispose();
+      const record = (await loadCheckpoint(store, `s${seed}`))!.record;
+      total += record.labels.length;
+      bundles.push(Buffer.from(buildBundle(record, `s${seed}`)));
+    }
+    const context = await browser().newContext();
+    const page = await context.newPage();
+    await page.goto(`${BASE_URL}/?backend=cpu#class`);
+    await page.waitForSelector('[data-testid=class-files]:not([disabled])', { timeout: 60_000 });
+    await page.setInputFiles('[data-testid=class-files]', bundles.map((buffer, i) => ({ name: `student${i + 1}.rlhf-lab.zip`, mimeType: 'application/zip', buffer })));
+    await page.click('[data-testid=class-use-pooled]');
+    await page.waitForSelector('[data-testid=start-labels]');
+    expect(await page.textContent('[data-testid=start-labels]')).toContain(`${total} labels`);
+    expect(await page.inputValue('[data-testid=preset]')).toBe('landscape-hello (class)');
+    await page.click('[data-testid=start]');
+    await page.waitForSelector('[data-testid=status][data-status=done]', { timeout: 120_000 });
+    // The run's comparisons are the class's plus its own round's.
+    expect(Number(await page.textContent("[data-testid=labels-count]"))).toBeGreaterThanOrEqual(total);
+    await context.close();
+  });
 });

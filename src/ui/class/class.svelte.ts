@@ -2,6 +2,8 @@
 // with each answer's labeler, and the agreement figures (feedback/class_merge.ts, the code `rlhf-lab class merge` runs).
 import type { Lab } from '../lab.svelte';
 import { classPreferencesJsonl, mergeClass, type ClassMerge, type ClassSource } from '../../core/feedback/class_merge';
+import type { Experiment } from '../../core/experiment/parse';
+import type { Label } from '../../core/feedback/labelers';
 
 /** Files larger than this are refused before they are read (the import cap). */
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
@@ -36,6 +38,30 @@ export class ClassRoom {
       this.errors = errors;
       this.busy = false;
     }
+  }
+
+  /**
+   * Where every file is a landscape bundle of one landscape: the first bundle's experiment (named "… (class)") and
+   * every student's labels, each under its labeler's name, to train a reward model and a policy on the pooled labels.
+   */
+  get pooledLandscape(): { experiment: Experiment; labels: Label[] } | null {
+    const bundles = this.sources.filter((s) => s.kind === 'bundle');
+    if (!bundles.length || bundles.length !== this.sources.length) return null;
+    const first = bundles[0].experiment;
+    if (first.task.kind !== 'landscape2d' || bundles.some((b) => JSON.stringify(b.experiment.task) !== JSON.stringify(first.task))) return null;
+    const merged = this.merged!;
+    const labels = bundles.flatMap((b) => b.labels.map((l) => ({ ...l, labeler: merged.answers.find((a) => a.source === b.name)?.rater ?? l.labeler })));
+    return { experiment: { ...first, name: `${first.name.slice(0, 72)} (class)` }, labels: labels.map((l, id) => ({ ...l, id, round: 0 })) };
+  }
+
+  /** Selects the pooled experiment in the lab with the pooled labels as its first round's comparisons. */
+  usePooled(): string | null {
+    const p = this.pooledLandscape;
+    if (!p) return null;
+    this.lab.opened = [...this.lab.opened.filter((o) => o.name !== p.experiment.name), p.experiment];
+    this.lab.selected = p.experiment.name;
+    this.lab.startLabels = p.labels;
+    return p.experiment.name;
   }
 
   remove(name: string): void {

@@ -83,7 +83,7 @@ describe('the Class page', () => {
     await page.click('[data-testid=start]');
     await page.waitForSelector('[data-testid=status][data-status=done]', { timeout: 120_000 });
     // The run's comparisons are the class's plus its own round's.
-    expect(Number(await page.textContent("[data-testid=labels-count]"))).toBeGreaterThanOrEqual(total);
+    expect(Number(await page.textContent('[data-testid=labels-count]'))).toBeGreaterThanOrEqual(total);
     await context.close();
   });
 });

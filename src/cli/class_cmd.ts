@@ -5,7 +5,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ImportError, readImport } from '../core/checkpoint/import';
-import { classPreferencesJsonl, classSourceOf, mergeClass, type ClassSource } from '../core/feedback/class_merge';
+import { classPreferencesJsonl, classSourceOf, goldAnswers, mergeClass, type ClassSource } from '../core/feedback/class_merge';
+import { publicAssets } from './fs_assets';
 
 export const CLASS_USAGE = `  rlhf-lab class merge FILES... --out DIR   pool a class's bundles (.zip) and preference files (.jsonl): writes
                                        DIR/preferences.jsonl (with each answer's labeler) and DIR/agreement.json`;
@@ -36,7 +37,8 @@ export async function classCommand(argv: string[], usage: (m: string) => Error, 
     } catch (e) {
       throw new ImportError(`cannot read ${path}: ${(e as Error).message}`);
     }
-    sources.push(classSourceOf(await readImport(bytes, basename(path)), basename(path)));
+    const s = classSourceOf(await readImport(bytes, basename(path)), basename(path));
+    sources.push(s.kind === 'bundle' ? { ...s, gold: await goldAnswers(s.experiment, s.labels, { assets: publicAssets }) } : s);
   }
   const merged = mergeClass(sources);
   const target = resolve(dir);
@@ -47,7 +49,7 @@ export async function classCommand(argv: string[], usage: (m: string) => Error, 
   out(`${merged.answers.length} answers from ${g.raters.length} labelers in ${files.length} files; ${g.items} items, ${g.shared} labeled by two or more\n`);
   out(`Krippendorff's α ${fmt(g.krippendorff_alpha.value)} (${g.krippendorff_alpha.items} items), Fleiss' κ ${fmt(g.fleiss_kappa.value)} (${g.fleiss_kappa.items} items)\n`);
   for (const r of merged.raters) {
-    out(`  ${r.rater}: ${r.answers} answers, chose A ${r.position_a === null ? 'n/a' : `${(100 * r.position_a).toFixed(0)}%`}, agrees with the others ${fmt(r.with_others.share)} (${r.with_others.items} items)\n`);
+    out(`  ${r.rater}: ${r.answers} answers, chose A ${r.position_a === null ? 'n/a' : `${(100 * r.position_a).toFixed(0)}%`}, agrees with the others ${fmt(r.with_others.share)} (${r.with_others.items} items), with gold ${fmt(r.with_gold.share)} (${r.with_gold.items} answers)\n`);
   }
   out(`wrote ${join(target, 'preferences.jsonl')} and agreement.json\n`);
 }

@@ -21,7 +21,7 @@ import { loadCheckpoint } from '../core/checkpoint/record';
 import { buildBundle, bundleFileName } from '../core/checkpoint/export';
 import { readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
 import { writeNewRun } from '../core/checkpoint/runs';
-import { classSourceOf, type ClassSource } from '../core/feedback/class_merge';
+import { classSourceOf, goldAnswers, type ClassSource } from '../core/feedback/class_merge';
 import { ArenaSession, type ArenaPair, type ArenaPlayer } from '../core/arena_session';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
@@ -389,7 +389,9 @@ const api = {
 
   /** Checks a file a class handed in (a bundle or a preference file) and gives back its labels; stores nothing. */
   async readClassFile(fileName: string, bytes: Uint8Array): Promise<ClassSource> {
-    return classSourceOf(await readImport(bytes, fileName), fileName);
+    const s = classSourceOf(await readImport(bytes, fileName), fileName);
+    // A bundle's labels are checked against the task's hidden gold reward (which side it prefers, label by label).
+    return s.kind === 'bundle' ? { ...s, gold: await goldAnswers(s.experiment, s.labels, { assets }) } : s;
   },
 
   /** Bytes used and available to this origin (navigator.storage.estimate), and whether storage is persistent. */

@@ -10,6 +10,7 @@ import { applyOverrides } from '../../src/core/experiment/parse';
 import { preset } from '../../src/core/experiment/presets';
 import { loadCheckpoint } from '../../src/core/checkpoint/record';
 import { buildBundle } from '../../src/core/checkpoint/export';
+import { landscape } from '../../src/core/tasks/landscape2d/landscape';
 
 const browser = browserForFile({ webgpu: false });
 const line = (prompt: string, chosen: string, rejected: string) => JSON.stringify({ prompt, chosen, rejected });
@@ -26,6 +27,10 @@ describe('the Class page', () => {
     const record = (await loadCheckpoint(store, 'dee'))!.record;
     const decisive = record.labels.filter((l) => l.answer === 'a' || l.answer === 'b');
     const choseA = Math.round((100 * decisive.filter((l) => l.answer === 'a').length) / decisive.length);
+    // How often the simulated labeler's decisive answers pick the side one-hill's gold prefers, counted here.
+    const g = landscape('one-hill').gold;
+    const judged = decisive.filter((l) => g(...(l.a as [number, number])) !== g(...(l.b as [number, number])));
+    const withGold = judged.filter((l) => (g(...(l.a as [number, number])) > g(...(l.b as [number, number]))) === (l.answer === 'a')).length / judged.length;
 
     const context = await browser().newContext();
     const page = await context.newPage();
@@ -47,6 +52,8 @@ describe('the Class page', () => {
     const rows = await page.$$eval('[data-testid=class-rater]', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')));
     const dee = rows.find((c) => c[0].startsWith('dee'))!;
     expect(dee[3]).toBe(`${choseA}%`);
+    expect(dee[5]).toBe(`${withGold.toFixed(2)} (${judged.length} answers)`);
+    expect(rows.find((c) => c[0] === 'ann')![5]).toMatch(/^– \(0 answers\)$/); // a preference file has no gold to check
     expect(rows.find((c) => c[0] === 'cy')![4]).toMatch(/^0\.00 \(1 items\)$/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=class-download-preferences]')]);
     expect(download.suggestedFilename()).toBe('class-preferences.jsonl');

@@ -103,11 +103,17 @@ describe('a class pooled (rlhf-lab class merge)', () => {
   });
 
   it('a bundle tells which side sat in position A: its position bias is read', async () => {
-    const { mergeClass } = await import('../../src/core/feedback/class_merge');
+    const { goldAnswers, mergeClass } = await import('../../src/core/feedback/class_merge');
     const { preset } = await import('../../src/core/experiment/presets');
-    const e = preset('landscape-hello')!;
+    const e = preset('landscape-hello')!; // one hill, its top at (1.2, 1.0)
     const l = (id: number, a: [number, number], b: [number, number], answer: 'a' | 'b' | 'tie' | 'skip') => ({ id, a, b, answer, labeler: 'human', round: 0, time: 0 });
-    const m = mergeClass([{ name: 'dee.rlhf-lab.zip', kind: 'bundle', experiment: e, labels: [l(0, [0, 0], [1, 1], 'a'), l(1, [2, 2], [3, 3], 'a'), l(2, [4, 4], [5, 5], 'b'), l(3, [6, 6], [7, 7], 'skip'), l(4, [8, 8], [9, 9], 'tie')] }]);
+    const labels = [l(0, [0, 0], [1, 1], 'a'), l(1, [2, 2], [3, 3], 'a'), l(2, [4, 4], [5, 5], 'b'), l(3, [6, 6], [7, 7], 'skip'), l(4, [8, 8], [9, 9], 'tie')];
+    // Gold prefers the point nearer the top: (1, 1) over (0, 0); (2, 2) over (3, 3); (4, 4) over (5, 5).
+    const gold = await goldAnswers(e, labels);
+    expect(gold.slice(0, 3)).toEqual(['b', 'a', 'a']);
+    const m = mergeClass([{ name: 'dee.rlhf-lab.zip', kind: 'bundle', experiment: e, labels, gold }]);
+    // dee's decisive answers a, a, b against gold's b, a, a: one of three.
+    expect(m.raters[0].with_gold).toEqual({ share: 1 / 3, items: 3 });
     expect(m.raters).toHaveLength(1);
     expect(m.raters[0].rater).toBe('dee');
     expect(m.raters[0].answers).toBe(4); // the skip is no answer

@@ -6,14 +6,29 @@
 import type { Experiment } from '../experiment/parse';
 import type { Label } from './labelers';
 import type { Preference } from './preferences_io';
-import { preferenceText } from '../tasks/registry';
+import { goldOfSamples, preferenceText, type LabHost } from '../tasks/registry';
 import { agreement, type Agreement, type Rating } from '../analysis/agreement';
 import type { ReadBundle, ReadPreferences } from '../checkpoint/import';
 
 /** One file a class handed in: an export bundle's experiment and labels, or a preference file's pairs. */
 export type ClassSource =
-  | { name: string; kind: 'bundle'; experiment: Experiment; labels: readonly Label[] }
+  | {
+      name: string;
+      kind: 'bundle';
+      experiment: Experiment;
+      labels: readonly Label[];
+      /** The side the hidden gold reward prefers, label by label (goldAnswers), where it was worked out. */
+      gold?: readonly GoldAnswer[];
+    }
   | { name: string; kind: 'preferences'; preferences: readonly Preference[] };
+
+export type GoldAnswer = 'a' | 'b' | 'tie';
+
+/** The side the task's hidden gold reward prefers for each label (a tie where both sides score the same). */
+export async function goldAnswers(e: Experiment, labels: readonly Label[], host: LabHost = {}): Promise<GoldAnswer[]> {
+  const g = await goldOfSamples(e, labels.flatMap((l) => [{ prompt: l.prompt ?? '', sample: l.a }, { prompt: l.prompt ?? '', sample: l.b }]), host);
+  return labels.map((_, i) => (g[2 * i] > g[2 * i + 1] ? 'a' : g[2 * i] < g[2 * i + 1] ? 'b' : 'tie'));
+}
 
 /** A checked file (checkpoint/import.ts readImport) as a class's source: a bundle's labels, or a file's pairs. */
 export function classSourceOf(read: ReadBundle | ReadPreferences, name: string): ClassSource {
@@ -43,6 +58,8 @@ export interface RaterSummary {
   position_a: number | null;
   /** On items others also labeled: how often this rater's answer is the majority answer of the others. */
   with_others: { share: number | null; items: number };
+  /** How often a decisive answer picks the side the hidden gold reward prefers (bundles, where gold was worked out). */
+  with_gold: { share: number | null; items: number };
 }
 
 export interface ClassMerge {
@@ -66,9 +83,18 @@ function answerOf(rater: string, source: string, prompt: string, x: string, y: s
 
 export function mergeClass(sources: readonly ClassSource[]): ClassMerge {
   const answers: ClassAnswer[] = [];
+  const goldHits = new Map<string, { hits: number; items: number }>();
   for (const s of sources) {
     if (s.kind === 'bundle') {
-      for (const l of s.labels) {
+      for (const [i, l] of s.labels.entries()) {
+        const g = s.gold?.[i];
+        if (g && g !== 'tie' && (l.answer === 'a' || l.answer === 'b')) {
+          const key = raterOf(s.name, l.labeler);
+          const h = goldHits.get(key) ?? { hits: 0, items: 0 };
+          h.items++;
+          if (l.answer === g) h.hits++;
+          goldHits.set(key, h);
+        }
         if (l.answer === 'skip') continue;
         // The task's own words for the two sides, in the order they were shown (A, B).
         const t = preferenceText(s.experiment, l, l.a, l.b);
@@ -106,6 +132,7 @@ export function mergeClass(sources: readonly ClassSource[]): ClassMerge {
       answers: own.length,
       position_a: positioned.length ? positioned.filter((a) => a.position === 'a').length / positioned.length : null,
       with_others: { share: items ? agree / items : null, items },
+      with_gold: { share: goldHits.get(rater)?.items ? goldHits.get(rater)!.hits / goldHits.get(rater)!.items : null, items: goldHits.get(rater)?.items ?? 0 },
     };
   });
   return { answers, raters: raters.sort((a, b) => a.rater.localeCompare(b.rater)), agreement: agreement(ratings) };

@@ -6,7 +6,9 @@ import type * as v from 'valibot';
 import type { Experiment } from '../experiment/parse';
 import type { AlgoName } from '../algos/registry';
 import type { Rng } from '../rng';
-import type { Label, Sample } from '../feedback/labelers';
+import type { Label, Sample, Segment } from '../feedback/labelers';
+import type { LandscapeName } from './landscape2d/landscape';
+import type { TextGold } from './text/gold';
 import type { Assets, TaskLab, TaskState } from './task_lab';
 import type { TaskReport } from './report';
 import { landscapeReport } from './landscape2d/report';
@@ -52,6 +54,8 @@ interface TaskEntry<T> extends TaskSpec<T> {
   create(e: Experiment, rng: Rng, host: LabHost): Promise<TaskLab>;
   /** A lab restored from a checkpoint's weights, specs and optimizer states. */
   restore(e: Experiment, state: TaskState, host: LabHost): Promise<TaskLab>;
+  /** The hidden gold reward of samples (with their prompts), without a lab: what a labeler's answers are checked against. */
+  gold(e: Experiment, samples: { prompt: string; sample: Sample }[], host: LabHost): Promise<number[]>;
 }
 
 const TASKS = {
@@ -60,18 +64,31 @@ const TASKS = {
     report: landscapeReport,
     create: async (e, rng) => (await import('./landscape2d/lab')).LandscapeLab.create(e, rng),
     restore: async (e, state) => (await import('./landscape2d/lab')).LandscapeLab.restore(e, state),
+    gold: async (e, samples) => {
+      const { goldOf, landscape } = await import('./landscape2d/landscape');
+      return Array.from(goldOf(landscape((e.task as { landscape: LandscapeName }).landscape), Float32Array.from(samples.flatMap((s) => s.sample as [number, number]))));
+    },
   },
   text: {
     ...textSpec,
     report: textReport,
     create: async (e, rng, host) => (await import('./text/text_lab')).TextLab.create(e, rng, requireAssets(host)),
     restore: async (e, state, host) => (await import('./text/text_lab')).TextLab.restore(e, state, requireAssets(host)),
+    gold: async (e, samples, host) => {
+      const { goldReward } = await import('./text/gold');
+      const { LEXICON } = await import('./text/base_model');
+      const lexicon = JSON.parse(new TextDecoder().decode(await requireAssets(host)(LEXICON)));
+      const gold = (e.task as { gold: TextGold }).gold;
+      return samples.map((s) => goldReward(gold, s.prompt, String(s.sample), lexicon));
+    },
   },
   control: {
     ...controlSpec,
     report: controlReport,
     create: async (e, rng) => (await import('./control/control_lab')).ControlLab.create(e, rng),
     restore: async (e, state) => (await import('./control/control_lab')).ControlLab.restore(e, state),
+    // A clip's gold is the environment's true reward summed over its steps.
+    gold: async (_e, samples) => samples.map((s) => (s.sample as Segment).reward.reduce((a, b) => a + b, 0)),
   },
 } satisfies { [K in Experiment['task']['kind']]: TaskEntry<Extract<Experiment['task'], { kind: K }>> };
 
@@ -89,6 +106,11 @@ export function taskOf<K extends TaskKind>(task: { kind: K }): TaskEntry<Extract
 /** A decisive comparison of the experiment's task in TRL's prompt/chosen/rejected layout. */
 export function preferenceText(e: Experiment, label: Label, chosen: Sample, rejected: Sample) {
   return taskOf(e.task).preference(e.task as never, label, chosen, rejected);
+}
+
+/** The hidden gold reward of samples of an experiment's task (landscape: the plane's gold; text: its gold scorer; control: a clip's true return). */
+export function goldOfSamples(e: Experiment, samples: { prompt: string; sample: Sample }[], host: LabHost = {}): Promise<number[]> {
+  return taskOf(e.task).gold(e, samples, host);
 }
 
 /** The task's words for banners and lists. */

@@ -70,8 +70,13 @@ function adapterOf(name: BackendName): string | null {
 async function describeAdapter(): Promise<AdapterDescription | null> {
   const gpu = typeof navigator === 'undefined' ? undefined : navigator.gpu;
   if (!gpu) return null;
+  let lowPower = false;
   try {
-    const lowPower = tf.env().getBool('WEBGPU_USE_LOW_POWER_GPU');
+    lowPower = tf.env().getBool('WEBGPU_USE_LOW_POWER_GPU');
+  } catch {
+    // The flag is registered by the webgpu package; a host that registered its own factory may not have it.
+  }
+  try {
     const adapter = await gpu.requestAdapter({ powerPreference: lowPower ? 'low-power' : 'high-performance' });
     if (!adapter) return null;
     const info = ('info' in adapter ? adapter.info : {}) as GPUAdapterInfo & { isFallbackAdapter?: boolean };

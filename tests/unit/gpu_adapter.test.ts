@@ -50,3 +50,45 @@ describe('the header and the banner', () => {
     expect(cpu).not.toContain('faster');
   });
 });
+
+// selectBackend's wiring, with a WebGPU that only describes its adapter (its backend factory counts the times it is
+// asked to start and then fails, as a browser's would without a device) and the real wasm backend.
+describe('selectBackend on a software adapter', () => {
+  async function choose(info: object, requested: 'webgpu' | null = null) {
+    const { tf } = await import('../../src/core/tf');
+    await import('@tensorflow/tfjs-backend-wasm');
+    const { selectBackend } = await import('../../src/core/backend');
+    let started = 0;
+    if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+    tf.registerBackend('webgpu', () => {
+      started += 1;
+      throw new Error('no device here');
+    });
+    const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => ({ info }) } }, configurable: true, writable: true });
+    try {
+      return { choice: await selectBackend(requested), started };
+    } finally {
+      if (saved) Object.defineProperty(globalThis, 'navigator', saved);
+      else delete (globalThis as { navigator?: unknown }).navigator;
+      if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+    }
+  }
+
+  it('trains on wasm without starting WebGPU, and says why', async () => {
+    const { choice, started } = await choose({ vendor: 'google', architecture: 'swiftshader' });
+    expect(started).toBe(0);
+    expect(choice.name).toBe('wasm');
+    expect(choice.fallbackReason).toBe(softwareFallbackReason('SwiftShader', 'wasm', 'WebAssembly'));
+  });
+
+  it('tries WebGPU first on a hardware adapter, and when asked by name on a software one', async () => {
+    const hw = await choose({ vendor: 'nvidia', architecture: 'ampere' });
+    expect(hw.started).toBe(1);
+    expect(hw.choice.name).toBe('wasm');
+    expect(hw.choice.fallbackReason).toBe('WebGPU is available but no GPU adapter could be opened: training on WebAssembly.');
+    const named = await choose({ vendor: 'google', architecture: 'swiftshader' }, 'webgpu');
+    expect(named.started).toBe(1);
+    expect(named.choice.fallbackReason).not.toContain('software adapter');
+  });
+});

@@ -29,24 +29,36 @@ import { SweepError } from '../core/analysis/sweep';
 import { sweepCommand, SWEEP_USAGE } from './sweep';
 import { classCommand, CLASS_USAGE } from './class_cmd';
 
-const USAGE = `rlhf-lab: reinforcement learning from human feedback, small enough to watch
-
-Usage:
-  rlhf-lab presets                     list the ready experiments
-  rlhf-lab run <preset | file.json>    run one to the end
+/** Each command's lines of the usage, printed alone by `rlhf-lab COMMAND --help` and together by `rlhf-lab help`. */
+const COMMAND_USAGE: Record<string, string> = {
+  presets: `  rlhf-lab presets                     list the ready experiments, each with its description`,
+  run: `  rlhf-lab run <preset | file.json>    run one to the end
       --backend cpu|wasm|webgpu        compute backend (default cpu; webgpu uses Dawn through the webgpu package)
       --seed N                         override the experiment's seed
       --set path=value                 override any field, e.g. --set optimizer.kl_coef=0.1 (repeatable)
       --out DIR                        where metrics.jsonl, summary.json, checkpoint.json and export.zip go
-                                       (default runs/<name as letters and digits>-<hash>-<time>)
-${SWEEP_USAGE}
-  rlhf-lab import FILE                 check an export bundle (.zip) or preference file (.jsonl) and say what it holds
-${CLASS_USAGE}
-  rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
-      --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)
-${BENCH_USAGE}
-  rlhf-lab help                        this text
+                                       (default runs/<name as letters and digits>-<hash>-<time>)`,
+  sweep: SWEEP_USAGE,
+  import: `  rlhf-lab import FILE                 check an export bundle (.zip) or preference file (.jsonl) and say what it holds`,
+  class: CLASS_USAGE,
+  pretrain: `  rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
+      --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)`,
+  bench: BENCH_USAGE,
+  help: `  rlhf-lab help [COMMAND]              this text, or one command's (also: rlhf-lab COMMAND --help)`,
+};
+
+const USAGE = `rlhf-lab: reinforcement learning from human feedback, small enough to watch
+
+Usage:
+${Object.values(COMMAND_USAGE).join('\n')}
 `;
+
+/** `rlhf-lab run --help` and the like: that command's usage, on stdout. */
+function commandUsage(command: string): string {
+  return `Usage:\n${COMMAND_USAGE[command]}\n`;
+}
+
+const wantsHelp = (argv: string[]) => argv.some((a) => a === '--help' || a === '-h');
 
 class UsageError extends Error {}
 
@@ -229,16 +241,18 @@ async function run(argv: string[]): Promise<void> {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const fmt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(3));
 
+/** One line per preset: its name and its whole description (a first-sentence cut took "Christiano et al." for an end). */
 function printPresets(): void {
   const width = Math.max(...PRESETS.map((p) => p.name.length));
-  for (const p of PRESETS) {
-    const line = p.description.split(/(?<=\.)\s/)[0];
-    process.stdout.write(`${p.name.padEnd(width)}  ${line}\n`);
-  }
+  for (const p of PRESETS) process.stdout.write(`${p.name.padEnd(width)}  ${p.description.replace(/\s+/g, ' ').trim()}\n`);
 }
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && Object.hasOwn(COMMAND_USAGE, command) && command !== 'help' && wantsHelp(rest)) {
+    process.stdout.write(commandUsage(command));
+    return 0;
+  }
   try {
     switch (command) {
       case 'presets':
@@ -261,8 +275,15 @@ async function main(argv: string[]): Promise<number> {
       case 'bench':
         await benchCommand(rest, (m) => new UsageError(m));
         return 0;
-      case undefined:
       case 'help':
+        if (rest[0] !== undefined && Object.hasOwn(COMMAND_USAGE, rest[0])) {
+          process.stdout.write(commandUsage(rest[0]));
+          return 0;
+        }
+        if (rest[0] !== undefined) throw new UsageError(`help: unknown command "${rest[0]}"`);
+        process.stdout.write(USAGE);
+        return 0;
+      case undefined:
       case '--help':
       case '-h':
         process.stdout.write(USAGE);

@@ -221,6 +221,14 @@ export class Runner extends RunControl {
     const { steps, batch_size } = this.experiment.reward_model;
     const { train, heldOut } = splitLabels(this.labels, this.experiment.reward_model.holdout);
     let loss = Number.NaN;
+    // A GPU queues steps without waiting, so the count would race ahead of the work and then stand still while a read
+    // waits for the queue (the tab's counter jumped by 25 with 12 s pauses on SwiftShader). The loss is read, and so
+    // the count made true, every `chunk` steps, sized from the measured step time to span about SYNC_SECONDS: every
+    // step where steps are slow, every 25th (the loss checks' own reads) where they are fast. On wasm and the CPU a
+    // read costs nothing; on a GPU each drains the queue, so reads stay few: one per step at most, else one per chunk.
+    let chunk = 1;
+    let sinceRead = 0;
+    let readAt = this.now();
     if (train.length > 0) {
       while (this.position.stageStep < steps) {
         const n = Math.min(batch_size, train.length);
@@ -231,11 +239,19 @@ export class Runner extends RunControl {
           batch.push(l);
           y[i] = targetOf(l.answer)!;
         }
-        const last = this.position.stageStep === steps - 1 || this.position.stageStep % 25 === 0;
+        const step = this.position.stageStep;
+        const checked = step === steps - 1 || step % 25 === 0;
         const lossT = this.lab.rewardStep(batch, y);
-        if (last) loss = (await lossT.data())[0];
+        sinceRead += 1;
+        if (checked || sinceRead >= chunk) {
+          const value = (await lossT.data())[0];
+          const t = this.now();
+          chunk = Math.max(1, Math.min(25, Math.floor((SYNC_SECONDS * 1000 * sinceRead) / Math.max(1, t - readAt))));
+          [sinceRead, readAt] = [0, t];
+          if (checked) loss = value;
+        }
         lossT.dispose();
-        if (last && !Number.isFinite(loss)) this.diverged(`the reward model's loss is ${loss}`, 'reward_model.lr');
+        if (checked && !Number.isFinite(loss)) this.diverged(`the reward model's loss is ${loss}`, 'reward_model.lr');
         this.position.stageStep += 1;
         this.progress();
         if (!(await this.checkpointAndControl())) return false;
@@ -391,5 +407,8 @@ function fastKernels(hooks: RunnerHooks = {}): void {
   const { notice } = installKernels();
   if (notice) (hooks.onNotice ?? hooks.onLog)?.(notice);
 }
+
+/** About how often the reward-model fit reads a loss back, and so how often its step count is known to be true. */
+const SYNC_SECONDS = 0.75;
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');

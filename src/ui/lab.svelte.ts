@@ -7,6 +7,8 @@ import { ExperimentError, applyOverrides, parseExperimentJson, type Experiment }
 import type { PendingPair, RunStatus, Visuals } from '../core/runner';
 import type { MetricRow, Position } from '../core/checkpoint/record';
 import type { Answer, Label } from '../core/feedback/labelers';
+import { StageProgress, stageTotal } from '../core/progress';
+import { algorithmOf } from '../core/algos/registry';
 
 export class Lab {
   ready = $state(false);
@@ -31,6 +33,8 @@ export class Lab {
   error = $state<string | null>(null);
   notices = $state<string[]>([]);
   restored = $state(false);
+  /** The current stage's pace, fed by every update (the status line reads its estimate once a second). */
+  readonly progress = new StageProgress();
 
   private api: Remote<LabApi> | null = null;
   /** The worker, for the runs page, export, import and share links (src/ui/runs, src/ui/share). */
@@ -123,11 +127,20 @@ export class Lab {
       this.labels = [...this.labels.slice(0, u.labelsFrom), ...u.labels];
     }
     this.visuals = u.visuals;
+    this.observeProgress(u);
     this.lastCheckpointAt = u.lastCheckpointAt;
     this.error = u.error;
     // A notice that repeats (a full disk refuses every save) is shown once until dismissed.
     const fresh = [...new Set(u.notices)].filter((n) => !this.notices.includes(n));
     if (fresh.length) this.notices = [...this.notices, ...fresh];
+  }
+
+  /** Times the stage's steps while the run moves; a pause, a stop or the end forgets them (standing still is no pace). */
+  private observeProgress(u: LabUpdate): void {
+    if (u.status !== 'running' && u.status !== 'waiting-for-labels') return this.progress.clear();
+    const p = u.position;
+    const total = stageTotal(u.experiment, p.stage, algorithmOf(u.experiment.optimizer).usesRewardModel);
+    this.progress.observe(`${u.runId}/${p.round}/${p.stage}`, p.stageStep, total, Date.now());
   }
 
   /** Experiments opened from files this session, offered beside the presets. */

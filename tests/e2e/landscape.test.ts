@@ -61,7 +61,8 @@ async function labelPairs(page: Page, n: number): Promise<void> {
 describe('landscape in the tab', () => {
   it('labels, trains, survives a reload and keeps training', async () => {
     const page = await context.newPage();
-    await openLab(page);
+    // WebGPU by name: on SwiftShader the lab would pick WebAssembly itself (speed.test.ts), and this loop keeps WebGPU tested.
+    await openLab(page, '?backend=webgpu');
     expect(await page.getAttribute('[data-testid=backend]', 'data-backend')).toBe('webgpu');
     expect(await page.textContent('[data-testid=backend]')).toContain('WebGPU');
 

@@ -12,9 +12,9 @@ const experiment = JSON.parse(readFileSync(fixture, 'utf8'));
 
 const browser = browserForFile();
 
-async function openLab(page: Page): Promise<void> {
+async function openLab(page: Page, query = ''): Promise<void> {
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${BASE_URL}/`);
+  await page.goto(`${BASE_URL}/${query}`);
   await page.waitForSelector('[data-testid=backend]', { timeout: 60_000 });
 }
 
@@ -22,7 +22,8 @@ describe('text in the tab', () => {
   it('labels 8 text pairs, trains the reward model, runs 2 PPO iterations and updates the samples', async () => {
     const context = await browser().newContext();
     const page = await context.newPage();
-    await openLab(page);
+    // WebGPU by name (on SwiftShader the lab picks WebAssembly itself): the text loop stays tested on WebGPU.
+    await openLab(page, '?backend=webgpu');
     expect(await page.getAttribute('[data-testid=backend]', 'data-backend')).toBe('webgpu');
     await startFromFile(page, fixture, experiment.name);
 

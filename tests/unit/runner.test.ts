@@ -90,6 +90,31 @@ describe('Runner', () => {
     runner.dispose();
   });
 
+  // The reward-model fit reads its loss back (and so knows its count is of finished steps) every step where steps are
+  // slow, and every 25th, as the loss checks need, where they are fast; the clock decides (runner.ts SYNC_SECONDS).
+  it.each([
+    ['slow steps (1 s each): every step', 1000, Array.from({ length: 30 }, (_, i) => i)],
+    ['fast steps (no time passes): every 25th and the last', 0, [0, 25, 29]],
+  ] as const)('reads the reward model\'s loss on %s', async (_, msPerStep, expected) => {
+    let clock = 0;
+    const e = small(['schedule.rounds=1']);
+    const runner = await Runner.create(e, { store: new MemoryStore(), runId: 'run', backend: 'cpu', now: () => clock });
+    const reads: number[] = [];
+    const step = runner.lab.rewardStep.bind(runner.lab);
+    runner.lab.rewardStep = (batch, y) => {
+      clock += msPerStep;
+      const loss = step(batch, y);
+      const at = runner.position.stageStep;
+      const data = loss.data.bind(loss);
+      loss.data = (() => (reads.push(at), data())) as typeof loss.data;
+      return loss;
+    };
+    await runner.run();
+    expect(runner.status).toBe('done');
+    expect(reads).toEqual(expected);
+    runner.dispose();
+  });
+
   // Runner.create makes tf.variables from fresh tensors (makeParams, Adam's moments); dispose() must free all of
   // them, or every new run in a tab leaves its whole initial model and optimizer state behind on the GPU.
   it('dispose() frees every tensor the runner made', async () => {

@@ -3,12 +3,28 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { untrack } from 'svelte';
+import { PAGE, tickLabel } from './ink';
+import { theme } from '../theme/theme.svelte';
 
-/** What every chart of the lab shares: its size, a legend, a numeric x axis; axes drawn in the page's greys. */
+/** What every chart of the lab shares: its size, a legend, a numeric x axis. */
 export function plotFrame(width: number, height: number): Pick<uPlot.Options, 'width' | 'height' | 'legend' | 'scales'> {
   return { width, height, legend: { show: true }, scales: { x: { time: false } } };
 }
-export const AXIS = { stroke: '#aaa', grid: { stroke: '#333' } };
+/**
+ * An axis in the theme's greys with short tick labels (tickLabel), wide enough for them. Read inside a chart's options,
+ * it makes the chart redraw when the theme changes.
+ */
+export function axis(): uPlot.Axis {
+  const p = PAGE[theme.mode];
+  return {
+    stroke: p.axis,
+    grid: { stroke: p.grid, width: 1 },
+    ticks: { stroke: p.grid, width: 1 },
+    values: (_u, splits) => splits.map(tickLabel),
+    // About 7 px a character at the axis font, plus the tick and the gap.
+    size: (_u, values) => 18 + 7 * Math.max(3, ...(values ?? []).map((v) => v.length)),
+  };
+}
 
 export function usePlot(el: () => HTMLElement | undefined, options: () => uPlot.Options, data: () => uPlot.AlignedData): void {
   let plot: uPlot | null = null;

@@ -26,7 +26,8 @@ export function shortcuts(): { where: string; keys: Shortcut[] }[] {
   const byAnswer = new Map<Answer, string[]>();
   for (const [key, answer] of Object.entries(KEYS)) byAnswer.set(answer, [...(byAnswer.get(answer) ?? []), keyName(key)]);
   return [
-    { where: 'Comparing a pair', keys: [...byAnswer].map(([answer, keys]) => ({ keys, does: ANSWERS[answer] })) },
+    // Arrows before digits (an object lists its digit keys first).
+    { where: 'Comparing a pair', keys: [...byAnswer].map(([answer, keys]) => ({ keys: keys.sort((x, y) => +/^\d$/.test(x) - +/^\d$/.test(y)), does: ANSWERS[answer] })) },
     { where: 'A run', keys: [{ keys: [keyName(PAUSE_KEY)], does: 'pause the run, or resume a paused one' }] },
     {
       where: 'Anywhere',

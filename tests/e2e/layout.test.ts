@@ -1,6 +1,6 @@
 // The tab's layout in a real browser: the control task's own view (no KL chart; true return against comparisons
 // and per iteration; accuracy on 0–1), Pause as the main button while a run trains, the Runs page's actions inside a
-// 390 px wide phone, light and dark themes by the system and by the toggle (kept over a reload), and the `?` overlay
+// 390 px wide phone (and the lab's charts narrowed to fit it), light and dark themes by the system and by the toggle (kept over a reload), and the `?` overlay
 // of keyboard shortcuts.
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -67,6 +67,10 @@ describe('layout', () => {
       expect(box!.x, id).toBeGreaterThanOrEqual(0);
       expect(box!.x + box!.width, id).toBeLessThanOrEqual(390);
     }
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // Back on the lab, now on the phone: the charts, built at 1280 px, narrowed when the window did; nothing scrolls sideways.
+    await page.goto(`${BASE_URL}/?backend=wasm#lab`);
+    await page.waitForSelector('[data-testid=chart-value] canvas', { timeout: 60_000 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect(errors).toEqual([]);
     await context.close();

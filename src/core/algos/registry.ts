@@ -109,7 +109,7 @@ const ALGORITHMS = {
     check: (o) => (o.batch_size % o.minibatches !== 0 ? [`optimizer.minibatches: ${o.minibatches} does not divide batch_size ${o.batch_size}`] : []),
     charts: () => [
       { testid: 'chart-ppo', title: 'PPO: ratio diagnostics', series: [{ key: 'policy/approxkl', label: 'approx KL', color: '#ef9a9a' }, { key: 'policy/clipfrac', label: 'clip fraction', color: '#ffcc80' }] },
-      { testid: 'chart-value', title: 'Value head', series: [{ key: 'value/explained_variance', label: 'explained variance', color: '#80cbc4' }, { key: 'loss/value', label: 'value loss (right)', color: '#90caf9', right: true }] },
+      { testid: 'chart-value', title: 'Value head', series: [{ key: 'value/explained_variance', label: 'explained variance', color: '#80cbc4' }, { key: 'loss/value', label: 'value loss (right)', color: '#f48fb1', right: true }] },
     ],
   } satisfies Algorithm<PpoConfig>,
   reinforce: {

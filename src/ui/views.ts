@@ -53,14 +53,21 @@ export interface TaskView {
   main(lab: Lab): Piece | null;
   /** Its figures after the common ones named by `after`, from the last training row. */
   figures(last: MetricRow | undefined): Figure[];
-  /** The reward-model accuracy chart's series. */
-  accuracy: ChartSpec['series'];
+  /** The chart of reward per policy iteration (chart-reward): gold against proxy, or the control task's true return. */
+  reward: Chart;
+  /** What the figures call the gold reward ("gold reward"; the control task's "true return"). */
+  gold: string;
+  /** The policy is held to its start by a KL (KL chart and figure); the control task's PPO has no reference policy. */
+  kl: boolean;
+  /** The reward-model accuracy chart (drawn on 0 to 1). */
+  accuracy: Chart;
   /** Its charts after the optimizer's (charts/MethodCharts.svelte). */
   charts(e: Experiment): ChartSpec[];
   /** What a run of it does, after "Pick an experiment and press Start." */
   intro: string;
 }
 
+type Chart = Pick<ChartSpec, 'title' | 'series'>;
 type Task = Experiment['task'];
 type TaskKind = Task['kind'];
 type TaskOfKind<K extends TaskKind> = Extract<Task, { kind: K }>;
@@ -72,6 +79,12 @@ function visualsOf<K extends Visuals['kind']>(v: Visuals | null, kind: K): Extra
 
 const HELD_OUT = { key: 'rm/accuracy', label: 'held-out labels', color: '#80cbc4' };
 const AGREEMENT = { key: 'rm/policy_agreement', label: 'agrees with gold on policy samples', color: '#a5d6a7' };
+const ACCURACY = 'Reward model accuracy';
+/** Gold against proxy per iteration, for the tasks whose gold reward and reward model share a scale. */
+const GOLD_VS_PROXY: Chart = {
+  title: 'Reward: gold (true) vs proxy (reward model)',
+  series: [{ key: 'gold/mean', label: 'gold', color: '#ffd54f' }, { key: 'proxy/mean', label: 'proxy', color: '#7aa2ff' }],
+};
 
 /** Grid side of the gold map and of a landscape pair's maps. */
 const GRID = 48;
@@ -90,7 +103,10 @@ function landscapeView(name: LandscapeName): TaskView {
     labeler: (common) => piece(PairLabeler, { ...common, gold, grid: GRID, extent: EXTENT }),
     main: (lab) => piece(LandscapeMaps, { gold, grid: GRID, extent: EXTENT, optimum, visuals: visualsOf(lab.visuals, 'landscape2d'), labels: lab.labels }),
     figures: () => [{ label: 'optimum', value: optimum.value, after: 'gold' }],
-    accuracy: [HELD_OUT, AGREEMENT],
+    reward: GOLD_VS_PROXY,
+    gold: 'gold reward',
+    kl: true,
+    accuracy: { title: ACCURACY, series: [HELD_OUT, AGREEMENT] },
     charts: () => [],
     intro:
       'A policy proposes points of the plane; labelers compare pairs of them; a reward model learns their preference; the policy climbs the reward model, held near where it started by a KL penalty. The gold map on the left is the hidden truth the labelers follow; the map beside it is what the reward model learned. Where the two part ways, the policy can game the reward model.',
@@ -111,7 +127,10 @@ function textView(task: TaskOfKind<'text'>): TaskView {
     labeler: (common) => piece(TextPairLabeler, { ...common, goal }),
     main: (lab) => (lab.runId ? piece(SampleTable, { samples: visualsOf(lab.visuals, 'text')?.samples ?? [], step: lab.position?.iteration ?? 0 }) : null),
     figures: (last) => [{ label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' }],
-    accuracy: [HELD_OUT],
+    reward: GOLD_VS_PROXY,
+    gold: 'gold reward',
+    kl: true,
+    accuracy: { title: ACCURACY, series: [HELD_OUT] },
     charts: (e) => [
       // Best-of-n's sweep trains no policy: no entropy to chart. SimPO and ORPO train one with no KL coefficient: no β.
       ...(algorithmOf(e.optimizer).sweepsN
@@ -146,10 +165,20 @@ const CONTROL: TaskView = {
       ? piece(ControlView, { visuals: visualsOf(lab.visuals, 'control'), rows: lab.metrics, line: TRUE_RETURN_LINE[lab.experiment?.name ?? ''] ?? null })
       : null,
   figures: () => [],
-  accuracy: [HELD_OUT, AGREEMENT],
+  // The environment's return and the reward model's per-step reward are of different scales: two axes.
+  reward: {
+    title: 'True return per policy iteration (left) and proxy reward (right)',
+    series: [
+      { key: 'env/true_return', label: 'true return', color: '#ffd54f' },
+      { key: 'proxy/mean', label: 'proxy (reward model)', color: '#7aa2ff', right: true },
+    ],
+  },
+  gold: 'true return',
+  kl: false,
+  accuracy: { title: 'Reward model accuracy on held-out segment pairs', series: [{ ...HELD_OUT, label: 'held-out segment pairs' }] },
   charts: () => [],
   intro:
-    'A policy acts in a small simulated world; labelers watch two short clips of it and pick the better one; a reward model over (state, action) learns what they meant; PPO trains the policy on it. The chart sets the true return against the comparisons used.',
+    'A policy acts in a small simulated world; labelers watch two short clips of it and pick the better one; a reward model over (state, action) learns what they meant; PPO trains the policy on it. The charts set the true return (the environment\'s own score, hidden from training) against the comparisons used and against policy iterations.',
 };
 
 const VIEWS: { [K in TaskKind]: (task: TaskOfKind<K>) => TaskView } = {

@@ -34,7 +34,8 @@ export interface IterationContext {
 export interface ChartSpec {
   testid: string;
   title: string;
-  series: { key: string; label: string; color: string }[];
+  /** `right`: drawn against a second axis on the right, for a quantity of another scale than the others. */
+  series: { key: string; label: string; color: string; right?: boolean }[];
   /** The x axis (default: step); rows without it are left out. */
   x?: string;
 }
@@ -126,7 +127,7 @@ const ALGORITHMS = {
     check: (o) => (o.batch_size % o.minibatches !== 0 ? [`optimizer.minibatches: ${o.minibatches} does not divide batch_size ${o.batch_size}`] : []),
     charts: () => [
       { testid: 'chart-ppo', title: 'PPO: ratio diagnostics', series: [{ key: 'policy/approxkl', label: 'approx KL', color: '#ef9a9a' }, { key: 'policy/clipfrac', label: 'clip fraction', color: '#ffcc80' }] },
-      { testid: 'chart-value', title: 'Value head', series: [{ key: 'value/explained_variance', label: 'explained variance', color: '#80cbc4' }, { key: 'loss/value', label: 'value loss', color: '#90caf9' }] },
+      { testid: 'chart-value', title: 'Value head', series: [{ key: 'value/explained_variance', label: 'explained variance', color: '#80cbc4' }, { key: 'loss/value', label: 'value loss (right)', color: '#f48fb1', right: true }] },
     ],
   } satisfies Algorithm<PpoConfig>,
   reinforce: {

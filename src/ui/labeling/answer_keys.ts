@@ -1,7 +1,7 @@
 // The labeling keys, shared by every comparison view: ← / 1 A, → / 2 B, ↓ tie, Space skip.
 import type { Answer } from '../../core/feedback/labelers';
 
-const KEYS: Record<string, Answer> = { ArrowLeft: 'a', '1': 'a', ArrowRight: 'b', '2': 'b', ArrowDown: 'tie', ' ': 'skip' };
+export const KEYS: Record<string, Answer> = { ArrowLeft: 'a', '1': 'a', ArrowRight: 'b', '2': 'b', ArrowDown: 'tie', ' ': 'skip' };
 
 /** The answer a key press gives, or null (other keys, modifiers, or typing in a form field). */
 export function answerForKey(e: KeyboardEvent): Answer | null {

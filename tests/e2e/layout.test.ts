@@ -47,7 +47,7 @@ describe('layout', () => {
     expect(await count(page, 'chart-kl')).toBe(0);
     expect(await count(page, 'kl')).toBe(0);
     expect(await count(page, 'chart-true-return')).toBe(1);
-    expect(Number(await page.getAttribute('[data-testid=chart-true-return]', 'data-points'))).toBe(4);
+    expect(Number(await page.getAttribute('[data-testid=chart-true-return]', 'data-points'))).toBe(21); // step 0 and 20 iterations (enough that the run is still training when P is pressed)
     expect(await page.textContent('[data-testid=chart-reward] h3')).toContain('True return per policy iteration');
     const dts = await page.$$eval('[data-testid=figures] dt', (d) => d.map((x) => x.textContent ?? ''));
     expect(dts).toContain('true return (start → now)');

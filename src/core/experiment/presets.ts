@@ -225,3 +225,36 @@ export function preset(name: string): Experiment | undefined {
   const p = PRESETS.find((x) => x.name === name);
   return p && structuredClone(p);
 }
+
+/** Every leaf of a JSON value by its `--set` path (`optimizer.kl_coef`, `labelers[0].beta`). */
+function leaves(v: unknown, path: string, out: Map<string, unknown>): Map<string, unknown> {
+  if (Array.isArray(v)) v.forEach((x, i) => leaves(x, `${path}[${i}]`, out));
+  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) leaves(x, path ? `${path}.${k}` : k, out);
+  else out.set(path, v);
+  return out;
+}
+
+/** A parameter where two experiments differ: its path, and its value in each (undefined where one has none). */
+export interface ParamChange {
+  path: string;
+  value: unknown;
+  base: unknown;
+}
+
+/** Where `e` differs from `base`, by path (the description is words, not a parameter, and is left out). */
+export function experimentChanges(e: Experiment, base: Experiment): ParamChange[] {
+  const a = leaves(e, '', new Map());
+  const b = leaves(base, '', new Map());
+  const out: ParamChange[] = [];
+  for (const path of new Set([...a.keys(), ...b.keys()])) {
+    if (path === 'description' || path === 'name') continue;
+    if (a.get(path) !== b.get(path)) out.push({ path, value: a.get(path), base: b.get(path) });
+  }
+  return out;
+}
+
+/** Where a run's experiment differs from the preset of its name; null where no preset has that name. */
+export function changesFromPreset(e: Experiment): ParamChange[] | null {
+  const base = PRESETS.find((p) => p.name === e.name);
+  return base ? experimentChanges(e, base) : null;
+}

@@ -27,30 +27,56 @@ function rows(cols: Record<string, number[]>, round = 0, step0 = 0): MetricRow[]
 }
 
 describe('over-optimization: proxy rising while gold falls', () => {
+  const idx = (n: number, k = 1) => Array.from({ length: n }, (_, i) => i * k);
   it('fires when gold peaks and falls while the proxy keeps rising', () => {
-    const r = rows({ 'gold/mean': [0, 0.2, 0.4, 0.5, 0.5, 0.45, 0.4, 0.35, 0.3], 'proxy/mean': [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4] });
-    const e = overoptimization(r);
+    const gold = [0, 0.2, 0.4, 0.6, 0.6, 0.6, 0.6, 0.6, 0.5, 0.4, 0.3, 0.3, 0.3];
+    const e = overoptimization(rows({ 'gold/mean': gold, 'proxy/mean': idx(13, 0.5) }));
     expect(e?.kind).toBe('overoptimization');
-    expect(e?.step).toBe(8);
-    expect(e?.text).toMatch(/proxy keeps rising \(2\.00 → 3\.50\) while gold falls \(0\.483 → 0\.350\)/);
+    expect(e?.step).toBe(12);
+    expect(e?.text).toMatch(/^Over-optimization: since gold peaked at 0\.600 \(steps 3–7\) it fell to 0\.360, while the proxy kept rising \(2\.50 → 5\.00\)\./);
   });
   it('is silent while both rise, while both fall, and on too few rows', () => {
-    expect(overoptimization(rows({ 'gold/mean': [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6], 'proxy/mean': [0, 1, 2, 3, 4, 5, 6] }))).toBeNull();
-    expect(overoptimization(rows({ 'gold/mean': [0.6, 0.5, 0.4, 0.3, 0.2, 0.1], 'proxy/mean': [6, 5, 4, 3, 2, 1] }))).toBeNull();
-    expect(overoptimization(rows({ 'gold/mean': [0.5, 0.4, 0.3], 'proxy/mean': [1, 2, 3] }))).toBeNull();
+    expect(overoptimization(rows({ 'gold/mean': idx(12, 0.1), 'proxy/mean': idx(12) }))).toBeNull();
+    expect(overoptimization(rows({ 'gold/mean': idx(12, -0.1), 'proxy/mean': idx(12, -1) }))).toBeNull();
+    const short = [0, 0.5, 0.6, 0.6, 0.6, 0.3, 0.2, 0.1, 0];
+    expect(overoptimization(rows({ 'gold/mean': short, 'proxy/mean': idx(9) }))).toBeNull();
   });
-  it('is silent on a gold wobble smaller than 5% of its range', () => {
-    const gold = [0, 0.25, 0.5, 0.75, 1, 1, 1, 0.99, 0.99, 0.99];
-    expect(overoptimization(rows({ 'gold/mean': gold, 'proxy/mean': gold.map((_, i) => i) }))).toBeNull();
+  it('is silent on a gold wobble smaller than 15% of its range, and while the fall is too recent to judge', () => {
+    const wobble = [0, 0.25, 0.5, 0.75, 1, 1, 1, 1, 1, 0.95, 0.93, 0.92, 0.95, 0.93, 0.94];
+    expect(overoptimization(rows({ 'gold/mean': wobble, 'proxy/mean': idx(15) }))).toBeNull();
+    const recent = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.5, 0.4, 0.3, 0.2];
+    expect(overoptimization(rows({ 'gold/mean': recent, 'proxy/mean': idx(12) }))).toBeNull();
   });
-  it('reads only the current round: a fall across a round boundary is not over-optimization', () => {
-    const r0 = rows({ 'gold/mean': [0.1, 0.3, 0.5, 0.7, 0.9, 1.0], 'proxy/mean': [0, 1, 2, 3, 4, 5] }, 0);
-    const r1 = rows({ 'gold/mean': [0.2, 0.3, 0.4], 'proxy/mean': [0, 0.5, 1] }, 1, 6);
+  it('stays named once gold has fallen and flattened while the proxy still climbs', () => {
+    const gold = [0, 0.3, 0.6, 0.7, 0.6, 0.6, 0.5, 0.3, 0.15, 0.12, 0.12, 0.12, 0.12, 0.12, 0.12];
+    const e = overoptimization(rows({ 'gold/mean': gold, 'proxy/mean': idx(15) }));
+    expect(e?.text).toMatch(/since gold peaked at 0\.600 \(steps 2–6\) it fell to 0\.120, while the proxy kept rising \(4\.00 → 12\.00\)/);
+    // the same fall with the proxy falling too is not over-optimization (the policy got worse on both)
+    expect(overoptimization(rows({ 'gold/mean': gold, 'proxy/mean': gold.map((g) => g * 10) }))).toBeNull();
+  });
+  it("names a round whose proxy climbs while gold stays far below the run's best (gold fell in an earlier round)", () => {
+    const r0 = rows({ 'gold/mean': [0.1, 0.4, 0.6, 0.3, 0.05, 0], 'proxy/mean': [0, 1, 2, 3, 4, 5] }, 0);
+    const r1 = rows({ 'gold/mean': idx(10, 0), 'proxy/mean': idx(10, 0.5) }, 1, 6);
+    expect(overoptimization([...r0, ...r1])?.text).toBe(
+      "Over-optimization: the proxy rose from 1.00 to 3.50 this round while gold stayed at 0.000, far below the run's best 0.600. The policy is finding what the reward model overrates, not what the labelers wanted.",
+    );
+    // gold climbing back as the proxy rises is the loop working
+    const up = rows({ 'gold/mean': [0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.6], 'proxy/mean': idx(10, 0.5) }, 1, 6);
+    expect(overoptimization([...r0, ...up])).toBeNull();
+    // a proxy that moves less than one normalized std names nothing
+    const flat = rows({ 'gold/mean': idx(10, 0), 'proxy/mean': idx(10, 0.1) }, 1, 6);
+    expect(overoptimization([...r0, ...flat])).toBeNull();
+  });
+  it('reads only the current round: gold below the last round\'s peak, after a rollback, is not a fall', () => {
+    const r0 = rows({ 'gold/mean': [0.1, 0.3, 0.5, 0.7, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0], 'proxy/mean': idx(10, 0.5) }, 0);
+    // rolled back: gold restarts low and climbs slowly while the retrained reward model's proxy climbs fast
+    const r1 = rows({ 'gold/mean': idx(10, 0.02).map((g) => 0.2 + g), 'proxy/mean': idx(10) }, 1, 10);
     expect(overoptimization([...r0, ...r1])).toBeNull();
+    expect(overoptimization([...r0, ...r1].map((r) => ({ ...r, round: 0 })))).not.toBeNull(); // as one round it would be
   });
   it('leaves out the best-of-n rows after training (detectEvents)', () => {
-    const rl = rows({ 'gold/mean': [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6], 'proxy/mean': [0, 1, 2, 3, 4, 5, 6] });
-    const bon = rows({ 'gold/mean': [0, -1, -2, -3, -4, -5], 'proxy/mean': [0, 5, 10, 15, 20, 25] }, 0, 6).map((r) => ({ ...r, 'overopt/bon': 1 }));
+    const rl = rows({ 'gold/mean': idx(7, 0.1), 'proxy/mean': idx(7) });
+    const bon = rows({ 'gold/mean': idx(10, -1), 'proxy/mean': idx(10, 5) }, 0, 7).map((r) => ({ ...r, 'overopt/bon': 1 }));
     expect(detectEvents([...rl, ...bon]).map((e) => e.kind)).not.toContain('overoptimization');
     expect(detectEvents([...rl, ...bon.map((r) => ({ ...r, 'overopt/bon': 0 }))]).map((e) => e.kind)).toContain('overoptimization');
   });
@@ -123,11 +149,11 @@ describe('detectEvents', () => {
     const quiet = rows({ 'gold/mean': [0, 0.1, 0.2, 0.3, 0.4, 0.5], 'proxy/mean': [0, 1, 2, 3, 4, 5], 'objective/kl': [0, 1, 1, 1, 1, 1], 'rm/heldout': [NaN, 30, 30, 30, 30, 30] });
     expect(detectEvents(quiet, { klTarget: 6 })).toEqual([]);
     const loud = rows({
-      'gold/mean': [0, 0.2, 0.4, 0.5, 0.5, 0.45, 0.4, 0.35, 0.3],
-      'proxy/mean': [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4],
-      'objective/kl': [0, 1, 2, 3, 4, 5, 9, 9, 9],
-      'rm/heldout': [NaN, 3, 3, 3, 3, 3, 3, 3, 3],
-      'rm/accuracy': [NaN, 1, 1, 1, 1, 1, 1, 1, 1],
+      'gold/mean': [0, 0.2, 0.4, 0.6, 0.6, 0.6, 0.6, 0.6, 0.5, 0.4, 0.3, 0.3, 0.3],
+      'proxy/mean': [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6],
+      'objective/kl': [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 9],
+      'rm/heldout': [NaN, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3],
+      'rm/accuracy': [NaN, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
     });
     expect(detectEvents(loud, { klTarget: 6 }).map((e) => e.kind)).toEqual(['overoptimization', 'kl-past-target', 'few-heldout']);
     expect(detectEvents([])).toEqual([]);

@@ -2,9 +2,17 @@
 // Each detector looks at the newest rows of the RL curve (best-of-n sweep rows, `overopt/bon` = 1, are left out) and
 // says something only while its condition holds, so the line follows the run. Criteria, each tested on hand-made rows
 // in tests/unit/events.test.ts:
-//   over-optimization  over the last OVEROPT_WINDOW rows of the current round, the proxy's mean of the newer half is
-//                      above the older half's while gold's is below by more than 5% of gold's range over the run
-//                      (and by more than 1e-3): proxy rising while gold falls (Gao et al. 2022).
+//   over-optimization  in the current round (at least OVEROPT_WINDOW rows), either gold's peak (of its means over
+//                      OVEROPT_RECENT consecutive rows) ended before the newest OVEROPT_RECENT rows, their mean gold is
+//                      below that peak by more than OVEROPT_DROP (15%) of the run's gold range, and their mean proxy
+//                      is above the proxy's mean over the peak's rows (the proxy kept rising while gold fell, Gao et al. 2022; it stays named once gold
+//                      has fallen, not only while it falls); or the proxy's mean rose by a normalized std or more from
+//                      the round's first OVEROPT_RECENT rows to its newest while gold rose by no more than OVEROPT_FLAT
+//                      (5%) of its range and sits more than half its range below the run's best (gold fell in an
+//                      earlier round and the retrained reward model is exploited again). Means over OVEROPT_RECENT = 5
+//                      rows: with 3, the landscape's gold noise named a fall at single dips (measured on
+//                      landscape-ridge; with 5 it names rounds 1–3 of its 4 as the gallery describes them, and
+//                      overopt-landscape from step 93 of 120).
 //   KL past its target the median KL (k1) of the last 3 rows is above 1.2 × the KL target. 1.2 because the adaptive
 //                      controller's error is clipped at ±0.2 (Ziegler et al. 2019): up to there it is steering. The
 //                      median, so that one noisy row (a rare sample) neither fires it nor silences it.
@@ -35,7 +43,10 @@ export interface EventContext {
   klTarget?: number | null;
 }
 
-export const OVEROPT_WINDOW = 6;
+export const OVEROPT_WINDOW = 10;
+export const OVEROPT_RECENT = 5;
+export const OVEROPT_DROP = 0.15;
+export const OVEROPT_FLAT = 0.05;
 export const KL_TOLERANCE = 1.2;
 export const MIN_HELDOUT = 20;
 export const RENORM_RECENT = 10;
@@ -74,23 +85,42 @@ function currentRound(rows: readonly MetricRow[]): MetricRow[] {
 }
 
 export function overoptimization(rows: readonly MetricRow[]): RunEvent | null {
-  const round = currentRound(rows);
-  const window = round.slice(-OVEROPT_WINDOW);
-  if (window.length < OVEROPT_WINDOW) return null;
-  const half = Math.floor(OVEROPT_WINDOW / 2);
-  const [older, newer] = [window.slice(0, half), window.slice(-half)];
-  const g = (rs: MetricRow[]) => values(rs, 'gold/mean');
-  const p = (rs: MetricRow[]) => values(rs, 'proxy/mean');
-  if (g(older).length < half || g(newer).length < half || p(older).length < half || p(newer).length < half) return null;
+  const round = currentRound(rows).filter((r) => num(r, 'gold/mean') !== null && num(r, 'proxy/mean') !== null);
+  if (round.length < OVEROPT_WINDOW) return null;
+  const gold = round.map((r) => num(r, 'gold/mean')!);
+  const proxy = round.map((r) => num(r, 'proxy/mean')!);
   const all = values(rows, 'gold/mean');
-  const range = Math.max(...all) - Math.min(...all);
-  const [g0, g1, p0, p1] = [mean(g(older)), mean(g(newer)), mean(p(older)), mean(p(newer))];
-  if (!(p1 > p0 && g0 - g1 > Math.max(1e-3, 0.05 * range))) return null;
-  return {
-    kind: 'overoptimization',
-    step: window.at(-1)!.step,
-    text: `Over-optimization: the proxy keeps rising (${f(p0)} → ${f(p1)}) while gold falls (${f(g0, 3)} → ${f(g1, 3)}). The policy is finding what the reward model overrates, not what the labelers wanted.`,
-  };
+  const runPeak = Math.max(...all);
+  const range = runPeak - Math.min(...all);
+  if (!(range > 1e-3)) return null;
+  const k = OVEROPT_RECENT;
+  const [g1, p1] = [mean(gold.slice(-k)), mean(proxy.slice(-k))];
+  const step = round.at(-1)!.step;
+  const why = 'The policy is finding what the reward model overrates, not what the labelers wanted.';
+  // Gold's peak as the mean of k rows, like the newest rows it is compared with: the largest single row of a noisy
+  // curve sits above the curve, and compared with it gold would seem to fall at every dip.
+  const smooth = (xs: number[], i: number) => mean(xs.slice(i, i + k));
+  let p = 0;
+  for (let i = 1; i + k <= gold.length; i++) if (smooth(gold, i) > smooth(gold, p)) p = i;
+  const [gPeak, pPeak] = [smooth(gold, p), smooth(proxy, p)];
+  // Gold peaked in this round and fell since, while the proxy rose past its value at gold's peak.
+  if (gold.length - p >= 2 * k && gPeak - g1 > OVEROPT_DROP * range && p1 > pPeak) {
+    return {
+      kind: 'overoptimization',
+      step,
+      text: `Over-optimization: since gold peaked at ${f(gPeak, 3)} (steps ${round[p].step}–${round[p + k - 1].step}) it fell to ${f(g1, 3)}, while the proxy kept rising (${f(pPeak)} → ${f(p1)}). ${why}`,
+    };
+  }
+  // Gold fell earlier and does not come back, while the proxy climbs by a normalized std or more this round.
+  const [g0, p0] = [mean(gold.slice(0, k)), mean(proxy.slice(0, k))];
+  if (p1 - p0 >= 1 && g1 - g0 <= OVEROPT_FLAT * range && runPeak - g1 > 0.5 * range) {
+    return {
+      kind: 'overoptimization',
+      step,
+      text: `Over-optimization: the proxy rose from ${f(p0)} to ${f(p1)} this round while gold stayed at ${f(g1, 3)}, far below the run's best ${f(runPeak, 3)}. ${why}`,
+    };
+  }
+  return null;
 }
 
 export function klPastTarget(rows: readonly MetricRow[], target: number | null | undefined): RunEvent | null {

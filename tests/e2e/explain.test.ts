@@ -78,6 +78,24 @@ describe('explained numbers', () => {
     expect(changes).toContain('changed: ');
     expect(changes).toContain('optimizer.iterations 8 (preset 120)');
     expect(changes).toContain('schedule.labels_per_round 20 (preset 100)');
+
+    // A second run with another KL coefficient: compared, the page names the difference, and the overlay's legend
+    // ends at the RL gold of each run (the best-of-n rows at the last step used to overwrite it).
+    await page.click('[data-testid=nav-lab]');
+    await page.fill('[data-testid="param-optimizer.kl_coef"]', '0.5');
+    await page.press('[data-testid="param-optimizer.kl_coef"]', 'Tab');
+    await page.click('[data-testid=start]');
+    await page.waitForFunction((g) => document.querySelector('[data-testid=status]')?.getAttribute('data-status') === 'done' &&
+      document.querySelector('[data-testid=gold-mean]')?.getAttribute('data-value') !== String(g), rlGold, { timeout: 120_000 });
+    const rlGold2 = Number(await page.getAttribute('[data-testid=gold-mean]', 'data-value'));
+    await page.click('[data-testid=nav-runs]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=run-row]').length === 2);
+    for (const box of await page.$$('[data-testid=compare]')) await box.check();
+    const diff = await page.waitForSelector('[data-testid=compare-differences]');
+    // newest first: A is the second run (β 0.5), B the first (β 0.02)
+    expect(await diff.textContent()).toBe('They differ in: optimizer.kl_coef 0.5 vs 0.02 (A vs B).');
+    const overlay = await page.$$eval('[data-testid=overlay-gold] [data-testid=legend-value]', (bs) => bs.map((b) => Number(b.textContent)));
+    expect(overlay).toEqual([Number(rlGold2.toPrecision(3)), Number(rlGold.toPrecision(3))]);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -39,6 +39,8 @@ export interface RunInfo {
   last: MetricRow | null;
   /** Where its experiment differs from the preset of its name (`path`, run's value, preset's); null: not a preset. */
   changes: ParamChange[] | null;
+  /** Its experiment, to compare two runs' parameters (null where the run is damaged). */
+  experiment: CheckpointRecord['experiment'] | null;
   checkpoints: number;
   snapshots: SnapshotInfo[];
   /** Why the run cannot be opened, where its stored entries are damaged (it can still be deleted). */
@@ -107,7 +109,7 @@ export async function listRuns(store: Store): Promise<RunInfo[]> {
   for (const runId of ids) {
     const pointer = await store.get(keys.latest(runId));
     if (pointer === undefined) continue;
-    const damaged = (why: string): RunInfo => ({ runId, name: runId, experimentName: '', updatedAt: 0, position: null, labels: 0, last: null, changes: null, checkpoints: 0, snapshots: [], damaged: why });
+    const damaged = (why: string): RunInfo => ({ runId, name: runId, experimentName: '', updatedAt: 0, position: null, labels: 0, last: null, changes: null, experiment: null, checkpoints: 0, snapshots: [], damaged: why });
     if (!isPointer(pointer)) {
       runs.push(damaged('its list of checkpoints is damaged'));
       continue;
@@ -127,6 +129,7 @@ export async function listRuns(store: Store): Promise<RunInfo[]> {
       labels: Array.isArray(newest?.labels) ? labelCounts(newest.labels).decided : 0,
       last: Array.isArray(newest?.metrics) ? ([...newest.metrics].reverse().find((r) => r['overopt/bon'] !== 1) ?? null) : null,
       changes: newest?.experiment ? safeChanges(newest.experiment) : null,
+      experiment: newest?.experiment ?? null,
       checkpoints: pointer.kept.length,
       snapshots: snaps.map(({ n, name, createdAt, record }) => ({ n, name, createdAt, position: record.position })),
     });

@@ -6,7 +6,7 @@ import type { MetricRow } from '../../core/checkpoint/record';
 import type { BundleSummary, PreferenceSummary } from '../../core/checkpoint/import';
 import type { Label } from '../../core/feedback/labelers';
 import { readSweepFile, type SweepFile } from '../../core/analysis/sweep';
-import type { ParamChange } from '../../core/experiment/presets';
+import { experimentChanges, type ParamChange } from '../../core/experiment/presets';
 
 /** A sweep.json larger than this is refused before it is read. */
 const MAX_SWEEP_BYTES = 64 * 1024 * 1024;
@@ -169,8 +169,17 @@ export function bytes(n: number): string {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
-/** "kl_coef 0.5 (preset 0.02)": a changed parameter as the runs table shows it, the last part of its path. */
+const show = (v: unknown) => (v === undefined ? 'unset' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** "optimizer.kl_coef 0.5 (preset 0.02)": a changed parameter as the runs table shows it. */
 export function changeText(c: ParamChange): string {
-  const show = (v: unknown) => (v === undefined ? 'unset' : typeof v === 'string' ? v : JSON.stringify(v));
   return `${c.path} ${show(c.value)} (preset ${show(c.base)})`;
+}
+
+/** Where two compared runs' experiments differ: "optimizer.kl_coef 0.02 vs 0.5, seed 1 vs 2"; null: one is unknown. */
+export function differences(a: RunInfo | undefined, b: RunInfo | undefined): string | null {
+  if (!a?.experiment || !b?.experiment) return null;
+  return experimentChanges(a.experiment, b.experiment)
+    .map((c) => `${c.path} ${show(c.value)} vs ${show(c.base)}`)
+    .join(', ');
 }

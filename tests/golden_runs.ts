@@ -445,6 +445,8 @@ export const ADDED_KEYS = new Set([
   'frac_reward_zero_std',
   'completions/mean_length_pos_adv',
   'completions/mean_length_neg_adv',
+  // the number of held-out pairs behind rm/accuracy (issue 15)
+  'rm/heldout',
 ]);
 
 const same = (a: unknown, b: unknown, rtol: number) => {

@@ -5,7 +5,7 @@
 import { Rng } from './rng';
 import { policyIterations, type Experiment } from './experiment/parse';
 import { pairAccuracy } from './algos/reward';
-import { pickLabeler, simulatedAnswer, splitLabels, targetOf, type Answer, type Label } from './feedback/labelers';
+import { labelCounts, pickLabeler, simulatedAnswer, splitLabels, targetOf, type Answer, type Label } from './feedback/labelers';
 import { SCHEMA, currentVersions, lastMetric, loadCheckpoint, modelStates, nonFiniteWeights, readModels, saveCheckpoint } from './checkpoint/record';
 import type { CheckpointRecord, MetricRow, Position, Stage } from './checkpoint/record';
 import { StorageFullError, type Store } from './checkpoint/store';
@@ -26,6 +26,8 @@ export class Runner extends RunControl {
   labels: Label[];
   metrics: MetricRow[];
   rmAccuracy: number | null = null;
+  /** Held-out pairs behind rmAccuracy (null before the first fit, or where no reward model is fit). */
+  rmHeldOut: number | null = null;
   rmLoss = Number.NaN;
 
   private readonly rng: Rng;
@@ -88,6 +90,7 @@ export class Runner extends RunControl {
     runner.status = record.position.stage === 'done' ? 'done' : 'paused';
     runner.lastCheckpointAt = record.createdAt;
     runner.rmAccuracy = lastMetric(record.metrics, 'rm/accuracy');
+    runner.rmHeldOut = lastMetric(record.metrics, 'rm/heldout');
     runner.rmLoss = lastMetric(record.metrics, 'rm/loss') ?? Number.NaN;
     return runner;
   }
@@ -208,7 +211,7 @@ export class Runner extends RunControl {
   }
 
   private labelsThisRound(): number {
-    return this.labels.filter((l) => l.round === this.position.round && l.answer !== 'skip').length;
+    return labelCounts(this.labels, this.position.round).decided;
   }
 
   /** Fits r_θ to the labels with the Bradley-Terry loss, then normalizes it over policy samples. */
@@ -258,6 +261,7 @@ export class Runner extends RunControl {
       }
     }
     this.rmAccuracy = heldOut.length ? await this.accuracyOn(heldOut) : null;
+    this.rmHeldOut = heldOut.length;
     this.rmLoss = loss;
     await this.lab.normalizeReward();
     this.log(
@@ -325,9 +329,11 @@ export class Runner extends RunControl {
     return {
       step: this.position.iteration,
       round: this.position.round,
-      'labels/count': this.labels.filter((l) => l.answer !== 'skip').length,
-      'labels/skipped': this.labels.filter((l) => l.answer === 'skip').length,
+      'labels/count': labelCounts(this.labels).decided,
+      'labels/skipped': labelCounts(this.labels).skipped,
       'rm/accuracy': this.rmAccuracy ?? Number.NaN,
+      // How many pairs the accuracy stands on (added after the golden fixtures; tests/golden_runs.ts ADDED_KEYS).
+      'rm/heldout': this.rmHeldOut ?? Number.NaN,
       'rm/loss': this.rmLoss,
     };
   }

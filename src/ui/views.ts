@@ -32,7 +32,9 @@ function piece<P extends object>(component: Component<P>, props: NoInfer<P>): Pi
 /** The props every pair labeler takes; a task's entry adds its own. */
 export interface LabelerProps {
   pair: PendingPair | null;
+  /** This round's labels and skips, counted by labelCounts (core/feedback/labelers.ts) as everywhere. */
   labeled: number;
+  skipped: number;
   wanted: number;
   onAnswer: (a: Answer) => void;
   onFinish: () => void;
@@ -40,6 +42,8 @@ export interface LabelerProps {
 
 /** A number in the run's figures besides the common ones, placed after one of them. */
 export interface Figure {
+  /** Its glossary key (core/analysis/glossary.ts): the explanation its box shows. */
+  key: string;
   label: string;
   value: number | undefined;
   after: 'gold' | 'kl';
@@ -102,7 +106,7 @@ function landscapeView(name: LandscapeName): TaskView {
   return {
     labeler: (common) => piece(PairLabeler, { ...common, gold, grid: GRID, extent: EXTENT }),
     main: (lab) => piece(LandscapeMaps, { gold, grid: GRID, extent: EXTENT, optimum, visuals: visualsOf(lab.visuals, 'landscape2d'), labels: lab.labels }),
-    figures: () => [{ label: 'optimum', value: optimum.value, after: 'gold' }],
+    figures: () => [{ key: 'landscape/optimum', label: 'optimum', value: optimum.value, after: 'gold' }],
     reward: GOLD_VS_PROXY,
     gold: 'gold reward',
     kl: true,
@@ -126,7 +130,7 @@ function textView(task: TaskOfKind<'text'>): TaskView {
   return {
     labeler: (common) => piece(TextPairLabeler, { ...common, goal }),
     main: (lab) => (lab.runId ? piece(SampleTable, { samples: visualsOf(lab.visuals, 'text')?.samples ?? [], step: lab.position?.iteration ?? 0 }) : null),
-    figures: (last) => [{ label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' }],
+    figures: (last) => [{ key: 'objective/kl_coef', label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' }],
     reward: GOLD_VS_PROXY,
     gold: 'gold reward',
     kl: true,

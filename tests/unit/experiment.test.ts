@@ -243,3 +243,16 @@ describe('applyOverrides', () => {
     }
   });
 });
+
+describe('preset descriptions', () => {
+  it('point students to the Parameters panel, not to CLI flags, and name its knobs as the panel labels them', async () => {
+    const { LOCKABLE } = await import('../../src/core/share/params');
+    for (const p of PRESETS) expect(p.description, p.name).not.toMatch(/--set|rlhf-lab /);
+    const labels = new Set(LOCKABLE.map((k) => k.label));
+    for (const p of PRESETS.filter((x) => x.description.includes('Parameters panel'))) {
+      const named = [...p.description.matchAll(/set ([A-Z][a-z ]+?) to \d/g)].map((m) => m[1]);
+      for (const n of named) expect(labels.has(n), `${p.name}: "${n}" is not a knob of the Parameters panel`).toBe(true);
+    }
+    expect(PRESETS.find((p) => p.name === 'iterated-rollback')!.description).toContain('set Rounds to 1 and Labels per round to 400');
+  });
+});

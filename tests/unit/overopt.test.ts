@@ -1,7 +1,7 @@
 // The over-optimization lab's arithmetic: Gao et al.'s forms recovered by least squares from points drawn on known
 // curves, the peak and the reward-hacking pick on worked examples, and the split of metric rows into curves.
 import { describe, expect, it } from 'vitest';
-import { fitBestOfN, fitRl, hackingSamples, overoptCurves, overoptSummary, peak } from '../../src/core/analysis/overopt';
+import { fitBestOfN, fitRange, fitRl, hackingSamples, overoptCurves, overoptSummary, peak } from '../../src/core/analysis/overopt';
 
 const ds = [0, 0.25, 0.5, 1, 1.5, 2, 3, 4, 5];
 
@@ -82,5 +82,13 @@ describe('metric rows → curves → summary', () => {
     expect(s.rl!.beta).toBeCloseTo(direct.beta, 12);
     expect(s.bon!.peak_gold).toBeCloseTo(0.4, 12);
     expect(overoptSummary(rl).bon).toBeUndefined();
+  });
+
+  it('fit ranges: each fit is drawn over its own points only (the RL fit from the smallest positive √KL)', () => {
+    const c = overoptCurves([...rl, ...bon]);
+    expect(fitRange(c.rl, true)).toEqual({ lo: 1, hi: 4 });
+    expect(fitRange(c.bon, false)).toEqual({ lo: 0, hi: Math.sqrt(1.84) });
+    expect(fitRange(c.bon.slice(0, 1), false)).toBeNull();
+    expect(fitRange([], true)).toBeNull();
   });
 });

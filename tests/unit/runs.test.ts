@@ -4,12 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore, keys } from '../../src/core/checkpoint/store';
 import { Runner } from '../../src/core/runner';
 import { preset } from '../../src/core/experiment/presets';
-import { loadCheckpoint, hashRecord, type LatestPointer } from '../../src/core/checkpoint/record';
+import { loadCheckpoint, hashRecord, type LatestPointer, type MetricRow } from '../../src/core/checkpoint/record';
 import {
   deleteRun,
   deleteSnapshot,
   duplicateRun,
   listRuns,
+  overlayRows,
   renameRun,
   restoreSnapshot,
   runMetrics,
@@ -116,5 +117,41 @@ describe('runs', () => {
     await expect(restoreSnapshot(store, 'one', 0)).rejects.toThrow(/Snapshot "s" cannot be restored: the checkpoint does not match/);
     expect(store.map).toEqual(before);
     expect(await runMetrics(store, 'one')).toHaveLength(5);
+  });
+
+  it('an over-optimization run lists the last RL row (not the best-of-n sweep after it) and the parameters changed from its preset', async () => {
+    const store = new MemoryStore();
+    await runOf(store, 'oo', 'overopt-landscape');
+    await runOf(store, 'hello', 'landscape-hello');
+    const metrics = await runMetrics(store, 'oo');
+    const rl = metrics.filter((r) => r['overopt/bon'] !== 1);
+    expect(metrics.length - rl.length).toBe(9); // the sweep's n = 1 … 256 follow training
+    const oo = (await listRuns(store)).find((r) => r.runId === 'oo')!;
+    expect(oo.last).toEqual(rl.at(-1));
+    expect(oo.last!['gold/mean']).not.toBe(metrics.at(-1)!['gold/mean']);
+    // tiny() changed the schedule, the reward model and the optimizer of the preset: each is named with both values
+    const byPath = new Map(oo.changes!.map((c) => [c.path, c]));
+    expect(byPath.get('schedule.labels_per_round')).toEqual({ path: 'schedule.labels_per_round', value: 8, base: 100 });
+    expect(byPath.get('optimizer.iterations')).toEqual({ path: 'optimizer.iterations', value: 2, base: 120 });
+    expect(byPath.get('reward_model.hidden[1]')?.value).toBeUndefined(); // a shorter array: the preset's entry is unset here
+    expect(byPath.has('description')).toBe(false);
+    expect(byPath.has('seed')).toBe(false);
+    // held-out pairs behind the accuracy are in the rows (8 labels a round, holdout 1 in k)
+    expect(rl.at(-1)!['rm/heldout']).toBeGreaterThan(0);
+    expect(Number.isNaN(rl[0]['rm/heldout'])).toBe(true); // before the first fit
+  });
+
+  it('the overlay keeps to the RL curves: best-of-n rows at the last step do not overwrite it', () => {
+    const a: MetricRow[] = [
+      { step: 0, 'gold/mean': 0.1 },
+      { step: 1, 'gold/mean': 0.3 },
+      { step: 1, 'gold/mean': 0.9, 'bon/n': 4, 'overopt/bon': 1 },
+    ];
+    const b = [{ step: 1, 'gold/mean': 0.2 }, { step: 2, 'gold/mean': 0.25 }];
+    expect(overlayRows(a, b)).toEqual([
+      { step: 0, 'A:gold/mean': 0.1 },
+      { step: 1, 'A:gold/mean': 0.3, 'B:gold/mean': 0.2 },
+      { step: 2, 'B:gold/mean': 0.25 },
+    ]);
   });
 });

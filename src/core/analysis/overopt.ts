@@ -95,6 +95,18 @@ export function overoptCurves(rows: readonly MetricRow[]): { rl: OveroptPoint[];
   return { rl, bon };
 }
 
+/**
+ * The √KL range a fit may be drawn over: that of its own points (an RL fit's log d needs d > 0, so its range starts
+ * at the smallest positive √KL). Null where there is no such range.
+ */
+export function fitRange(points: readonly OveroptPoint[], positive: boolean): { lo: number; hi: number } | null {
+  const d = points.map((p) => p.sqrtKl).filter((x) => Number.isFinite(x) && (!positive || x > 0));
+  if (!d.length) return null;
+  const lo = Math.min(...d);
+  const hi = Math.max(...d);
+  return hi > lo ? { lo, hi } : null;
+}
+
 export interface CurveSummary {
   alpha: number;
   beta: number;

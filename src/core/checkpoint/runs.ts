@@ -2,6 +2,8 @@
 // snapshots (kept outside the rotation of the last KEEP checkpoints until the user deletes them).
 // Every write that must land together is one setMany, so a closed tab never leaves a run half renamed or copied.
 import { KEY_PREFIX, keys, type Store } from './store';
+import { changesFromPreset, type ParamChange } from '../experiment/presets';
+import { labelCounts } from '../feedback/labelers';
 import {
   IntegrityError,
   hashRecord,
@@ -30,8 +32,15 @@ export interface RunInfo {
   updatedAt: number;
   position: Position | null;
   labels: number;
-  /** The last metrics row, for the list's figures. */
+  /**
+   * The last row of the RL curve, for the list's figures: the over-optimization lab's best-of-n rows (`overopt/bon`
+   * = 1), which come after training, are not the run's policy and are left out.
+   */
   last: MetricRow | null;
+  /** Where its experiment differs from the preset of its name (`path`, run's value, preset's); null: not a preset. */
+  changes: ParamChange[] | null;
+  /** Its experiment, to compare two runs' parameters (null where the run is damaged). */
+  experiment: CheckpointRecord['experiment'] | null;
   checkpoints: number;
   snapshots: SnapshotInfo[];
   /** Why the run cannot be opened, where its stored entries are damaged (it can still be deleted). */
@@ -82,6 +91,15 @@ async function snapshotEntries(store: Store, runId: string): Promise<SnapshotEnt
   return out.sort((a, b) => a.n - b.n);
 }
 
+/** The list must show even a run whose stored experiment is odd (an old schema): no changes then, not an error. */
+function safeChanges(e: CheckpointRecord['experiment']): ParamChange[] | null {
+  try {
+    return changesFromPreset(e);
+  } catch {
+    return null;
+  }
+}
+
 /** Every run in the store, newest first. Reads the newest record of each without verifying it (the list only). */
 export async function listRuns(store: Store): Promise<RunInfo[]> {
   const ids = (await store.keys())
@@ -91,7 +109,7 @@ export async function listRuns(store: Store): Promise<RunInfo[]> {
   for (const runId of ids) {
     const pointer = await store.get(keys.latest(runId));
     if (pointer === undefined) continue;
-    const damaged = (why: string): RunInfo => ({ runId, name: runId, experimentName: '', updatedAt: 0, position: null, labels: 0, last: null, checkpoints: 0, snapshots: [], damaged: why });
+    const damaged = (why: string): RunInfo => ({ runId, name: runId, experimentName: '', updatedAt: 0, position: null, labels: 0, last: null, changes: null, experiment: null, checkpoints: 0, snapshots: [], damaged: why });
     if (!isPointer(pointer)) {
       runs.push(damaged('its list of checkpoints is damaged'));
       continue;
@@ -108,8 +126,10 @@ export async function listRuns(store: Store): Promise<RunInfo[]> {
       experimentName: newest?.experiment?.name ?? pointer.name,
       updatedAt: pointer.updatedAt,
       position: newest?.position ?? null,
-      labels: Array.isArray(newest?.labels) ? newest.labels.filter((l) => l.answer !== 'skip').length : 0,
-      last: Array.isArray(newest?.metrics) ? (newest.metrics.at(-1) ?? null) : null,
+      labels: Array.isArray(newest?.labels) ? labelCounts(newest.labels).decided : 0,
+      last: Array.isArray(newest?.metrics) ? ([...newest.metrics].reverse().find((r) => r['overopt/bon'] !== 1) ?? null) : null,
+      changes: newest?.experiment ? safeChanges(newest.experiment) : null,
+      experiment: newest?.experiment ?? null,
       checkpoints: pointer.kept.length,
       snapshots: snaps.map(({ n, name, createdAt, record }) => ({ n, name, createdAt, position: record.position })),
     });
@@ -198,4 +218,22 @@ export async function restoreSnapshot(store: Store, runId: string, n: number, no
 export async function runMetrics(store: Store, runId: string): Promise<MetricRow[]> {
   const loaded = await loadCheckpoint(store, runId);
   return loaded?.record.metrics ?? [];
+}
+
+/**
+ * Two runs' rows on one step axis for the runs page's overlay, keys prefixed "A:" and "B:". Only the RL curves: the
+ * best-of-n rows an over-optimization run adds after training carry its last step and overwrote it (the curve
+ * dropped vertically there).
+ */
+export function overlayRows(a: readonly MetricRow[], b: readonly MetricRow[]): MetricRow[] {
+  const byStep = new Map<number, MetricRow>();
+  for (const [tag, rows] of [['A', a], ['B', b]] as const) {
+    for (const r of rows) {
+      if (r['overopt/bon'] === 1) continue;
+      const row = byStep.get(r.step) ?? { step: r.step };
+      for (const [k, v] of Object.entries(r)) if (k !== 'step') row[`${tag}:${k}`] = v;
+      byStep.set(r.step, row);
+    }
+  }
+  return [...byStep.values()].sort((x, y) => x.step - y.step);
 }

@@ -92,7 +92,7 @@ const inputs: ExperimentInput[] = [
     ...landscapeBase,
     name: 'overopt-landscape',
     description:
-      'Over-optimization, measured: one round of labels from the starting policy only, then REINFORCE pushed far on a weak KL leash. The ReLU reward model extrapolates past the hill it saw the foot of: proxy reward keeps rising while gold peaks and falls. Then best-of-n of the starting policy on the same reward model, and Gao et al.\'s fits of gold against √KL. Try --set reward_model.ensemble=5 --set reward_model.conservative=mean_minus_std: the conservative ensemble (λ = 4) stops where its members start to disagree.',
+      'Over-optimization, measured: one round of labels from the starting policy only, then REINFORCE pushed far on a weak KL leash. The ReLU reward model extrapolates past the hill it saw the foot of: proxy reward keeps rising while gold peaks and falls. Then best-of-n of the starting policy on the same reward model, and Gao et al.\'s fits of gold against √KL. Then raise the KL coefficient in the Parameters panel and run it again: the policy stops nearer the peak of gold. (A conservative ensemble of 5 reward models scoring mean − 4·std, set in an experiment file as reward_model.ensemble 5 and reward_model.conservative "mean_minus_std", stops where its members start to disagree.)',
     // λ only matters for an ensemble with conservative "mean_minus_std" (the variant above); one model ignores it.
     reward_model: { ...landscapeBase.reward_model, conservative_lambda: 4 },
     optimizer: { algo: 'reinforce', lr: 0.04, kl_coef: 0.02, batch_size: 256, iterations: 120 },
@@ -243,7 +243,7 @@ const inputs: ExperimentInput[] = [
     ...landscapeBase,
     name: 'iterated-rollback',
     description:
-      'Iterated RLHF with rollback on the ridge: each round labels the latest policy\'s samples, retrains the reward model, rolls the policy back to its start and optimizes again. Watch the reward model\'s agreement with the labeler on the policy\'s own samples climb round by round; compare with one-shot RLHF on the same 400 labels (--set schedule.rounds=1 --set schedule.labels_per_round=400).',
+      'Iterated RLHF with rollback on the ridge: each round labels the latest policy\'s samples, retrains the reward model, rolls the policy back to its start and optimizes again. Watch the reward model\'s agreement with the labeler on the policy\'s own samples climb round by round; compare with one-shot RLHF on the same 400 labels: in the Parameters panel set Rounds to 1 and Labels per round to 400.',
     task: { kind: 'landscape2d', landscape: 'ridge' },
     optimizer: { algo: 'reinforce', lr: 0.04, kl_coef: 0.005, batch_size: 256, iterations: 60 },
     schedule: { rounds: 4, labels_per_round: 100, checkpoint_every_s: 30, rollback: true },
@@ -256,4 +256,37 @@ export const DEFAULT_PRESET = 'landscape-hello';
 export function preset(name: string): Experiment | undefined {
   const p = PRESETS.find((x) => x.name === name);
   return p && structuredClone(p);
+}
+
+/** Every leaf of a JSON value by its `--set` path (`optimizer.kl_coef`, `labelers[0].beta`). */
+function leaves(v: unknown, path: string, out: Map<string, unknown>): Map<string, unknown> {
+  if (Array.isArray(v)) v.forEach((x, i) => leaves(x, `${path}[${i}]`, out));
+  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) leaves(x, path ? `${path}.${k}` : k, out);
+  else out.set(path, v);
+  return out;
+}
+
+/** A parameter where two experiments differ: its path, and its value in each (undefined where one has none). */
+export interface ParamChange {
+  path: string;
+  value: unknown;
+  base: unknown;
+}
+
+/** Where `e` differs from `base`, by path (the description is words, not a parameter, and is left out). */
+export function experimentChanges(e: Experiment, base: Experiment): ParamChange[] {
+  const a = leaves(e, '', new Map());
+  const b = leaves(base, '', new Map());
+  const out: ParamChange[] = [];
+  for (const path of new Set([...a.keys(), ...b.keys()])) {
+    if (path === 'description' || path === 'name') continue;
+    if (a.get(path) !== b.get(path)) out.push({ path, value: a.get(path), base: b.get(path) });
+  }
+  return out;
+}
+
+/** Where a run's experiment differs from the preset of its name; null where no preset has that name. */
+export function changesFromPreset(e: Experiment): ParamChange[] | null {
+  const base = PRESETS.find((p) => p.name === e.name);
+  return base ? experimentChanges(e, base) : null;
 }

@@ -80,6 +80,21 @@ export function targetOf(answer: Answer): number | null {
  * The decisive-or-tie labels split into the reward model's train and held-out sets: every k-th label by id is held
  * out (k = round(1/holdout)). With very few labels, it trains on all of them rather than on none.
  */
+/**
+ * The one count of a run's labels every host shows (status line, labeler, figures, runs table, metric rows):
+ * `decided` answers (a preference or a tie) and `skipped` ones, which teach the reward model nothing.
+ */
+export function labelCounts(labels: readonly { answer: Answer; round?: number }[], round?: number): { decided: number; skipped: number } {
+  let decided = 0;
+  let skipped = 0;
+  for (const l of labels) {
+    if (round !== undefined && l.round !== round) continue;
+    if (l.answer === 'skip') skipped++;
+    else decided++;
+  }
+  return { decided, skipped };
+}
+
 export function splitLabels(labels: readonly Label[], holdout: number): { train: Label[]; heldOut: Label[] } {
   const usable = labels.filter((l) => targetOf(l.answer) !== null);
   if (holdout <= 0) return { train: usable, heldOut: [] };

@@ -1,11 +1,12 @@
 // The runs page's state: the stored runs, storage use, the two runs being compared, import results, errors.
 // Every operation goes to the worker (which owns IndexedDB); the page only shows what comes back.
 import type { Lab } from '../lab.svelte';
-import type { RunInfo } from '../../core/checkpoint/runs';
+import { overlayRows, type RunInfo } from '../../core/checkpoint/runs';
 import type { MetricRow } from '../../core/checkpoint/record';
 import type { BundleSummary, PreferenceSummary } from '../../core/checkpoint/import';
 import type { Label } from '../../core/feedback/labelers';
 import { readSweepFile, type SweepFile } from '../../core/analysis/sweep';
+import { experimentChanges, type ParamChange } from '../../core/experiment/presets';
 
 /** A sweep.json larger than this is refused before it is read. */
 const MAX_SWEEP_BYTES = 64 * 1024 * 1024;
@@ -149,18 +150,10 @@ export class Runs {
     }
   }
 
-  /** Rows of both compared runs on one step axis, keys prefixed "A:" and "B:". */
+  /** Rows of both compared runs on one step axis, keys prefixed "A:" and "B:" (overlayRows: the RL curves only). */
   get overlay(): MetricRow[] {
     const [a, b] = this.compare.map((id) => this.compared[id] ?? []);
-    const byStep = new Map<number, MetricRow>();
-    for (const [tag, rows] of [['A', a], ['B', b]] as const) {
-      for (const r of rows ?? []) {
-        const row = byStep.get(r.step) ?? { step: r.step };
-        for (const [k, v] of Object.entries(r)) if (k !== 'step') row[`${tag}:${k}`] = v;
-        byStep.set(r.step, row);
-      }
-    }
-    return [...byStep.values()].sort((x, y) => x.step - y.step);
+    return overlayRows(a ?? [], b ?? []);
   }
 }
 
@@ -174,4 +167,19 @@ export function bytes(n: number): string {
     i++;
   }
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+const show = (v: unknown) => (v === undefined ? 'unset' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** "optimizer.kl_coef 0.5 (preset 0.02)": a changed parameter as the runs table shows it. */
+export function changeText(c: ParamChange): string {
+  return `${c.path} ${show(c.value)} (preset ${show(c.base)})`;
+}
+
+/** Where two compared runs' experiments differ: "optimizer.kl_coef 0.02 vs 0.5, seed 1 vs 2"; null: one is unknown. */
+export function differences(a: RunInfo | undefined, b: RunInfo | undefined): string | null {
+  if (!a?.experiment || !b?.experiment) return null;
+  return experimentChanges(a.experiment, b.experiment)
+    .map((c) => `${c.path} ${show(c.value)} vs ${show(c.base)}`)
+    .join(', ');
 }

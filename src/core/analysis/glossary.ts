@@ -134,6 +134,26 @@ export const GLOSSARY: Record<string, Explanation> = {
     how: 'The fraction of tokens with positive advantage whose ratio π/π_old exceeds ε_max.',
     healthy: 'Small: most weights pass unclipped.',
   },
+  nll_loss: {
+    what: 'The negative log-likelihood of the chosen completions under the policy: the supervised term ORPO and RPO add to the preference loss.',
+    how: 'The mean per-token −log π(y_w | x) of the chosen completions, averaged over the batch (TRL\'s nll_loss).',
+    healthy: 'It falls a little and stays near the base model\'s: the policy keeps writing its preferred answers as fluently as before.',
+  },
+  log_odds_chosen: {
+    what: 'ORPO\'s log odds ratio: how much more likely, in odds, the policy makes the chosen completion than the rejected one.',
+    how: 'log[p_w / (1 − p_w)] − log[p_l / (1 − p_l)] with p the exponent of each completion\'s mean per-token log-probability (TRL\'s log_odds_chosen), averaged over pairs.',
+    healthy: 'It rises above 0 and keeps rising slowly.',
+  },
+  log_odds_ratio: {
+    what: 'The odds-ratio term of ORPO\'s loss before its weight λ.',
+    how: 'log σ(log odds ratio), averaged over pairs (TRL\'s log_odds_ratio); the loss adds −λ times it to the chosen NLL.',
+    healthy: 'It climbs toward 0 as the log odds ratio grows.',
+  },
+  kl: {
+    what: 'KTO\'s reference point z_ref: the policy\'s KL to the reference, estimated on mismatched prompt–completion pairs.',
+    how: 'max(0, mean of log π(y | x\') − log π_ref(y | x\') over pairs whose completion belongs to another prompt), with no gradient (TRL\'s kl).',
+    healthy: 'Small and positive, growing slowly; it stays 0 where the policy gives every mismatched completion less probability than the reference.',
+  },
   frac_reward_zero_std: {
     what: 'The share of prompt groups whose samples all got the same reward.',
     how: 'Groups of k samples of one prompt whose rewards have standard deviation 0: their advantages are all 0, so they teach nothing.',

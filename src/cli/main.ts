@@ -17,7 +17,7 @@ import { publicAssets } from './fs_assets';
 import { registerWebgpuBackend } from './webgpu_node';
 import { loadCheckpoint } from '../core/checkpoint/record';
 import type { MetricRow } from '../core/checkpoint/record';
-import { buildBundle } from '../core/checkpoint/export';
+import { exportBundle } from '../core/checkpoint/export';
 import { ImportError } from '../core/checkpoint/import';
 import { importCommand } from './import_cmd';
 import { pretrainCommand, PRETRAIN_DEFAULTS } from './pretrain';
@@ -184,7 +184,7 @@ async function run(argv: string[]): Promise<void> {
   const loaded = await loadCheckpoint(store, runId);
   if (loaded) await writeFile(join(out, 'checkpoint.json'), encodeJson(loaded.record));
   // The same bundle the tab exports: weights (tfjs + safetensors), preferences, Reward Report, Python scripts.
-  if (loaded) await writeFile(join(out, 'export.zip'), buildBundle(loaded.record));
+  if (loaded) await writeFile(join(out, 'export.zip'), await exportBundle(loaded.record));
   const first = runner.metrics[0];
   // The over-optimization lab's best-of-n rows come after training: "end" and "final" are the policy's last row.
   const trained = runner.metrics.filter((r) => r['overopt/bon'] !== 1);

@@ -5,7 +5,8 @@ import { fmt as f, overrated, type TaskReport } from '../report';
 type Shown = { prompt: string; completion: string; proxy: number; gold: number };
 
 export const textReport: TaskReport = {
-  architecture: () => 'the base GPT with a scalar reward head on the last token; an ensemble of 1',
+  architecture: ({ experiment: e }) =>
+    `the base GPT with a scalar reward head ${e.reward_model.pool === 'mean' ? 'averaged over the last prompt token and the completion' : 'on the last token'}; an ensemble of 1`,
   data({ experiment: e }) {
     const t = e.task as { gold: unknown; prompts: string[]; max_new_tokens: number; temperature: number; top_k: number };
     return `- Task: \`text\`, gold reward \`${JSON.stringify(t.gold)}\`; prompts: ${t.prompts.map((p) => JSON.stringify(p)).join(', ')};

@@ -1,5 +1,5 @@
 // The text task's models and math: the base character GPT as policy (with a value head), as frozen reference
-// π_ref, and as the reward model's backbone (with a scalar head on the last token). As a PolicyTask a completion is
+// π_ref, and as the reward model's backbone (with a scalar head on the last token or the completion's mean). As a PolicyTask a completion is
 // a row of token slots: the algorithms (PPO, RLOO, GRPO, DPO, best-of-n) read its per-token log-probabilities, values
 // and the reward model's score. One readback of a rollout's numbers per iteration, besides the per-token draws of
 // sampling.
@@ -30,6 +30,7 @@ import { mean, normalizeScores, type RewardNorm } from '../../models/reward_norm
 import { BASE_BIN, BASE_JSON, LEXICON, decodeBaseModel, type BaseModel } from './base_model';
 import { goldReward, labelerBias, type Lexicon } from './gold';
 import { BOS, EOS, decode, encode } from './vocab';
+import { poolingText } from '../../checkpoint/hf';
 
 
 
@@ -157,7 +158,7 @@ export class TextLab implements TaskLab {
     return {
       policy: { params: this.pi, spec: { gpt, shown: this.shown } },
       reference: { params: this.reference, spec: { gpt } },
-      reward_model: { params: this.rm, spec: { gpt, head: 'reward (last token)', norm: { ...this.rmNorm } } },
+      reward_model: { params: this.rm, spec: { gpt, head: `reward (${poolingText(this.experiment.reward_model.pool)})`, norm: { ...this.rmNorm } } },
     };
   }
 

@@ -15,7 +15,7 @@ import type { GptConfig } from '../models/gpt';
 import type { Experiment } from '../experiment/parse';
 import type { CheckpointRecord } from './record';
 import { algorithmOf } from '../algos/registry';
-import { BOS, EOS, VOCAB } from '../tasks/text/vocab';
+import { BOS, EOS, TEXT_CONTEXT, VOCAB } from '../tasks/text/vocab';
 import { writeSafetensors } from './safetensors';
 
 /** The HF folders a text run's export holds: the models the run has (a run with no reward model exports none). */
@@ -301,4 +301,129 @@ export function hfFolder(record: CheckpointRecord, model: 'policy' | 'reference'
   };
   if (head === 'lm') files['generation_config.json'] = json(generationConfig(e));
   return files;
+}
+
+// ---- the other way: a small GPT-2 folder as the text task's base model --------------------------------------
+
+export class HfImportError extends Error {
+  override name = 'HfImportError';
+}
+
+/**
+ * Parameters an imported base model may have. The lab trains three copies of it (policy, reference, reward model)
+ * plus Adam's moments in a tab, on wasm as on webgpu: the shipped base has 0.1 M; 5 M is ~400 MB of float32 in all.
+ */
+export const MAX_IMPORT_PARAMS = 5_000_000;
+
+/** The files of a Hugging Face GPT-2 folder the import reads. */
+export interface HfFolderFiles {
+  config: string;
+  safetensors: Uint8Array;
+  tokenizer: string;
+}
+
+/** A GPT2LMHeadModel folder (config.json, model.safetensors, tokenizer.json) as the lab's base model, or a refusal
+ * that names what does not fit: the architecture, the vocabulary, or the size. */
+export function importHfGpt2(files: HfFolderFiles, readTensors: (b: Uint8Array) => Weights, name = 'the folder'): {
+  config: GptConfig;
+  weights: Weights;
+  notes: string[];
+} {
+  const refuse = (what: string) => {
+    throw new HfImportError(`${name} cannot be the text task's base model: ${what}`);
+  };
+  let c: Record<string, unknown>;
+  try {
+    c = JSON.parse(files.config);
+  } catch (e) {
+    return refuse(`config.json is not JSON (${(e as Error).message})`);
+  }
+  const arch = (c.architectures as string[] | undefined)?.join(', ') ?? String(c.model_type);
+  if (c.model_type !== 'gpt2') refuse(`architecture ${arch} (model_type ${JSON.stringify(c.model_type)}); the lab's GPT is GPT-2's (model_type "gpt2")`);
+  const act = String(c.activation_function ?? 'gelu_new');
+  if (!['relu', 'gelu_new', 'gelu_pytorch_tanh'].includes(act)) {
+    refuse(`architecture: activation ${JSON.stringify(act)}; the lab's GPT has relu and GELU's tanh form (gelu_new)`);
+  }
+  const eps = Number(c.layer_norm_epsilon ?? 1e-5);
+  if (Math.abs(eps - 1e-5) > 1e-12) refuse(`architecture: layer_norm_epsilon ${eps}; the lab's LayerNorm uses 1e-5`);
+  const d = Number(c.n_embd);
+  const L = Number(c.n_layer);
+  const H = Number(c.n_head);
+  const T = Number(c.n_positions);
+  if (c.n_inner !== null && c.n_inner !== undefined && c.n_inner !== 4 * d) refuse(`architecture: n_inner ${c.n_inner}; the lab's MLP is 4·n_embd = ${4 * d} wide`);
+  if (c.scale_attn_weights === false || c.scale_attn_by_inverse_layer_idx === true) {
+    refuse('architecture: attention scaled other than by 1/√(head width) (scale_attn_weights / scale_attn_by_inverse_layer_idx)');
+  }
+  if (![d, L, H, T].every((x) => Number.isInteger(x) && x > 0) || d % H !== 0) refuse(`architecture: n_embd ${d}, n_layer ${L}, n_head ${H}, n_positions ${T} do not make a GPT`);
+
+  // The vocabulary: every token one character, together exactly the lab's characters (any order).
+  let tok: { model?: { type?: string; vocab?: Record<string, number> | [string, number][]; merges?: unknown[] } };
+  try {
+    tok = JSON.parse(files.tokenizer);
+  } catch (e) {
+    return refuse(`tokenizer.json is not JSON (${(e as Error).message})`);
+  }
+  const raw = tok.model?.vocab;
+  const vocab: [string, number][] = Array.isArray(raw) ? raw.map(([t], i) => [t, i]) : Object.entries(raw ?? {});
+  const notChars = vocab.filter(([t]) => [...t].length !== 1 || !VOCAB.includes(t)).map(([t]) => t);
+  const missing = [...VOCAB].filter((ch) => !vocab.some(([t]) => t === ch));
+  if (notChars.length || missing.length || (tok.model?.merges?.length ?? 0) > 0 || vocab.length !== VOCAB.length) {
+    const show = (xs: string[]) => xs.slice(0, 8).map((x) => JSON.stringify(x)).join(', ') + (xs.length > 8 ? `, … (${xs.length} in all)` : '');
+    refuse(
+      `vocabulary of ${vocab.length} ${tok.model?.type ?? ''} tokens; the lab's text task reads the ${VOCAB.length} characters ` +
+        `${JSON.stringify(VOCAB)}, one token each` +
+        (notChars.length ? `, and ${show(notChars)} ${notChars.length === 1 ? 'is' : 'are'} not one of them` : '') +
+        (missing.length ? `; missing ${show(missing)}` : '') +
+        ((tok.model?.merges?.length ?? 0) > 0 ? `; it has ${tok.model!.merges!.length} merges` : ''),
+    );
+  }
+  const V = VOCAB.length;
+  if (Number(c.vocab_size) !== V) refuse(`vocabulary: vocab_size ${c.vocab_size} in config.json, but ${V} characters`);
+  if (T < TEXT_CONTEXT) refuse(`size: context n_positions ${T} is shorter than the text task's ${TEXT_CONTEXT} (BOS + prompt + completion)`);
+  const params = V * d + T * d + L * (12 * d * d + 4 * d) + 2 * d + d * V;
+  if (params > MAX_IMPORT_PARAMS) refuse(`size: ${(params / 1e6).toFixed(1)} M parameters; the lab trains base models of at most ${MAX_IMPORT_PARAMS / 1e6} M in a tab`);
+
+  let tensors: Weights;
+  try {
+    tensors = readTensors(files.safetensors);
+  } catch (e) {
+    return refuse(`model.safetensors: ${(e as Error).message} (the lab reads float32 weights)`);
+  }
+  // Checkpoints saved from GPT2Model (or old ones) name the blocks without the "transformer." prefix.
+  const t: Weights = {};
+  for (const [k, v] of Object.entries(tensors)) t[k === 'lm_head.weight' || k.startsWith('transformer.') ? k : `transformer.${k}`] = v;
+  const shapes: [string, number[]][] = [['transformer.wte.weight', [V, d]], ['transformer.wpe.weight', [T, d]], ['transformer.ln_f.weight', [d]]];
+  for (let l = 0; l < L; l++) {
+    const p = `transformer.h.${l}.`;
+    shapes.push([`${p}attn.c_attn.weight`, [d, 3 * d]], [`${p}attn.c_proj.weight`, [d, d]], [`${p}mlp.c_fc.weight`, [d, 4 * d]], [`${p}mlp.c_proj.weight`, [4 * d, d]]);
+  }
+  for (const [k, shape] of shapes) {
+    if (!t[k]) refuse(`model.safetensors has no ${k}`);
+    if (t[k].shape.join(',') !== shape.join(',')) refuse(`model.safetensors: ${k} is [${t[k].shape}], config.json implies [${shape}]`);
+  }
+  // The lab's linear layers have no biases: transformers initializes GPT-2's to zero, training moves them.
+  for (const [k, v] of Object.entries(t)) {
+    if (!/\.(c_attn|c_proj|c_fc)\.bias$/.test(k)) continue;
+    const max = v.data.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    if (max > 0) refuse(`architecture: ${k} is not zero (max |b| ${max.toPrecision(3)}); the lab's GPT has no biases in its linear layers`);
+  }
+  const cfg: GptConfig = { V, T, d, L, H, act: act === 'relu' ? 'relu' : 'gelu' };
+  const w = fromGpt2(cfg, t);
+  // Reorder the token rows (wte) and columns (lm_head) from the folder's ids to the lab's.
+  const idOf = new Map(vocab);
+  const perm = [...VOCAB].map((ch) => idOf.get(ch)!);
+  const notes: string[] = [];
+  if (perm.some((hf, lab) => hf !== lab)) {
+    notes.push('token ids reordered to the lab vocabulary');
+    const wte = new Float32Array(V * d);
+    const head = new Float32Array(d * V);
+    for (let lab = 0; lab < V; lab++) {
+      wte.set(w.wte.data.subarray(perm[lab] * d, (perm[lab] + 1) * d), lab * d);
+      for (let i = 0; i < d; i++) head[i * V + lab] = w.lm_head.data[i * V + perm[lab]];
+    }
+    w.wte = { shape: [V, d], data: wte };
+    w.lm_head = { shape: [d, V], data: head };
+  }
+  if (!t['lm_head.weight']) notes.push('tied embeddings: lm_head is a copy of wte, trained apart from it from here on');
+  return { config: cfg, weights: w, notes };
 }

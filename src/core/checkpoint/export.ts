@@ -157,7 +157,11 @@ export function buildBundle(record: CheckpointRecord, name = record.experiment.n
   for (const model of hfModelsOf(record)) {
     for (const [path, data] of Object.entries(hfFolder(record, model))) put(`hf/${model}/${path}`, data);
   }
-  if (check) put('check.json', JSON.stringify(check, null, 1) + '\n');
+  // One row per line: readable, and a diff shows which row changed.
+  if (check) {
+    const { rows, ...head } = check;
+    put('check.json', `${JSON.stringify(head).slice(0, -1)},"rows":[\n${rows.map((r) => JSON.stringify(r)).join(',\n')}\n]}\n`);
+  }
   put('train_trl.py', trainTrl(e));
   const packed = packRecord(record);
   put('checkpoint/record.json', packed.json);

@@ -215,7 +215,7 @@ export function modelCard(record: CheckpointRecord, model: 'policy' | 'reference
     reward_model: `the reward model of the RLHF Lab run "${e.name}", fitted to the run's preferences (Bradley-Terry)`,
   }[model];
   const metrics = Object.entries(last)
-    .filter(([k]) => /^(gold|proxy|objective|rewards|text)\//.test(k))
+    .filter(([k]) => /^(gold|proxy|rm|objective|rewards|text)\//.test(k))
     .map(([k, v]) => `| \`${k}\` | ${fmt(v)} |`)
     .join('\n');
   const load =
@@ -257,8 +257,9 @@ a sequence (BOS) and ending a completion (EOS). Other characters are dropped by 
 
 ## Training data
 
-${record.labels.length} comparisons on the prompts ${(t.prompts ?? []).map((p) => JSON.stringify(p)).join(', ')}
-(\`preferences.jsonl\` beside this folder), gold reward \`${JSON.stringify(t.gold)}\`. Labelers:
+${record.labels.length} labels on the prompts ${(t.prompts ?? []).map((p) => JSON.stringify(p)).join(', ')}, of which
+${record.labels.filter((l) => l.answer === 'a' || l.answer === 'b').length} decisive comparisons (\`preferences.jsonl\` in the bundle's root); simulated labelers answer by
+the gold reward \`${JSON.stringify(t.gold)}\`. Labelers:
 ${[...counts].map(([k, n]) => `- \`${k}\`: ${n} answers`).join('\n') || '- none'}
 
 ## Metrics at export (the run's last row; REWARD_REPORT.md has the rest)

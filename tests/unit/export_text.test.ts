@@ -11,6 +11,7 @@ import { loadCheckpoint, type CheckpointRecord } from '../../src/core/checkpoint
 import { buildBundle, exportBundle } from '../../src/core/checkpoint/export';
 import { fromGpt2 } from '../../src/core/checkpoint/hf';
 import { VOCAB } from '../../src/core/tasks/text/vocab';
+import { trainTrl, trlLoss } from '../../src/core/checkpoint/python';
 import { importBundle, readPreferences } from '../../src/core/checkpoint/import';
 import { readSafetensors } from '../../src/core/checkpoint/safetensors';
 import { publicAssets } from '../../src/cli/fs_assets';
@@ -141,5 +142,23 @@ describe('the Hugging Face folders of a text run', () => {
       expect(row.policy.completion_logp).toBeCloseTo(tail, 4);
       expect(Number.isFinite(row.reward_model.score)).toBe(true);
     }
+  });
+});
+
+describe("train_trl.py: the run's preference loss in TRL 1.x's terms", () => {
+  const dpo = (sets: string[]) => applyOverrides(preset('text-sentiment-dpo')!, sets);
+  it('sigmoid as is; ipo and cdpo mapped with a note of the difference; rpo_alpha as a weighted sft loss', () => {
+    expect(trlLoss(dpo([]))).toEqual({ loss_type: ['sigmoid'], loss_weights: null, label_smoothing: 0, notes: [] });
+    const ipo = trlLoss(dpo(['optimizer.loss=ipo']));
+    expect(ipo.loss_type).toEqual(['ipo']);
+    expect(ipo.notes[0]).toMatch(/TRL's IPO divides each completion's log-ratio by its token count .* the lab sums/);
+    const cdpo = trlLoss(dpo(['optimizer.loss=cdpo', 'optimizer.label_smoothing=0.2', 'optimizer.rpo_alpha=0.5']));
+    expect(cdpo).toMatchObject({ loss_type: ['robust', 'sft'], loss_weights: [1, 0.5], label_smoothing: 0.2 });
+    expect(cdpo.notes.join('\n')).toMatch(/no conservative DPO .*'robust' with label_smoothing 0.2/);
+    const script = trainTrl(dpo(['optimizer.loss=cdpo', 'optimizer.label_smoothing=0.2']));
+    expect(script).toContain('"loss_type": [\n        "robust"\n    ]');
+    expect(script).toContain('"label_smoothing": 0.2');
+    expect(script).toContain('"beta": 0.1');
+    expect(trlLoss(preset('text-sentiment-ppo')!).notes[0]).toMatch(/the run trained with ppo, not DPO/);
   });
 });

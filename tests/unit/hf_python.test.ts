@@ -189,6 +189,15 @@ describe.skipIf(!HAVE_PYTHON)('a tiny GPT-2 made by transformers as the text tas
     for (const x of b) for (const m of ['policy', 'reference']) expect(x[m].max_token_logp_delta).toBeLessThan(1e-4);
   }, 300_000);
 
+  it('train_trl.py --model another GPT-2: the learning rate scaled by the widths, and said so', async () => {
+    const r = await python(['train_trl.py', '--model', tiny('gelu_new'), '--max-steps', '2', '--output', join(dir, 'trl-other')], bundles.mean);
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    console.log(`train_trl.py --model (tiny GPT-2) --max-steps 2: ${r.seconds.toFixed(1)} s`);
+    // the run's reward-model lr 0.001, lab width 64, this model's 32
+    expect(r.stdout).toContain('learning rate scaled by the widths 64/32 (muP, 1/width for Adam): 0.002; --lr to set it');
+    expect(lastJson(r.stdout).steps).toBe(2);
+  }, 300_000);
+
   it('refuses, naming what does not fit: biases, erf GELU, a vocabulary with words', () => {
     const cases: [string, RegExp][] = [
       ['bias', /architecture: transformer\.h\.0\.attn\.c_attn\.bias is not zero .* no biases/],

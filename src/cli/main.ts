@@ -142,7 +142,7 @@ async function baseAssets(dir: string, experiment: Experiment): Promise<Assets> 
   const { json, bin } = await encodeBaseModel({
     config: c,
     weights: base.weights,
-    meta: { seed: 0, steps: 0, batch: 0, lr: 0, loss: Number.NaN, corpus_sha256: `imported from ${dir}`, vocab: VOCAB },
+    meta: { seed: 0, steps: 0, batch: 0, lr: 0, loss: Number.NaN, corpus_sha256: '', vocab: VOCAB, source: resolve(dir) },
   });
   return async (path: string) => (path === BASE_JSON ? new TextEncoder().encode(json) : path === BASE_BIN ? bin : publicAssets(path));
 }

@@ -170,6 +170,9 @@ describe.skipIf(!HAVE_PYTHON)('a tiny GPT-2 made by transformers as the text tas
         await mkdir(dirname(join(bundle(n), path)), { recursive: true });
         await writeFile(join(bundle(n), path), data);
       }
+      // the Reward Report and the reference's card name the imported base, not the lab's shipped one
+      expect(await readFile(join(bundle(n), 'REWARD_REPORT.md'), 'utf8')).toContain(`- Policy: a Hugging Face GPT-2 imported from \`${tiny(n)}\``);
+      expect(await readFile(join(bundle(n), 'hf/reference/README.md'), 'utf8')).toContain(`the GPT-2 imported from \`${tiny(n)}\`, frozen`);
     }
     // transformers → lab: each original folder's log-probs against the lab's reference (the imported model, frozen)
     const hfToLab = await python([join(ROOT, 'tests/python/tiny_gpt2.py'), 'logps', ...['relu', 'gelu_new'].flatMap((n) => [tiny(n), join(bundle(n), 'check.json')])], dir);

@@ -211,7 +211,9 @@ export function modelCard(record: CheckpointRecord, model: 'policy' | 'reference
   const cfg = record.models[model].spec.gpt as GptConfig;
   const what = {
     policy: `the policy of the RLHF Lab run "${e.name}", trained with ${algorithmOf(e.optimizer).title(e.optimizer as never)}`,
-    reference: `the reference policy π_ref of the RLHF Lab run "${e.name}": the lab's pretrained base character GPT, frozen`,
+    reference: `the reference policy π_ref of the RLHF Lab run "${e.name}": ${
+      record.models.reference?.spec.base ? `the GPT-2 imported from \`${record.models.reference.spec.base}\`` : "the lab's pretrained base character GPT"
+    }, frozen`,
     reward_model: `the reward model of the RLHF Lab run "${e.name}", fitted to the run's preferences (Bradley-Terry)`,
   }[model];
   const metrics = Object.entries(last)

@@ -109,6 +109,8 @@ export class TextLab implements TaskLab {
   /** The policy, reference and reward model as the shared GPT rollout takes them. */
   private readonly models_: GptModels;
   rmNorm: RewardNorm;
+  /** Where the base model came from when it is not the lab's shipped one. */
+  private readonly baseSource: string | null;
   private shown: TextSampleRow[] = [];
   /** Every sample of the latest iteration (not checkpointed: the panel fills again after one iteration). */
   private recent: TextSampleRow[] = [];
@@ -133,6 +135,7 @@ export class TextLab implements TaskLab {
     }
     this.rmNorm = (state.specs.reward_model?.norm as RewardNorm) ?? { mean: 0, std: 1 };
     this.shown = (state.specs.policy?.shown as TextSampleRow[] | undefined) ?? [];
+    this.baseSource = (state.specs.reference?.base as string | undefined) ?? null;
   }
 
   /** A new run: policy and reward model start from the base model, with fresh heads from the run's generator. */
@@ -143,7 +146,8 @@ export class TextLab implements TaskLab {
     const valueHead = initHead(base.config, 'value', new Rng(rng.seed()));
     return new TextLab(experiment, base.config, lexicon, {
       weights: { policy: { ...backbone, ...valueHead }, reference: backbone, reward_model: { ...backbone, ...rmHead } },
-      specs: {},
+      // An imported base model is named in the reference's spec, so the Reward Report and model cards say so.
+      specs: base.meta.source ? { reference: { base: base.meta.source } } : {},
     });
   }
 
@@ -157,7 +161,7 @@ export class TextLab implements TaskLab {
     const gpt = { ...this.cfg };
     return {
       policy: { params: this.pi, spec: { gpt, shown: this.shown } },
-      reference: { params: this.reference, spec: { gpt } },
+      reference: { params: this.reference, spec: { gpt, ...(this.baseSource ? { base: this.baseSource } : {}) } },
       reward_model: { params: this.rm, spec: { gpt, head: `reward (${poolingText(this.experiment.reward_model.pool)})`, norm: { ...this.rmNorm } } },
     };
   }

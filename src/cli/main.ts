@@ -17,9 +17,14 @@ import { publicAssets } from './fs_assets';
 import { registerWebgpuBackend } from './webgpu_node';
 import { loadCheckpoint } from '../core/checkpoint/record';
 import type { MetricRow } from '../core/checkpoint/record';
-import { buildBundle } from '../core/checkpoint/export';
+import { exportBundle } from '../core/checkpoint/export';
 import { ImportError } from '../core/checkpoint/import';
 import { importCommand } from './import_cmd';
+import { HfImportError, importHfGpt2 } from '../core/checkpoint/hf';
+import { readSafetensors } from '../core/checkpoint/safetensors';
+import { BASE_BIN, BASE_JSON, encodeBaseModel } from '../core/tasks/text/base_model';
+import { VOCAB } from '../core/tasks/text/vocab';
+import type { Assets } from '../core/tasks/task_lab';
 import { pretrainCommand, PRETRAIN_DEFAULTS } from './pretrain';
 import { benchCommand, BENCH_USAGE } from './bench';
 import { CorpusError } from '../core/tasks/text/corpus';
@@ -37,7 +42,10 @@ const COMMAND_USAGE: Record<string, string> = {
       --seed N                         override the experiment's seed
       --set path=value                 override any field, e.g. --set optimizer.kl_coef=0.1 (repeatable)
       --out DIR                        where metrics.jsonl, summary.json, checkpoint.json and export.zip go
-                                       (default runs/<name as letters and digits>-<hash>-<time>)`,
+                                       (default runs/<name as letters and digits>-<hash>-<time>)
+      --base DIR                       text tasks: start from a Hugging Face GPT-2 folder (config.json,
+                                       model.safetensors, tokenizer.json of the lab's characters) instead of
+                                       the shipped base model`,
   sweep: SWEEP_USAGE,
   import: `  rlhf-lab import FILE                 check an export bundle (.zip) or preference file (.jsonl) and say what it holds`,
   class: CLASS_USAGE,
@@ -68,10 +76,11 @@ interface RunArgs {
   seed: number | null;
   sets: string[];
   out: string | null;
+  base: string | null;
 }
 
 function parseRunArgs(argv: string[]): RunArgs {
-  const args: RunArgs = { target: '', backend: 'cpu', seed: null, sets: [], out: null };
+  const args: RunArgs = { target: '', backend: 'cpu', seed: null, sets: [], out: null, base: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -98,6 +107,9 @@ function parseRunArgs(argv: string[]): RunArgs {
       case '--out':
         args.out = take();
         break;
+      case '--base':
+        args.base = take();
+        break;
       default:
         if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
         if (args.target) throw new UsageError(`one experiment at a time (got "${args.target}" and "${a}")`);
@@ -123,6 +135,29 @@ async function loadTarget(target: string): Promise<Experiment> {
   return parseExperimentJson(text);
 }
 
+
+/** The lab's files with a Hugging Face GPT-2 folder in place of the text task's shipped base model. */
+async function baseAssets(dir: string, experiment: Experiment): Promise<Assets> {
+  if (experiment.task.kind !== 'text') throw new UsageError(`--base: ${experiment.name} is a ${experiment.task.kind} task; a base GPT is for text tasks`);
+  const read = async (file: string) => {
+    try {
+      return new Uint8Array(await readFile(join(dir, file)));
+    } catch (e) {
+      throw new HfImportError(`${dir} cannot be the text task's base model: no ${file} (${(e as Error).message})`);
+    }
+  };
+  const [config, safetensors, tokenizer] = await Promise.all([read('config.json'), read('model.safetensors'), read('tokenizer.json')]);
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  const base = importHfGpt2({ config: text(config), safetensors, tokenizer: text(tokenizer) }, (b) => readSafetensors(b).tensors, dir);
+  const c = base.config;
+  process.stderr.write(`base model: ${dir} (GPT-2, ${c.L} layers, width ${c.d}, ${c.H} heads, ${c.act}, context ${c.T}${base.notes.map((n) => `; ${n}`).join('')})\n`);
+  const { json, bin } = await encodeBaseModel({
+    config: c,
+    weights: base.weights,
+    meta: { seed: 0, steps: 0, batch: 0, lr: 0, loss: Number.NaN, corpus_sha256: '', vocab: VOCAB, source: resolve(dir) },
+  });
+  return async (path: string) => (path === BASE_JSON ? new TextEncoder().encode(json) : path === BASE_BIN ? bin : publicAssets(path));
+}
 
 async function run(argv: string[]): Promise<void> {
   const args = parseRunArgs(argv);
@@ -153,7 +188,7 @@ async function run(argv: string[]): Promise<void> {
     store,
     runId,
     backend: backend.name,
-    assets: publicAssets,
+    assets: args.base ? await baseAssets(args.base, experiment) : publicAssets,
     hooks: {
       onMetrics(row) {
         metricsLines.push(JSON.stringify(row));
@@ -196,7 +231,7 @@ async function run(argv: string[]): Promise<void> {
   const loaded = await loadCheckpoint(store, runId);
   if (loaded) await writeFile(join(out, 'checkpoint.json'), encodeJson(loaded.record));
   // The same bundle the tab exports: weights (tfjs + safetensors), preferences, Reward Report, Python scripts.
-  if (loaded) await writeFile(join(out, 'export.zip'), buildBundle(loaded.record));
+  if (loaded) await writeFile(join(out, 'export.zip'), await exportBundle(loaded.record));
   const first = runner.metrics[0];
   // The over-optimization lab's best-of-n rows come after training: "end" and "final" are the policy's last row.
   const trained = runner.metrics.filter((r) => r['overopt/bon'] !== 1);
@@ -300,7 +335,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`rlhf-lab: ${e.message}\n`);
       return 3;
     }
-    if (e instanceof ExperimentError || e instanceof BackendError || e instanceof CorpusError || e instanceof BaseModelError || e instanceof ImportError || e instanceof SweepError) {
+    if (e instanceof ExperimentError || e instanceof BackendError || e instanceof CorpusError || e instanceof BaseModelError || e instanceof ImportError || e instanceof HfImportError || e instanceof SweepError) {
       process.stderr.write(`rlhf-lab: ${e.message}\n`);
       return 2;
     }

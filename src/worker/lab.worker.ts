@@ -18,7 +18,7 @@ import type { Answer, Label } from '../core/feedback/labelers';
 import { IdbStore, writes } from './idb_store';
 import * as runs from '../core/checkpoint/runs';
 import { loadCheckpoint } from '../core/checkpoint/record';
-import { buildBundle, bundleFileName } from '../core/checkpoint/export';
+import { exportBundle, bundleFileName } from '../core/checkpoint/export';
 import { readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
 import { writeNewRun } from '../core/checkpoint/runs';
 import { classSourceOf, goldAnswers, type ClassSource } from '../core/feedback/class_merge';
@@ -344,7 +344,7 @@ const api = {
     const loaded = await loadCheckpoint(store, runId);
     if (!loaded) throw new Error('This run has no checkpoint to export yet.');
     const name = ((await runs.listRuns(store)).find((r) => r.runId === runId)?.name ?? loaded.record.experiment.name);
-    return { fileName: bundleFileName(name), bytes: buildBundle(loaded.record, name) };
+    return { fileName: bundleFileName(name), bytes: await exportBundle(loaded.record, name) };
   },
 
   /**

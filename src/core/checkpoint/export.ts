@@ -8,6 +8,10 @@
 //   REWARD_REPORT.md         the disclosure RLHF.md asks for, filled from the run
 //   load_in_python.py        numpy + stdlib loader;  train_trl.py: continue in TRL with this run's hyperparameters
 //   checkpoint/record.json + checkpoint/arrays.bin   the exact checkpoint, so an import resumes bit for bit
+//   hf/<model>/              text runs: each model as a Hugging Face transformers folder (hf.ts), and
+//   check.json               prompts and completions with the lab's log-probabilities and rewards (hf_check.ts)
+// A model the run's algorithm never fits (a DPO run's reward model, which stays at its initial weights) is left out
+// of models/ and hf/; the checkpoint keeps it, so an import resumes exactly.
 import { strToU8, zipSync, type Zippable } from 'fflate';
 import type { CheckpointRecord } from './record';
 import { writeSafetensors } from './safetensors';
@@ -15,6 +19,9 @@ import { preferencesJsonl } from '../feedback/preferences_io';
 import { rewardReport } from '../analysis/report';
 import { LOAD_IN_PYTHON, trainTrl } from './python';
 import type { Weights } from '../models/params';
+import { algorithmOf } from '../algos/registry';
+import { hfFolder, hfModelsOf } from './hf';
+import { hfCheck, type CheckJson } from './hf_check';
 
 export const BUNDLE_FORMAT = 'rlhf-lab-bundle';
 export const BUNDLE_VERSION = 1;
@@ -108,15 +115,28 @@ function tfjsModel(name: string, weights: Weights, spec: Record<string, unknown>
 
 const jsonl = (rows: unknown[]) => (rows.length ? rows.map((r) => JSON.stringify(r)).join('\n') + '\n' : '');
 
-/** The export zip of a checkpoint. `now` fixes the manifest's date (tests). */
-export function buildBundle(record: CheckpointRecord, name = record.experiment.name, now = Date.now()): Uint8Array {
+/** The models an export carries: all but a reward model the run's algorithm never trains (DPO and the offline methods). */
+export function exportedModels(record: CheckpointRecord): string[] {
+  const fitsRewardModel = algorithmOf(record.experiment.optimizer).usesRewardModel;
+  return Object.keys(record.models).filter((m) => fitsRewardModel || !m.startsWith('reward_model'));
+}
+
+/** The export zip with check.json: the lab's numbers for the HF folders need the GPT, so this one is async. */
+export async function exportBundle(record: CheckpointRecord, name = record.experiment.name, now = Date.now()): Promise<Uint8Array> {
+  return buildBundle(record, name, now, await hfCheck(record));
+}
+
+/** The export zip of a checkpoint. `now` fixes the manifest's date (tests); `check` is hfCheck's, where computed. */
+export function buildBundle(record: CheckpointRecord, name = record.experiment.name, now = Date.now(), check: CheckJson | null = null): Uint8Array {
   const e = record.experiment;
   const files: Record<string, Uint8Array> = {};
   const put = (path: string, data: string | Uint8Array) => (files[path] = typeof data === 'string' ? strToU8(data) : data);
   put('experiment.json', JSON.stringify(e, null, 2) + '\n');
   put('preferences.jsonl', preferencesJsonl(e, record.labels));
   put('metrics.jsonl', jsonl(record.metrics));
-  for (const [model, { weights, spec }] of Object.entries(record.models)) {
+  const models = exportedModels(record);
+  for (const model of models) {
+    const { weights, spec } = record.models[model];
     const tfjs = tfjsModel(model, weights, spec, record.versions.lab);
     put(`models/${model}/model.json`, tfjs.modelJson);
     put(`models/${model}/weights.bin`, tfjs.bin);
@@ -134,6 +154,14 @@ export function buildBundle(record: CheckpointRecord, name = record.experiment.n
   }
   put('REWARD_REPORT.md', rewardReport(record));
   put('load_in_python.py', LOAD_IN_PYTHON);
+  for (const model of hfModelsOf(record)) {
+    for (const [path, data] of Object.entries(hfFolder(record, model))) put(`hf/${model}/${path}`, data);
+  }
+  // One row per line: readable, and a diff shows which row changed.
+  if (check) {
+    const { rows, ...head } = check;
+    put('check.json', `${JSON.stringify(head).slice(0, -1)},"rows":[\n${rows.map((r) => JSON.stringify(r)).join(',\n')}\n]}\n`);
+  }
   put('train_trl.py', trainTrl(e));
   const packed = packRecord(record);
   put('checkpoint/record.json', packed.json);
@@ -145,7 +173,7 @@ export function buildBundle(record: CheckpointRecord, name = record.experiment.n
     runId: record.runId,
     name,
     createdAt: new Date(now).toISOString(),
-    models: Object.keys(record.models),
+    models,
     files: Object.keys(files).sort(),
   };
   const zip: Zippable = { 'manifest.json': strToU8(JSON.stringify(manifest, null, 2) + '\n') };

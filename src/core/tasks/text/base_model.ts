@@ -33,7 +33,11 @@ export interface PretrainOptions {
 export interface BaseModel {
   config: GptConfig;
   weights: Weights;
-  meta: { seed: number; steps: number; batch: number; lr: number; loss: number; corpus_sha256: string; vocab: string };
+  meta: {
+    seed: number; steps: number; batch: number; lr: number; loss: number; corpus_sha256: string; vocab: string;
+    /** Where a base model not pretrained by the lab came from (`rlhf-lab run --base DIR`). */
+    source?: string;
+  };
 }
 
 /** Trains the base model from scratch: next-token loss, Adam with linear warmup and cosine decay to lr/10. */

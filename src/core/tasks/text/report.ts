@@ -5,13 +5,19 @@ import { fmt as f, overrated, type TaskReport } from '../report';
 type Shown = { prompt: string; completion: string; proxy: number; gold: number };
 
 export const textReport: TaskReport = {
-  architecture: () => 'the base GPT with a scalar reward head on the last token; an ensemble of 1',
-  data({ experiment: e }) {
+  architecture: ({ experiment: e }) =>
+    `the base GPT with a scalar reward head ${e.reward_model.pool === 'mean' ? 'averaged over the last prompt token and the completion' : 'on the last token'}; an ensemble of 1`,
+  data({ experiment: e, models }) {
+    const base = models.reference?.spec.base as string | undefined;
     const t = e.task as { gold: unknown; prompts: string[]; max_new_tokens: number; temperature: number; top_k: number };
     return `- Task: \`text\`, gold reward \`${JSON.stringify(t.gold)}\`; prompts: ${t.prompts.map((p) => JSON.stringify(p)).join(', ')};
   ${t.max_new_tokens} new characters per completion, temperature ${t.temperature}, top-k ${t.top_k}.
-- Policy: the lab's shipped base character GPT (\`public/text/base.json\`, pretrained by \`npm run pretrain\` on the lab's
-  corpus) with a value head; the reference policy π_ref is that base model, frozen.`;
+- Policy: ${
+      base
+        ? `a Hugging Face GPT-2 imported from \`${base}\` (\`rlhf-lab run --base\`)`
+        : `the lab's shipped base character GPT (\`public/text/base.json\`, pretrained by \`npm run pretrain\` on the lab's
+  corpus)`
+    } with a value head; the reference policy π_ref is that base model, frozen.`;
   },
   instructions: '"pick the completion you prefer"',
   failures(record) {

@@ -1,5 +1,5 @@
 // The text task's models and math: the base character GPT as policy (with a value head), as frozen reference
-// π_ref, and as the reward model's backbone (with a scalar head on the last token). As a PolicyTask a completion is
+// π_ref, and as the reward model's backbone (with a scalar head on the last token or the completion's mean). As a PolicyTask a completion is
 // a row of token slots: the algorithms (PPO, RLOO, GRPO, DPO, best-of-n) read its per-token log-probabilities, values
 // and the reward model's score. One readback of a rollout's numbers per iteration, besides the per-token draws of
 // sampling.
@@ -30,6 +30,7 @@ import { mean, normalizeScores, type RewardNorm } from '../../models/reward_norm
 import { BASE_BIN, BASE_JSON, LEXICON, decodeBaseModel, type BaseModel } from './base_model';
 import { goldReward, labelerBias, type Lexicon } from './gold';
 import { BOS, EOS, decode, encode } from './vocab';
+import { poolingText } from '../../checkpoint/hf';
 
 
 
@@ -108,6 +109,8 @@ export class TextLab implements TaskLab {
   /** The policy, reference and reward model as the shared GPT rollout takes them. */
   private readonly models_: GptModels;
   rmNorm: RewardNorm;
+  /** Where the base model came from when it is not the lab's shipped one. */
+  private readonly baseSource: string | null;
   private shown: TextSampleRow[] = [];
   /** Every sample of the latest iteration (not checkpointed: the panel fills again after one iteration). */
   private recent: TextSampleRow[] = [];
@@ -132,6 +135,7 @@ export class TextLab implements TaskLab {
     }
     this.rmNorm = (state.specs.reward_model?.norm as RewardNorm) ?? { mean: 0, std: 1 };
     this.shown = (state.specs.policy?.shown as TextSampleRow[] | undefined) ?? [];
+    this.baseSource = (state.specs.reference?.base as string | undefined) ?? null;
   }
 
   /** A new run: policy and reward model start from the base model, with fresh heads from the run's generator. */
@@ -142,7 +146,8 @@ export class TextLab implements TaskLab {
     const valueHead = initHead(base.config, 'value', new Rng(rng.seed()));
     return new TextLab(experiment, base.config, lexicon, {
       weights: { policy: { ...backbone, ...valueHead }, reference: backbone, reward_model: { ...backbone, ...rmHead } },
-      specs: {},
+      // An imported base model is named in the reference's spec, so the Reward Report and model cards say so.
+      specs: base.meta.source ? { reference: { base: base.meta.source } } : {},
     });
   }
 
@@ -156,8 +161,8 @@ export class TextLab implements TaskLab {
     const gpt = { ...this.cfg };
     return {
       policy: { params: this.pi, spec: { gpt, shown: this.shown } },
-      reference: { params: this.reference, spec: { gpt } },
-      reward_model: { params: this.rm, spec: { gpt, head: 'reward (last token)', norm: { ...this.rmNorm } } },
+      reference: { params: this.reference, spec: { gpt, ...(this.baseSource ? { base: this.baseSource } : {}) } },
+      reward_model: { params: this.rm, spec: { gpt, head: `reward (${poolingText(this.experiment.reward_model.pool)})`, norm: { ...this.rmNorm } } },
     };
   }
 

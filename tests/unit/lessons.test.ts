@@ -8,6 +8,7 @@ import { decodeLesson, encodeLesson } from '../../src/core/lessons/link';
 import { base64url, encodeLink, LinkError, MAX_LINK_CHARS } from '../../src/core/share/link';
 import { preset } from '../../src/core/experiment/presets';
 import type { MetricRow } from '../../src/core/checkpoint/record';
+import { emptyProgress, readProgress, stepsDone } from '../../src/core/lessons/progress';
 
 const lesson = (steps: unknown[] = [], more: object = {}) => ({
   version: 1,
@@ -233,5 +234,19 @@ describe('lesson text', () => {
       { kind: 'ul', items: [[{ text: 'one' }], [{ text: '<b>two</b>' }]] },
       { kind: 'p', spans: [{ text: 'After.' }] },
     ]);
+  });
+});
+
+describe('lesson progress', () => {
+  it('is read back only when this lab wrote it for this lesson, and counts the steps done', () => {
+    const l = parseLesson(lesson([{ id: 'two', title: 'T', text: '' }]));
+    const p = { ...emptyProgress('demo'), steps: { run: { prediction: 0, runId: 'r', done: true }, two: { done: false } } };
+    expect(readProgress(structuredClone(p), 'demo')).toEqual(p);
+    expect(stepsDone(l, p)).toBe(1);
+    expect(stepsDone(l, null)).toBe(0);
+    expect(readProgress(p, 'other')).toBeNull();
+    expect(readProgress({ ...p, schema: 2 }, 'demo')).toBeNull();
+    expect(readProgress(undefined, 'demo')).toBeNull();
+    expect(readProgress({ ...p, steps: null }, 'demo')).toBeNull();
   });
 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { browserForFile, BASE_URL } from './browser';
 import { parseLesson } from '../../src/core/lessons/lesson';
-import { encodeLesson } from '../../src/core/lessons/link';
+import { decodeLesson, encodeLesson } from '../../src/core/lessons/link';
 import { BUILTIN_LESSONS } from '../../src/core/lessons/builtin';
 
 const browser = browserForFile({ webgpu: false });
@@ -70,6 +70,12 @@ describe('lessons', () => {
     await page.click('[data-testid=lesson-step][data-step=after] [data-testid=lesson-complete]');
     await page.waitForSelector('[data-testid=lesson-step][data-step=after] [data-testid=lesson-verdict][data-passed=true]');
     expect(await page.textContent('[data-testid=lesson-step][data-step=after] [data-testid=lesson-reading]')).toBe('✓ step at end of step "run" = 5 >= 5');
+
+    // The open lesson shares as a link that holds the same lesson.
+    await page.click('[data-testid=lesson-share]');
+    const link = await page.inputValue('[data-testid=lesson-link]');
+    expect(link.startsWith(`${BASE_URL}/#lesson=v1.`)).toBe(true);
+    expect(decodeLesson(link.slice(link.indexOf('#')))).toEqual(lesson);
 
     await page.reload();
     await page.waitForSelector(`${step}[data-done=true] [data-testid=lesson-verdict][data-passed=true]`, { timeout: 60_000 });

@@ -9,6 +9,9 @@ import type { Experiment } from '../../src/core/experiment/parse';
 import { BUILTIN_LESSONS } from '../../src/core/lessons/builtin';
 import { evaluateCheck, type RunRows } from '../../src/core/lessons/checks';
 import { decodeLesson, encodeLesson } from '../../src/core/lessons/link';
+import { parseLessonJson } from '../../src/core/lessons/lesson';
+import { readFileSync } from 'node:fs';
+import { ROOT } from './cli_run';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -37,7 +40,11 @@ describe('built-in lessons', () => {
     for (const l of BUILTIN_LESSONS) expect(decodeLesson(encodeLesson(l))).toEqual(l);
   });
 
-  for (const lesson of BUILTIN_LESSONS) {
+  // The README's example lesson (its runs are the KL-leash lesson's, so they are run once).
+  const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+  const example = parseLessonJson(/One full lesson[^\n]*\n\n```json\n([\s\S]*?)\n```/.exec(readme)![1]);
+
+  for (const lesson of [...BUILTIN_LESSONS, example]) {
     it(`${lesson.id}: every check passes on its runs`, async () => {
       const runs: RunRows = {};
       let checked = 0;

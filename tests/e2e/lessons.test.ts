@@ -92,6 +92,56 @@ describe('lessons', () => {
     await ctx.close();
   }, 300_000);
 
+  it('a built-in lesson from the list: two runs, a check that reads both', async () => {
+    const ctx = await browser().newContext();
+    const page = await ctx.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${BASE_URL}/?backend=cpu`);
+    await page.waitForSelector('[data-testid=backend]', { timeout: 60_000 });
+    await page.click('[data-testid=nav-lessons]');
+    await page.click('[data-testid=lesson-item][data-lesson=dpo-vs-rl] button');
+    const rl = '[data-testid=lesson-step][data-step=rl]';
+    const dpo = '[data-testid=lesson-step][data-step=dpo]';
+    await page.click(`${rl} [data-testid=lesson-start]`);
+    await page.waitForSelector(`${rl}[data-done=true]`, { timeout: 240_000 });
+    await page.locator(`${dpo} [data-testid=lesson-choice]`).nth(2).check();
+    await page.waitForFunction((s) => !(document.querySelector(`${s} [data-testid=lesson-start]`) as HTMLButtonElement).disabled, dpo);
+    await page.click(`${dpo} [data-testid=lesson-start]`);
+    await page.waitForSelector(`${dpo} [data-testid=lesson-verdict]`, { timeout: 240_000 });
+    const readings = await page.locator(`${dpo} [data-testid=lesson-reading]`).allTextContents();
+    expect(readings).toHaveLength(3);
+    expect(readings[1]).toMatch(/^. gold\/mean at end = [\d.e-]+ < gold\/mean at end of step "rl" = [\d.e-]+$/);
+    expect(readings[2]).toMatch(/^. objective\/kl at end = [\d.e-]+ < objective\/kl at end of step "rl" = [\d.e-]+$/);
+    // The verdict is what the numbers say, and on the tab's cpu backend it holds as in Node (lessons_builtin.test.ts).
+    const nums = readings.map((r) => [...r.matchAll(/= ([\d.e-]+)/g)].map((m) => Number(m[1])));
+    expect(nums[0][0] > nums[0][1] && nums[1][0] < nums[1][1] && nums[2][0] < nums[2][1]).toBe(true);
+    expect(await page.getAttribute(`${dpo} [data-testid=lesson-verdict]`, 'data-passed')).toBe('true');
+    await page.click('[data-testid=lesson-back]');
+    expect(await page.getAttribute('[data-testid=lesson-item][data-lesson=dpo-vs-rl] [data-testid=lesson-progress]', 'data-done')).toBe('2');
+    expect(errors).toEqual([]);
+    await ctx.close();
+  }, 600_000);
+
+  it('a lesson file: a bad one is refused with the field named, a good one opens', async () => {
+    const ctx = await browser().newContext();
+    const page = await ctx.newPage();
+    await page.goto(`${BASE_URL}/?backend=cpu#lessons`);
+    await page.waitForSelector('[data-testid=backend]', { timeout: 60_000 });
+    const source = JSON.parse(JSON.stringify(lesson, (k, v) => (k === 'experiment' ? undefined : v)));
+    const bad = structuredClone(source);
+    bad.steps[0].check.checks[0].metric = 'gold/mena';
+    await page.setInputFiles('[data-testid=lesson-file]', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(bad)) });
+    expect(await page.textContent('[data-testid=lesson-error]')).toBe(
+      'bad.json is not a valid lesson, nothing was changed: steps[0].check.checks[0].metric: unknown metric key "gold/mena"',
+    );
+    await page.setInputFiles('[data-testid=lesson-file]', { name: 'good.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(source)) });
+    await page.waitForSelector('[data-testid=lesson][data-lesson=e2e-lesson]');
+    expect(await page.locator('[data-testid=lesson-step]').count()).toBe(2);
+    expect(await page.locator('[data-testid=lesson-error]').count()).toBe(0);
+    await ctx.close();
+  }, 120_000);
+
   it('a damaged lesson link says so and opens nothing', async () => {
     const ctx = await browser().newContext();
     const page = await ctx.newPage();

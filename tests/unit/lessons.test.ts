@@ -81,6 +81,9 @@ describe('lesson schema', () => {
       /^steps\[1\]\.run\.set: optimizer\.kl_coef: expected >=0/,
     );
     expect(problems(lesson([{ id: 'two', title: 'T', text: '', run: { experiment: { version: 1 } } }]))[0]).toMatch(/^steps\[1\]\.run\.experiment: /);
+    expect(problems(lesson([{ id: 'two', title: 'T', text: '', run: { experiment: preset('landscape-hello'), set: ['nonsense'] } }]))).toEqual([
+      'steps[1].run.set: --set nonsense: expected path=value, e.g. optimizer.kl_coef=0.5',
+    ]);
     expect(problems(lesson([{ id: 'two', title: 'T', text: '', run: { link: '#share=v1.AAAA' } }]))[0]).toMatch(/^steps\[1\]\.run\.link: This share link is damaged/);
     expect(
       problems(lesson([{ id: 'two', title: 'T', text: '', check: { kind: 'compare', metric: 'gold/mean', at: 'end', op: '>', than: 0, step: 'later' } }])),

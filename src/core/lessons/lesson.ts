@@ -143,7 +143,9 @@ function resolveRun(run: LessonRun, name: string, at: string): { experiment?: Ex
     return { experiment: applyOverrides(base, [...run.set, `name=${JSON.stringify(name)}`]), problems: [] };
   } catch (e) {
     const problems = e instanceof ExperimentError ? e.problems : [(e as Error).message];
-    return { problems: problems.map((p) => `${at}${'experiment' in run ? '.experiment' : '.set'}: ${p}`) };
+    // An override's problem starts "--set …"; any other is the experiment's own (or, for a preset or link, the set's).
+    const where = (p: string) => ('experiment' in run && !p.startsWith('--set') ? '.experiment' : '.set');
+    return { problems: problems.map((p) => `${at}${where(p)}: ${p}`) };
   }
 }
 

@@ -171,19 +171,22 @@ export class Lab {
     }
   }
 
-  async start(): Promise<void> {
+  /** Starts the selected experiment with the Parameters panel's edits; the new run's id, or null where it did not start. */
+  async start(): Promise<string | null> {
     const p = this.preset;
-    if (!this.api || !p) return;
+    if (!this.api || !p) return null;
     this.restored = false;
     this.error = null;
     this.askPersistence();
     this.starting = true;
     try {
       const edits = Object.entries(this.edits).map(([k, v]) => `${k}=${v}`);
-      await this.api.start(edits.length ? applyOverrides(p, edits) : p, this.startLabels);
+      const runId = await this.api.start(edits.length ? applyOverrides(p, edits) : p, this.startLabels);
       this.startLabels = [];
+      return runId;
     } catch (e) {
       this.error = `The run could not start: ${(e as Error).message}`;
+      return null;
     } finally {
       this.starting = false;
     }

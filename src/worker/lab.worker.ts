@@ -22,6 +22,7 @@ import { exportBundle, bundleFileName } from '../core/checkpoint/export';
 import { readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
 import { writeNewRun } from '../core/checkpoint/runs';
 import { classSourceOf, goldAnswers, type ClassSource } from '../core/feedback/class_merge';
+import { readProgress, type LessonProgress } from '../core/lessons/progress';
 import { ArenaSession, type ArenaPair, type ArenaPlayer } from '../core/arena_session';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
@@ -392,6 +393,23 @@ const api = {
     const s = classSourceOf(await readImport(bytes, fileName), fileName);
     // A bundle's labels are checked against the task's hidden gold reward (which side it prefers, label by label).
     return s.kind === 'bundle' ? { ...s, gold: await goldAnswers(s.experiment, s.labels, { assets }) } : s;
+  },
+
+  // ---- lessons page: a student's progress, per lesson ------------------------------------------------------
+
+  /** The stored progress of these lessons (those with none are left out). */
+  async lessonProgress(lessonIds: string[]): Promise<Record<string, LessonProgress>> {
+    const out: Record<string, LessonProgress> = {};
+    for (const id of lessonIds) {
+      const p = readProgress(await store.get(keys.lesson(id)), id);
+      if (p) out[id] = p;
+    }
+    return out;
+  },
+
+  async saveLessonProgress(progress: LessonProgress): Promise<void> {
+    if (!readProgress(progress, progress.lessonId)) throw new Error('not a lesson progress record');
+    await store.setMany([[keys.lesson(progress.lessonId), progress]]);
   },
 
   /** Bytes used and available to this origin (navigator.storage.estimate), and whether storage is persistent. */

@@ -26,6 +26,8 @@ export const keys = {
   snapshot: (runId: string, n: number) => `${KEY_PREFIX}run:${runId}:snap:${n}`,
   /** The run the tab had open last, reopened on reload. */
   lastRun: `${KEY_PREFIX}last-run`,
+  /** A student's progress through a lesson (src/core/lessons/progress.ts; its schema is stored inside). */
+  lesson: (lessonId: string) => `${KEY_PREFIX}lesson:${lessonId}`,
 };
 
 export class MemoryStore implements Store {

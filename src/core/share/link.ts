@@ -42,13 +42,13 @@ const ANSWER_CODE: Record<Answer, number> = { a: 0, b: 1, tie: 2, skip: 3 };
 const CODE_ANSWER: Answer[] = ['a', 'b', 'tie', 'skip'];
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
-function base64url(bytes: Uint8Array): string {
+export function base64url(bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-function fromBase64url(s: string): Uint8Array {
+export function fromBase64url(s: string): Uint8Array {
   const b = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
   const out = new Uint8Array(b.length);
   for (let i = 0; i < b.length; i++) out[i] = b.charCodeAt(i);
@@ -56,7 +56,7 @@ function fromBase64url(s: string): Uint8Array {
 }
 
 /** Adler-32 (RFC 1950), which zlib stores at the end of the stream and fflate does not check. */
-function adler32(data: Uint8Array): number {
+export function adler32(data: Uint8Array): number {
   let a = 1;
   let b = 0;
   for (let i = 0; i < data.length; i += 5552) {

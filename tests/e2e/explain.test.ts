@@ -52,9 +52,9 @@ describe('explained numbers', () => {
     }
     // keyboard focus shows the explanation; it is out of sight before
     const tip = '[data-testid=figures] > [data-key="rm/accuracy"] [role=tooltip]';
-    expect(await page.$eval(tip, (t) => getComputedStyle(t).opacity)).toBe('0');
+    expect(await page.$eval(tip, (t) => getComputedStyle(t).display)).toBe('none');
     await page.focus('[data-testid=figures] > [data-key="rm/accuracy"]');
-    expect(await page.$eval(tip, (t) => getComputedStyle(t).opacity)).toBe('1');
+    expect(await page.$eval(tip, (t) => getComputedStyle(t).display)).toBe('block');
     expect(await page.textContent(tip)).toContain('held-out');
 
     // Legends show the newest values (no "--" before hovering), and each series explains itself too.

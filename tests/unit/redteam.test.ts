@@ -162,3 +162,39 @@ describe('closing the loop on a seeded landscape run', () => {
     runner.dispose();
   }, 120_000);
 });
+
+describe('a probed point as a comparison (Runner.addComparison)', () => {
+  const small = (more: string[]) =>
+    applyOverrides(preset('landscape-hello')!, ['schedule.rounds=1', 'schedule.labels_per_round=3', 'reward_model.steps=5', 'optimizer.iterations=1', ...more]);
+  const until = async (cond: () => boolean) => {
+    for (const t0 = Date.now(); !cond(); await new Promise((r) => setTimeout(r, 1))) if (Date.now() - t0 > 20_000) throw new Error('not reached');
+  };
+
+  it('while a person is asked, the probed pair is asked at once and the pair it replaced comes next', async () => {
+    const runner = await Runner.create(small(['labelers=[{"kind":"human"}]']), { store: new MemoryStore(), runId: 'p', backend: 'cpu' });
+    const done = runner.run();
+    await until(() => runner.status === 'waiting-for-labels');
+    const shown = runner.pendingPair!;
+    expect(runner.addComparison({ a: [2.5, -2.5], b: [0, 0] })).toBe('asked');
+    expect(runner.pendingPair).toMatchObject({ id: shown.id, a: [2.5, -2.5], b: [0, 0] });
+    expect(runner.submitLabel('b')).toBe(true);
+    expect(runner.labels[0]).toMatchObject({ a: [2.5, -2.5], b: [0, 0], answer: 'b', labeler: 'human' });
+    await until(() => runner.pendingPair !== null);
+    expect(runner.pendingPair).toMatchObject({ id: 1, a: shown.a, b: shown.b });
+    runner.stop();
+    await done;
+    runner.dispose();
+  });
+
+  it("otherwise it is queued: the next label stage asks it first, and the run's simulated labeler answers by gold", async () => {
+    const runner = await Runner.create(small([]), { store: new MemoryStore(), runId: 'q', backend: 'cpu' });
+    // one-hill gold: g(1.2, 1) = 1 (the peak) against g(−3, −3) ≈ 0; the preset's labeler (β = 200, ε = 0.02) picks the peak
+    expect(runner.addComparison({ a: [-3, -3], b: [1.2, 1] })).toBe('queued');
+    await runner.run();
+    expect(runner.labels[0]).toMatchObject({ id: 0, a: [-3, -3], b: [1.2, 1], labeler: 'simulated:0', round: 0 });
+    expect(runner.labels[0].answer).toBe('b');
+    expect(runner.labels[1].a).not.toEqual([-3, -3]);
+    expect(runner.addComparison({ a: [0, 0], b: [1, 1] })).toBe('finished');
+    runner.dispose();
+  });
+});

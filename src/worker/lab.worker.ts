@@ -23,6 +23,8 @@ import { readImport, type BundleSummary, type PreferenceSummary } from '../core/
 import { writeNewRun } from '../core/checkpoint/runs';
 import { classSourceOf, type ClassSource } from '../core/feedback/class_merge';
 import { ArenaSession, type ArenaPair, type ArenaPlayer } from '../core/arena_session';
+import type { PointTarget } from '../core/redteam/attack';
+import { Rng } from '../core/rng';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
 
@@ -31,6 +33,25 @@ setWasmPaths({
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
 });
+
+/** What the reward model and the gold reward say of a probed point (the red team's probe). */
+export interface ProbeResult {
+  x: number;
+  y: number;
+  /** The reward the policy sees (normalized; an ensemble's conservative score). */
+  proxy: number;
+  /** Each member's normalized score (one for a single model). */
+  members: number[];
+  gold: number;
+  /** proxy − gold, as the reward-hacking panel ranks samples. */
+  gap: number;
+}
+
+/** The open run's lab where it can be probed at points (the landscape), else null. */
+function pointLab(): PointTarget | null {
+  const lab = runner?.lab as Partial<PointTarget> | undefined;
+  return lab?.probe && lab.policySamples ? (lab as PointTarget) : null;
+}
 
 /** What the page is sent: the whole state the first time, then what changed (new rows and labels are appended). */
 export interface LabUpdate {
@@ -296,6 +317,27 @@ const api = {
 
   finishLabeling(): boolean {
     return runner?.finishLabeling() ?? false;
+  },
+
+  // ---- the red team's probe (landscape): one point, cheap enough to call on every drag -----------------------
+
+  /** The proxy (each member's too), gold and gap at (x, y), or null where the run's task has no points to probe. */
+  async probe(x: number, y: number): Promise<ProbeResult | null> {
+    const lab = pointLab();
+    if (!lab) return null;
+    const { members, proxy, gold } = await lab.probe(Float32Array.of(x, y));
+    return { x, y, proxy: proxy[0], members: members.map((m) => m[0]), gold: gold[0], gap: proxy[0] - gold[0] };
+  },
+
+  /** The probed point as a comparison against a policy sample: asked now when a person is being asked, else queued. */
+  async addProbe(x: number, y: number): Promise<'asked' | 'queued' | 'finished' | null> {
+    const lab = pointLab();
+    const r = runner;
+    if (!lab || !r) return null;
+    const s = await lab.policySamples(1, new Rng((r.experiment.seed ^ (r.labels.length + 1) * 0x9e37) >>> 0));
+    const how = r.addComparison({ a: [x, y], b: [s[0], s[1]] });
+    scheduleFlush();
+    return how;
   },
 
   // ---- runs page: list, open, rename, duplicate, delete, snapshots, export, import, storage -------------------

@@ -8,7 +8,8 @@ import { readBundle } from '../core/checkpoint/import';
 import { modelStates, verifyRecord, type CheckpointRecord } from '../core/checkpoint/record';
 import { taskOf } from '../core/tasks/registry';
 import { closeLoop, ATTACK_DEFAULTS, type LoopRound } from '../core/redteam/attack';
-import type { LandscapeLab } from '../core/tasks/landscape2d/lab';
+import type { PointTarget } from '../core/redteam/attack';
+import type { TaskLab } from '../core/tasks/task_lab';
 import { tf } from '../core/tf';
 import { decodeJson } from './fs_store';
 import { publicAssets } from './fs_assets';
@@ -102,14 +103,14 @@ export async function attackCommand(argv: string[], usage: (m: string) => Error,
   const args = parseArgs(argv, usage);
   const record = await loadRun(args.target);
   const e = record.experiment;
-  if (e.task.kind !== 'landscape2d') {
+  if (taskOf(e.task).attack !== 'points') {
     throw new AttackError(`${args.target} is a ${e.task.kind} run; the attack supports landscape runs so far (text and control attacks are not built yet)`);
   }
   if (args.rounds > 0 && !e.labelers.some((l) => l.kind === 'simulated')) {
     throw new AttackError(`${args.target} has only human labelers; --rounds asks the run's simulated labeler, so run it without --rounds`);
   }
   await tf.setBackend('cpu');
-  const lab = (await taskOf(e.task).restore(e, modelStates(record), { assets: publicAssets })) as LandscapeLab;
+  const lab = (await taskOf(e.task).restore(e, modelStates(record), { assets: publicAssets })) as TaskLab & PointTarget;
   const labels = record.labels.map((l) => ({ ...l }));
   const before = tf.memory().numTensors;
   const rounds = await closeLoop(lab, e, labels, { budget: args.budget, seed: args.seed, steps: args.steps, rounds: args.rounds }, (r) =>
@@ -127,7 +128,7 @@ export async function attackCommand(argv: string[], usage: (m: string) => Error,
     run: record.runId,
     experiment: e.name,
     task: e.task.kind,
-    landscape: e.task.landscape,
+    ...('landscape' in e.task ? { landscape: e.task.landscape } : {}),
     reward_model: { ensemble: e.reward_model.ensemble, conservative: e.reward_model.conservative },
     run_labels: record.labels.length,
     budget: args.budget,

@@ -52,6 +52,8 @@ interface TaskEntry<T> extends TaskSpec<T> {
   create(e: Experiment, rng: Rng, host: LabHost): Promise<TaskLab>;
   /** A lab restored from a checkpoint's weights, specs and optimizer states. */
   restore(e: Experiment, state: TaskState, host: LabHost): Promise<TaskLab>;
+  /** The red team's attack on its reward model (redteam/attack.ts): 'points' where its lab is a PointTarget. */
+  attack?: 'points';
 }
 
 const TASKS = {
@@ -60,6 +62,7 @@ const TASKS = {
     report: landscapeReport,
     create: async (e, rng) => (await import('./landscape2d/lab')).LandscapeLab.create(e, rng),
     restore: async (e, state) => (await import('./landscape2d/lab')).LandscapeLab.restore(e, state),
+    attack: 'points',
   },
   text: {
     ...textSpec,

@@ -111,7 +111,12 @@ function landscapeView(name: LandscapeName): TaskView {
 function probeApi(lab: Lab): ProbeApi | null {
   const api = lab.remote;
   if (!api || !lab.runId) return null;
-  return { probe: (x, y) => api.probe(x, y), add: (x, y) => api.addProbe(x, y) };
+  return {
+    probe: (x, y) => api.probe(x, y),
+    add: (x, y) => api.addProbe(x, y),
+    attack: (budget, seed) => api.attack(budget, seed),
+    labelPoints: (points) => api.labelPoints(points),
+  };
 }
 
 /** One line per text gold reward on what it prefers, to guide a first-time labeler. */

@@ -23,7 +23,7 @@ import { readImport, type BundleSummary, type PreferenceSummary } from '../core/
 import { writeNewRun } from '../core/checkpoint/runs';
 import { classSourceOf, type ClassSource } from '../core/feedback/class_merge';
 import { ArenaSession, type ArenaPair, type ArenaPlayer } from '../core/arena_session';
-import type { PointTarget } from '../core/redteam/attack';
+import { attackPoints, type PointTarget, type Thresholds } from '../core/redteam/attack';
 import { Rng } from '../core/rng';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
@@ -45,6 +45,18 @@ export interface ProbeResult {
   gold: number;
   /** proxy − gold, as the reward-hacking panel ranks samples. */
   gap: number;
+}
+
+/** One attack on the open run's reward model, as the tab shows it (redteam/attack.ts). */
+export interface AttackSummary {
+  successRate: number;
+  meanProxy: number;
+  meanGold: number;
+  thresholds: Thresholds;
+  /** The finds, largest gap first. */
+  exploits: { point: [number, number]; proxy: number; gold: number; gap: number; success: boolean }[];
+  /** The run's labels (skips not counted) when the attack ran: the loop's x axis. */
+  labels: number;
 }
 
 /** The open run's lab where it can be probed at points (the landscape), else null. */
@@ -327,6 +339,38 @@ const api = {
     if (!lab) return null;
     const { members, proxy, gold } = await lab.probe(Float32Array.of(x, y));
     return { x, y, proxy: proxy[0], members: members.map((m) => m[0]), gold: gold[0], gap: proxy[0] - gold[0] };
+  },
+
+  /** The red team's attack on the open run's reward model: `budget` gradient ascents from policy samples. */
+  async attack(budget: number, seed: number): Promise<AttackSummary | null> {
+    const lab = pointLab();
+    const r = runner;
+    if (!lab || !r) return null;
+    const a = await attackPoints(lab, { budget, seed });
+    return {
+      successRate: a.successRate,
+      meanProxy: a.meanProxy,
+      meanGold: a.meanGold,
+      thresholds: a.thresholds,
+      exploits: a.exploits.map(({ point, proxy, gold, gap, success }) => ({ point, proxy, gold, gap, success })),
+      labels: r.labels.filter((l) => l.answer !== 'skip').length,
+    };
+  },
+
+  /** Close the loop: each point (an attack's finds) as a comparison against a policy sample, as addProbe does. */
+  async labelPoints(points: [number, number][]): Promise<'asked' | 'queued' | 'finished' | null> {
+    const lab = pointLab();
+    const r = runner;
+    if (!lab || !r || points.length === 0) return null;
+    const s = await lab.policySamples(points.length, new Rng((r.experiment.seed ^ (r.labels.length + 7) * 0x85eb) >>> 0));
+    // With a person being asked each call shows its pair and puts the one shown before it next: go from the last find,
+    // so the first is shown and the rest follow in order; otherwise each joins the queue's end.
+    const order = points.map((_, i) => i);
+    if (r.pendingPair) order.reverse();
+    let how: 'asked' | 'queued' | 'finished' = 'queued';
+    for (const i of order) how = r.addComparison({ a: points[i], b: [s[2 * i], s[2 * i + 1]] });
+    scheduleFlush();
+    return how;
   },
 
   /** The probed point as a comparison against a policy sample: asked now when a person is being asked, else queued. */

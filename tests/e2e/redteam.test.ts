@@ -1,6 +1,7 @@
 // The red team's probe in a real browser: drag on the reward-model map, the readout shows the worker's proxy and
 // the gold reward at the point (checked against the landscape's gold worked here), and C adds the probed point as
-// the comparison to label now, against a policy sample; the pair it replaced is asked next.
+// the comparison to label now, against a policy sample; the pair it replaced is asked next. An attack marks 64 finds
+// with a success rate, and labeling them puts the first find up for labeling.
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
@@ -70,6 +71,20 @@ describe('the probe on the landscape', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid=labeled-count]')?.textContent === '1', null, { timeout: 30_000 });
     await page.waitForFunction((x) => Number(document.querySelector('[data-testid=pair-a]')?.getAttribute('data-x')) === x, shown.a[0], { timeout: 30_000 });
     expect(await pairPoint(page, 'b')).toEqual(shown.b);
+
+    // Attack: 64 finds on the map and a success rate; labeling them makes the first find the pair shown now.
+    await page.click('[data-testid=attack-run]');
+    await page.waitForSelector('[data-testid=attack][data-finds="64"]', { timeout: 90_000 });
+    const rate = Number(await page.getAttribute('[data-testid=attack]', 'data-rate'));
+    expect(rate).toBeGreaterThanOrEqual(0);
+    expect(rate).toBeLessThanOrEqual(1);
+    expect(Number.isInteger(rate * 64)).toBe(true);
+    await page.click('[data-testid=attack-label]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=probe-message]')?.textContent?.includes('the first is the pair to label now'), null, { timeout: 30_000 });
+    // the page hears of the new pair with the run's next update
+    await page.waitForFunction((x) => Number(document.querySelector('[data-testid=pair-a]')?.getAttribute('data-x')) !== x, shown.a[0], { timeout: 30_000 });
+    const [fx, fy] = await pairPoint(page, 'a');
+    for (const c of [fx, fy]) expect(Math.abs(c)).toBeLessThanOrEqual(3); // a find stays on the plane
     await page.close();
   }, 120_000);
 });

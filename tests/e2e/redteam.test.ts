@@ -87,4 +87,35 @@ describe('the probe on the landscape', () => {
     for (const c of [fx, fy]) expect(Math.abs(c)).toBeLessThanOrEqual(3); // a find stays on the plane
     await page.close();
   }, 120_000);
+
+  it('on wasm a probe answers a drag within 100 ms (median of 15, the run waiting for labels)', async () => {
+    const page = await (await browser().newContext()).newPage();
+    await page.goto(`${BASE_URL}/?backend=wasm`);
+    await page.waitForSelector('[data-testid=backend][data-backend=wasm]', { timeout: 60_000 });
+    await page.setInputFiles('[data-testid=open-file]', fixture);
+    await page.waitForFunction((name) => (document.querySelector('[data-testid=preset]') as HTMLSelectElement).value === name, experiment.name);
+    await page.click('[data-testid=start]');
+    await page.waitForSelector('[data-testid=status][data-status=waiting-for-labels]', { timeout: 60_000 });
+    // From a pointerdown on the map to the readout showing that point: the worker's call and the page's update.
+    const times = await page.evaluate(async () => {
+      const canvas = document.querySelector('[data-testid=rm-map]') as HTMLCanvasElement;
+      const probe = () => document.querySelector('[data-testid=probe]');
+      const r = canvas.getBoundingClientRect();
+      const out: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        const px = r.left + r.width * (0.1 + 0.05 * i);
+        const t0 = performance.now();
+        canvas.dispatchEvent(new PointerEvent('pointerdown', { clientX: px, clientY: r.top + r.height / 2, bubbles: true, pointerId: 1 }));
+        canvas.dispatchEvent(new PointerEvent('pointerup', { clientX: px, clientY: r.top + r.height / 2, bubbles: true, pointerId: 1 }));
+        const want = ((px - r.left) / r.width) * 6 - 3;
+        while (Math.abs(Number(probe()?.getAttribute('data-x')) - want) > 1e-6) await new Promise((res) => setTimeout(res, 1));
+        out.push(performance.now() - t0);
+      }
+      return out;
+    });
+    const median = [...times].sort((a, b) => a - b)[7];
+    console.info(`probe on wasm: median ${median.toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`);
+    expect(median).toBeLessThan(100);
+    await page.close();
+  }, 120_000);
 });

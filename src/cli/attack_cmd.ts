@@ -8,18 +8,21 @@ import { readBundle } from '../core/checkpoint/import';
 import { modelStates, verifyRecord, type CheckpointRecord } from '../core/checkpoint/record';
 import { taskOf } from '../core/tasks/registry';
 import { closeLoop, ATTACK_DEFAULTS, type LoopRound } from '../core/redteam/attack';
+import { attackText, TEXT_ATTACK_DEFAULTS, type TextTarget } from '../core/redteam/text_attack';
 import type { PointTarget } from '../core/redteam/attack';
 import type { TaskLab } from '../core/tasks/task_lab';
 import { tf } from '../core/tf';
 import { decodeJson } from './fs_store';
 import { publicAssets } from './fs_assets';
 
-export const ATTACK_USAGE = `  rlhf-lab attack RUN_DIR|export.zip   search for points the run's reward model overrates (landscape runs)
+export const ATTACK_USAGE = `  rlhf-lab attack RUN_DIR|export.zip   search for samples the run's reward model overrates (landscape, text)
       --budget N                       finds per attack: one gradient ascent from each of N policy samples (default 64)
       --seed S                         the attack's seed (default 1)
-      --steps N                        ascent steps per find (default ${ATTACK_DEFAULTS.steps})
+      --steps N                        ascent steps per find (default ${ATTACK_DEFAULTS.steps}; on text greedy edit steps,
+                                       default ${TEXT_ATTACK_DEFAULTS.steps})
       --rounds R                       close the loop R times: label the finds (the run's simulated labeler, each
-                                       against a policy sample), refit the reward model, attack again (default 0)
+                                       against a policy sample), refit the reward model, attack again (default 0;
+                                       landscape runs only)
       --out DIR                        where exploits.jsonl and summary.json go (default RUN_DIR/attack or beside the zip)`;
 
 export class AttackError extends Error {
@@ -30,13 +33,14 @@ interface AttackArgs {
   target: string;
   budget: number;
   seed: number;
-  steps: number;
+  /** null: the attack's own default (landscape 100, text 20). */
+  steps: number | null;
   rounds: number;
   out: string | null;
 }
 
 function parseArgs(argv: string[], usage: (m: string) => Error): AttackArgs {
-  const args: AttackArgs = { target: '', budget: 64, seed: 1, steps: ATTACK_DEFAULTS.steps, rounds: 0, out: null };
+  const args: AttackArgs = { target: '', budget: 64, seed: 1, steps: null, rounds: 0, out: null };
   const int = (flag: string, v: string, min: number, max: number) => {
     if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw usage(`${flag} ${v}: expected an integer from ${min} to ${max}`);
     return Number(v);
@@ -103,9 +107,11 @@ export async function attackCommand(argv: string[], usage: (m: string) => Error,
   const args = parseArgs(argv, usage);
   const record = await loadRun(args.target);
   const e = record.experiment;
-  if (taskOf(e.task).attack !== 'points') {
-    throw new AttackError(`${args.target} is a ${e.task.kind} run; the attack supports landscape runs so far (text and control attacks are not built yet)`);
+  const kind = taskOf(e.task).attack;
+  if (!kind) {
+    throw new AttackError(`${args.target} is a ${e.task.kind} run; the attack supports landscape and text runs so far (the control attack is not built yet)`);
   }
+  if (kind === 'text') return attackTextRun(record, args, log);
   if (args.rounds > 0 && !e.labelers.some((l) => l.kind === 'simulated')) {
     throw new AttackError(`${args.target} has only human labelers; --rounds asks the run's simulated labeler, so run it without --rounds`);
   }
@@ -113,7 +119,7 @@ export async function attackCommand(argv: string[], usage: (m: string) => Error,
   const lab = (await taskOf(e.task).restore(e, modelStates(record), { assets: publicAssets })) as TaskLab & PointTarget;
   const labels = record.labels.map((l) => ({ ...l }));
   const before = tf.memory().numTensors;
-  const rounds = await closeLoop(lab, e, labels, { budget: args.budget, seed: args.seed, steps: args.steps, rounds: args.rounds }, (r) =>
+  const rounds = await closeLoop(lab, e, labels, { budget: args.budget, seed: args.seed, steps: args.steps ?? ATTACK_DEFAULTS.steps, rounds: args.rounds }, (r) =>
     log(`round ${r.round}: success rate ${fmt(r.successRate)} after ${r.labelsSpent} labels; finds' proxy ${fmt(r.meanProxy)}, gold ${fmt(r.meanGold)}\n`),
   );
   const leaked = tf.memory().numTensors - before;
@@ -133,13 +139,48 @@ export async function attackCommand(argv: string[], usage: (m: string) => Error,
     run_labels: record.labels.length,
     budget: args.budget,
     seed: args.seed,
-    steps: args.steps,
+    steps: args.steps ?? ATTACK_DEFAULTS.steps,
     success_rate: first.successRate,
     mean_proxy: first.meanProxy,
     mean_gold: first.meanGold,
     thresholds: first.attack.thresholds,
     policy: first.attack.policy,
     rounds: rounds.map(roundRow),
+    tensors_leaked: leaked,
+  };
+  await writeFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  log(`wrote ${out}\n`);
+}
+
+/** A text run: greedy character edits under the base model's likelihood floor; no loop yet (--rounds refused). */
+async function attackTextRun(record: CheckpointRecord, args: AttackArgs, log: (s: string) => void): Promise<void> {
+  if (args.rounds > 0) throw new AttackError(`--rounds: closing the loop is built for landscape runs only so far; attack ${args.target} without it`);
+  const e = record.experiment;
+  await import('@tensorflow/tfjs-backend-wasm');
+  await tf.setBackend('wasm');
+  const lab = (await taskOf(e.task).restore(e, modelStates(record), { assets: publicAssets })) as TaskLab & TextTarget;
+  const before = tf.memory().numTensors;
+  const a = await attackText(lab, { budget: args.budget, seed: args.seed, steps: args.steps ?? TEXT_ATTACK_DEFAULTS.steps });
+  const leaked = tf.memory().numTensors - before;
+  lab.dispose();
+  log(`success rate ${fmt(a.successRate)} over ${a.exploits.length} finds; finds' proxy ${fmt(a.meanProxy)}, gold ${fmt(a.meanGold)}; log-likelihood floor ${fmt(a.floor)}\n`);
+  const out = resolve(args.out ?? (args.target.endsWith('.zip') ? args.target.replace(/\.zip$/, '-attack') : join(args.target, 'attack')));
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'exploits.jsonl'), a.exploits.map((x) => JSON.stringify({ round: 0, ...x })).join('\n') + '\n');
+  const summary = {
+    run: record.runId,
+    experiment: e.name,
+    task: e.task.kind,
+    run_labels: record.labels.length,
+    budget: args.budget,
+    seed: args.seed,
+    steps: args.steps ?? TEXT_ATTACK_DEFAULTS.steps,
+    success_rate: a.successRate,
+    mean_proxy: a.meanProxy,
+    mean_gold: a.meanGold,
+    thresholds: a.thresholds,
+    floor: a.floor,
+    rounds: [{ round: 0, labels_spent: 0, success_rate: a.successRate, mean_proxy: a.meanProxy, mean_gold: a.meanGold, thresholds: a.thresholds }],
     tensors_leaked: leaked,
   };
   await writeFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

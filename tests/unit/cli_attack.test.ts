@@ -1,6 +1,7 @@
 // `rlhf-lab attack RUN_DIR|export.zip`: red-teams a run's reward model with the core's attack and closes the loop;
 // exploits.jsonl and summary.json agree with each other, a run folder and its export bundle give the same finds, and
-// a missing run, a damaged one or a task not attacked yet exit 2 with the reason.
+// a text run's finds stay in the vocabulary and above the likelihood floor; a missing run, a damaged one or a task
+// not attacked yet exit 2 with the reason.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,12 @@ import { decodeJson, encodeJson } from '../../src/cli/fs_store';
 import { hashRecord, type CheckpointRecord } from '../../src/core/checkpoint/record';
 import { preset } from '../../src/core/experiment/presets';
 import { cli } from './cli_run';
+import { tf } from '../../src/core/tf';
+import { Runner } from '../../src/core/runner';
+import { MemoryStore } from '../../src/core/checkpoint/store';
+import { applyOverrides } from '../../src/core/experiment/parse';
+import { publicAssets } from '../../src/cli/fs_assets';
+import { unknownChars } from '../../src/core/tasks/text/vocab';
 
 let tmp: string;
 let run: string;
@@ -65,6 +72,36 @@ describe('rlhf-lab attack', () => {
     expect(await lines(out)).toEqual(fromDir);
   }, 120_000);
 
+  it('a text run: greedy edits inside the vocabulary and above the floor; --rounds is refused for text', async () => {
+    // A text run's first checkpoint (the base model, an untrained reward head), written as `run --out` writes it.
+    await import('@tensorflow/tfjs-backend-wasm');
+    await tf.setBackend('wasm');
+    const e = applyOverrides(preset('text-sentiment-ppo')!, ['task.max_new_tokens=12']);
+    const runner = await Runner.create(e, { store: new MemoryStore(), runId: 'text', backend: 'wasm', assets: publicAssets });
+    const rec = await runner.toRecord();
+    runner.dispose();
+    const dir = join(tmp, 'text');
+    await mkdir(dir);
+    await writeFile(join(dir, 'checkpoint.json'), encodeJson({ ...rec, sha256: await hashRecord(rec) }));
+    const out = join(tmp, 'text-out');
+    const r = await cli(['attack', dir, '--budget', '4', '--steps', '3', '--seed', '2', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const finds = await lines(out);
+    expect(finds.length).toBeGreaterThan(0);
+    expect(finds.length).toBeLessThanOrEqual(4);
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+    expect(summary.task).toBe('text');
+    expect(summary.success_rate).toBeCloseTo(finds.filter((f) => f.success).length / finds.length, 12);
+    for (const f of finds) {
+      expect(unknownChars(f.completion)).toEqual([]);
+      expect(f.logp).toBeGreaterThanOrEqual(summary.floor);
+    }
+    expect(summary.tensors_leaked).toBe(0);
+    const loop = await cli(['attack', dir, '--rounds', '1']);
+    expect(loop.code).toBe(2);
+    expect(loop.stderr).toContain('closing the loop is built for landscape runs only so far');
+  }, 120_000);
+
   it('a missing run, a folder without a checkpoint, a damaged one, a control run and a bad flag exit 2 with the reason', async () => {
     let r = await cli(['attack', join(tmp, 'nothing-here')]);
     expect(r.code).toBe(2);
@@ -90,7 +127,7 @@ describe('rlhf-lab attack', () => {
     await writeFile(join(control, 'checkpoint.json'), encodeJson({ ...c, sha256: await hashRecord(c) }));
     r = await cli(['attack', control]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('is a control run; the attack supports landscape runs so far');
+    expect(r.stderr).toContain('is a control run; the attack supports landscape and text runs so far');
 
     r = await cli(['attack', run, '--budget', '0']);
     expect(r.code).toBe(2);

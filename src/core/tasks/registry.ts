@@ -52,8 +52,11 @@ interface TaskEntry<T> extends TaskSpec<T> {
   create(e: Experiment, rng: Rng, host: LabHost): Promise<TaskLab>;
   /** A lab restored from a checkpoint's weights, specs and optimizer states. */
   restore(e: Experiment, state: TaskState, host: LabHost): Promise<TaskLab>;
-  /** The red team's attack on its reward model (redteam/attack.ts): 'points' where its lab is a PointTarget. */
-  attack?: 'points';
+  /**
+   * The red team's attack on its reward model: 'points' where its lab is a PointTarget (redteam/attack.ts), 'text'
+   * where it is a TextTarget (redteam/text_attack.ts).
+   */
+  attack?: 'points' | 'text';
 }
 
 const TASKS = {
@@ -69,6 +72,7 @@ const TASKS = {
     report: textReport,
     create: async (e, rng, host) => (await import('./text/text_lab')).TextLab.create(e, rng, requireAssets(host)),
     restore: async (e, state, host) => (await import('./text/text_lab')).TextLab.restore(e, state, requireAssets(host)),
+    attack: 'text',
   },
   control: {
     ...controlSpec,

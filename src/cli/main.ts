@@ -3,6 +3,7 @@
 //   rlhf-lab run <preset | file.json> [--backend cpu|wasm|webgpu] [--seed N] [--set path=value ...] [--out DIR]
 //   rlhf-lab sweep <preset | file.json> --grid 'path=[...]' [--seeds 1,2,3] [--jobs N] [--out DIR]
 //   rlhf-lab import FILE
+//   rlhf-lab attack RUN_DIR|export.zip [--budget N] [--seed S] [--rounds R] [--out DIR]
 //   rlhf-lab class merge FILES... --out DIR
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -33,6 +34,7 @@ import { overoptSummary } from '../core/analysis/overopt';
 import { SweepError } from '../core/analysis/sweep';
 import { sweepCommand, SWEEP_USAGE } from './sweep';
 import { classCommand, CLASS_USAGE } from './class_cmd';
+import { attackCommand, AttackError, ATTACK_USAGE } from './attack_cmd';
 
 /** Each command's lines of the usage, printed alone by `rlhf-lab COMMAND --help` and together by `rlhf-lab help`. */
 const COMMAND_USAGE: Record<string, string> = {
@@ -48,6 +50,7 @@ const COMMAND_USAGE: Record<string, string> = {
                                        the shipped base model`,
   sweep: SWEEP_USAGE,
   import: `  rlhf-lab import FILE                 check an export bundle (.zip) or preference file (.jsonl) and say what it holds`,
+  attack: ATTACK_USAGE,
   class: CLASS_USAGE,
   pretrain: `  rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
       --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)`,
@@ -304,6 +307,9 @@ async function main(argv: string[]): Promise<number> {
       case 'import':
         await importCommand(rest, (t) => process.stdout.write(t));
         return 0;
+      case 'attack':
+        await attackCommand(rest, (m) => new UsageError(m), (t) => process.stderr.write(t));
+        return 0;
       case 'pretrain':
         await pretrainCommand(rest, (m) => new UsageError(m));
         return 0;
@@ -335,7 +341,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`rlhf-lab: ${e.message}\n`);
       return 3;
     }
-    if (e instanceof ExperimentError || e instanceof BackendError || e instanceof CorpusError || e instanceof BaseModelError || e instanceof ImportError || e instanceof HfImportError || e instanceof SweepError) {
+    if (e instanceof ExperimentError || e instanceof BackendError || e instanceof CorpusError || e instanceof BaseModelError || e instanceof ImportError || e instanceof HfImportError || e instanceof SweepError || e instanceof AttackError) {
       process.stderr.write(`rlhf-lab: ${e.message}\n`);
       return 2;
     }

@@ -10,7 +10,7 @@ import { SCHEMA, currentVersions, lastMetric, loadCheckpoint, modelStates, nonFi
 import type { CheckpointRecord, MetricRow, Position, Stage } from './checkpoint/record';
 import { StorageFullError, type Store } from './checkpoint/store';
 import { DivergenceError, RunControl, type PendingPair, type RunnerHooks, type RunnerOptions } from './run_control';
-import type { TaskLab, Visuals } from './tasks/task_lab';
+import type { Proposal, TaskLab, Visuals } from './tasks/task_lab';
 import { taskOf } from './tasks/registry';
 import { algorithmOf, klControllerOf } from './algos/registry';
 import type { KlController } from './algos/kl';
@@ -31,6 +31,8 @@ export class Runner extends RunControl {
   rmLoss = Number.NaN;
 
   private readonly rng: Rng;
+  /** Comparisons a person made by probing the reward model (the red team's probe): asked before the task proposes more. */
+  private readonly probed: Proposal[] = [];
   /** The KL coefficient β of the policy's optimizer (adapted by PPO with a KL target), kept in the policy's spec. */
   private readonly kl: KlController;
 
@@ -106,6 +108,24 @@ export class Runner extends RunControl {
     this.labels.push({ id, ...(prompt === undefined ? {} : { prompt }), a, b, answer, labeler: 'human', round: this.position.round, time: this.now() });
   }
 
+  /**
+   * A comparison a person made (a probed point against a policy sample). While a person is being asked, it is asked
+   * at once and the pair it replaces comes next ('asked'); otherwise it waits for the next label stage, where the run's
+   * labeler answers it before the task proposes more ('queued'); a finished run asks nothing more ('finished').
+   */
+  addComparison(p: Proposal): 'asked' | 'queued' | 'finished' {
+    if (this.position.stage === 'done') return 'finished';
+    const shown = this.pendingPair;
+    if (shown) {
+      this.probed.unshift({ ...(shown.prompt === undefined ? {} : { prompt: shown.prompt }), a: shown.a, b: shown.b });
+      this.pendingPair = { ...shown, a: p.a, b: p.b };
+      this.progress();
+      return 'asked';
+    }
+    this.probed.push(p);
+    return 'queued';
+  }
+
   /** The "Train reward model" button works once a pair of this round's label stage is labeled. */
   protected canFinishLabeling(): boolean {
     return this.position.stage === 'label' && this.labelsThisRound() > 0;
@@ -178,7 +198,7 @@ export class Runner extends RunControl {
     this.finishLabelingRequested = false;
     while (this.position.stageStep < wanted) {
       if (this.finishLabelingRequested && this.labelsThisRound() > 0) break;
-      const proposal = await this.lab.propose(this.rng);
+      const proposal = this.probed.shift() ?? (await this.lab.propose(this.rng));
       const who = pickLabeler(labelers, this.rng);
       const labeler = labelers[who];
       const id = this.labels.length ? this.labels[this.labels.length - 1].id + 1 : 0;

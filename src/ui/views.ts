@@ -8,6 +8,7 @@ import PairLabeler from './labeling/PairLabeler.svelte';
 import TextPairLabeler from './labeling/TextPairLabeler.svelte';
 import ClipPairLabeler from './control/ClipPairLabeler.svelte';
 import LandscapeMaps from './landscape/LandscapeMaps.svelte';
+import type { ProbeApi } from './landscape/probe.svelte';
 import SampleTable from './text/SampleTable.svelte';
 import ControlView from './control/ControlView.svelte';
 import { algorithmOf, type ChartSpec } from '../core/algos/registry';
@@ -105,7 +106,16 @@ function landscapeView(name: LandscapeName): TaskView {
   const optimum = goldOptimum(landscape(name));
   return {
     labeler: (common) => piece(PairLabeler, { ...common, gold, grid: GRID, extent: EXTENT }),
-    main: (lab) => piece(LandscapeMaps, { gold, grid: GRID, extent: EXTENT, optimum, visuals: visualsOf(lab.visuals, 'landscape2d'), labels: lab.labels }),
+    main: (lab) =>
+      piece(LandscapeMaps, {
+        gold,
+        grid: GRID,
+        extent: EXTENT,
+        optimum,
+        visuals: visualsOf(lab.visuals, 'landscape2d'),
+        labels: lab.labels,
+        probeApi: probeApi(lab),
+      }),
     figures: () => [{ key: 'landscape/optimum', label: 'optimum', value: optimum.value, after: 'gold' }],
     reward: GOLD_VS_PROXY,
     gold: 'gold reward',
@@ -114,6 +124,18 @@ function landscapeView(name: LandscapeName): TaskView {
     charts: () => [],
     intro:
       'A policy proposes points of the plane; labelers compare pairs of them; a reward model learns their preference; the policy climbs the reward model, held near where it started by a KL penalty. The gold map on the left is the hidden truth the labelers follow; the map beside it is what the reward model learned. Where the two part ways, the policy can game the reward model.',
+  };
+}
+
+/** The red team's probe calls of the open run's worker (null before a run). */
+function probeApi(lab: Lab): ProbeApi | null {
+  const api = lab.remote;
+  if (!api || !lab.runId) return null;
+  return {
+    probe: (x, y) => api.probe(x, y),
+    add: (x, y) => api.addProbe(x, y),
+    attack: (budget, seed) => api.attack(budget, seed),
+    labelPoints: (points) => api.labelPoints(points),
   };
 }
 

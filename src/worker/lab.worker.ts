@@ -24,6 +24,8 @@ import { writeNewRun } from '../core/checkpoint/runs';
 import { classSourceOf, goldAnswers, type ClassSource } from '../core/feedback/class_merge';
 import { readProgress, type LessonProgress } from '../core/lessons/progress';
 import { ArenaSession, type ArenaPair, type ArenaPlayer } from '../core/arena_session';
+import { attackPoints, type PointTarget, type Thresholds } from '../core/redteam/attack';
+import { Rng } from '../core/rng';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
 
@@ -32,6 +34,37 @@ setWasmPaths({
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
 });
+
+/** What the reward model and the gold reward say of a probed point (the red team's probe). */
+export interface ProbeResult {
+  x: number;
+  y: number;
+  /** The reward the policy sees (normalized; an ensemble's conservative score). */
+  proxy: number;
+  /** Each member's normalized score (one for a single model). */
+  members: number[];
+  gold: number;
+  /** proxy − gold, as the reward-hacking panel ranks samples. */
+  gap: number;
+}
+
+/** One attack on the open run's reward model, as the tab shows it (redteam/attack.ts). */
+export interface AttackSummary {
+  successRate: number;
+  meanProxy: number;
+  meanGold: number;
+  thresholds: Thresholds;
+  /** The finds, largest gap first. */
+  exploits: { point: [number, number]; proxy: number; gold: number; gap: number; success: boolean }[];
+  /** The run's labels (skips not counted) when the attack ran: the loop's x axis. */
+  labels: number;
+}
+
+/** The open run's lab where it can be probed at points (the landscape), else null. */
+function pointLab(): PointTarget | null {
+  const lab = runner?.lab as Partial<PointTarget> | undefined;
+  return lab?.probe && lab.policySamples ? (lab as PointTarget) : null;
+}
 
 /** What the page is sent: the whole state the first time, then what changed (new rows and labels are appended). */
 export interface LabUpdate {
@@ -297,6 +330,59 @@ const api = {
 
   finishLabeling(): boolean {
     return runner?.finishLabeling() ?? false;
+  },
+
+  // ---- the red team's probe (landscape): one point, cheap enough to call on every drag -----------------------
+
+  /** The proxy (each member's too), gold and gap at (x, y), or null where the run's task has no points to probe. */
+  async probe(x: number, y: number): Promise<ProbeResult | null> {
+    const lab = pointLab();
+    if (!lab) return null;
+    const { members, proxy, gold } = await lab.probe(Float32Array.of(x, y));
+    return { x, y, proxy: proxy[0], members: members.map((m) => m[0]), gold: gold[0], gap: proxy[0] - gold[0] };
+  },
+
+  /** The red team's attack on the open run's reward model: `budget` gradient ascents from policy samples. */
+  async attack(budget: number, seed: number): Promise<AttackSummary | null> {
+    const lab = pointLab();
+    const r = runner;
+    if (!lab || !r) return null;
+    const a = await attackPoints(lab, { budget, seed });
+    return {
+      successRate: a.successRate,
+      meanProxy: a.meanProxy,
+      meanGold: a.meanGold,
+      thresholds: a.thresholds,
+      exploits: a.exploits.map(({ point, proxy, gold, gap, success }) => ({ point, proxy, gold, gap, success })),
+      labels: r.labels.filter((l) => l.answer !== 'skip').length,
+    };
+  },
+
+  /** Close the loop: each point (an attack's finds) as a comparison against a policy sample, as addProbe does. */
+  async labelPoints(points: [number, number][]): Promise<'asked' | 'queued' | 'finished' | null> {
+    const lab = pointLab();
+    const r = runner;
+    if (!lab || !r || points.length === 0) return null;
+    const s = await lab.policySamples(points.length, new Rng((r.experiment.seed ^ (r.labels.length + 7) * 0x85eb) >>> 0));
+    // With a person being asked each call shows its pair and puts the one shown before it next: go from the last find,
+    // so the first is shown and the rest follow in order; otherwise each joins the queue's end.
+    const order = points.map((_, i) => i);
+    if (r.pendingPair) order.reverse();
+    let how: 'asked' | 'queued' | 'finished' = 'queued';
+    for (const i of order) how = r.addComparison({ a: points[i], b: [s[2 * i], s[2 * i + 1]] });
+    scheduleFlush();
+    return how;
+  },
+
+  /** The probed point as a comparison against a policy sample: asked now when a person is being asked, else queued. */
+  async addProbe(x: number, y: number): Promise<'asked' | 'queued' | 'finished' | null> {
+    const lab = pointLab();
+    const r = runner;
+    if (!lab || !r) return null;
+    const s = await lab.policySamples(1, new Rng((r.experiment.seed ^ (r.labels.length + 1) * 0x9e37) >>> 0));
+    const how = r.addComparison({ a: [x, y], b: [s[0], s[1]] });
+    scheduleFlush();
+    return how;
   },
 
   // ---- runs page: list, open, rename, duplicate, delete, snapshots, export, import, storage -------------------

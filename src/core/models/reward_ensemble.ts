@@ -123,6 +123,22 @@ export class RewardEnsemble {
     return tf.tidy(() => tf.stack(this.members.map((m) => this.score(m.params, x))));
   }
 
+  /**
+   * The reward the policy sees as a differentiable tensor of the inputs x, shape [n]: each member's score normalized
+   * by its own mean and std, combined as `combined` does (the red-team attack ascends its gradient). For
+   * mean − λ·std the std has a floor of 1e-6 inside the root, so its gradient stays finite where members agree.
+   */
+  combinedTensor(x: Tensor): Tensor {
+    return tf.tidy(() => {
+      const s = tf.stack(this.members.map((m) => tf.div(tf.sub(this.score(m.params, x), m.norm.mean), m.norm.std)));
+      if (this.members.length === 1) return tf.reshape(s, [-1]);
+      const { conservative, conservative_lambda } = this.cfg;
+      if (conservative === 'worst') return tf.min(s, 0);
+      const { mean: mu, variance } = tf.moments(s, 0);
+      return conservative === 'mean' ? mu : tf.sub(mu, tf.mul(conservative_lambda, tf.sqrt(tf.add(variance, 1e-12))));
+    });
+  }
+
   /** Each member's scores normalized by its own mean and std. */
   normalized(raw: ArrayLike<number>[]): Float32Array[] {
     return raw.map((r, k) => {

@@ -56,6 +56,11 @@ interface TaskEntry<T> extends TaskSpec<T> {
   restore(e: Experiment, state: TaskState, host: LabHost): Promise<TaskLab>;
   /** The hidden gold reward of samples (with their prompts), without a lab: what a labeler's answers are checked against. */
   gold(e: Experiment, samples: { prompt: string; sample: Sample }[], host: LabHost): Promise<number[]>;
+  /**
+   * The red team's attack on its reward model: 'points' where its lab is a PointTarget (redteam/attack.ts), 'text'
+   * where it is a TextTarget (redteam/text_attack.ts).
+   */
+  attack?: 'points' | 'text';
 }
 
 const TASKS = {
@@ -68,6 +73,7 @@ const TASKS = {
       const { goldOf, landscape } = await import('./landscape2d/landscape');
       return Array.from(goldOf(landscape((e.task as { landscape: LandscapeName }).landscape), Float32Array.from(samples.flatMap((s) => s.sample as [number, number]))));
     },
+    attack: 'points',
   },
   text: {
     ...textSpec,
@@ -81,6 +87,7 @@ const TASKS = {
       const gold = (e.task as { gold: TextGold }).gold;
       return samples.map((s) => goldReward(gold, s.prompt, String(s.sample), lexicon));
     },
+    attack: 'text',
   },
   control: {
     ...controlSpec,

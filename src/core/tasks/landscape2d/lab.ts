@@ -153,6 +153,24 @@ export class LandscapeLab implements TaskLab {
     return this.rm.raw(() => tf.tensor2d(points, [points.length / 2, 2]));
   }
 
+  // ---- the red team (redteam/attack.ts): probe any point, ascend the proxy's gradient -----------------------
+
+  /** Each member's normalized score, the reward the policy sees (proxy) and the gold reward at points [x0, y0, ...]. */
+  async probe(points: Float32Array): Promise<{ members: Float32Array[]; proxy: Float32Array; gold: Float32Array }> {
+    const members = this.rm.normalized(await this.memberRaw(points));
+    return { members, proxy: this.rm.combined(members), gold: goldOf(this.landscape, points) };
+  }
+
+  /** The proxy as a differentiable tensor of points x [n, 2]: shape [n]. */
+  proxyTensor(x: Tensor): Tensor {
+    return this.rm.combinedTensor(x);
+  }
+
+  /** n points of the current policy. */
+  policySamples(n: number, rng: Rng): Promise<Float32Array> {
+    return sampleMixture(this.pi, n, rng);
+  }
+
   async normalizeReward(): Promise<void> {
     const pts = await sampleMixture(this.pi, NORM_SAMPLES, new Rng(this.experiment.seed ^ 0x5eed));
     this.rm.setNorms(await this.memberRaw(pts));

@@ -255,6 +255,32 @@ export class TextLab implements TaskLab {
     return (raw - this.rmNorm.mean) / this.rmNorm.std;
   }
 
+  // ---- the red team (redteam/text_attack.ts) --------------------------------------------------------------
+
+  /**
+   * Of (prompt, completion) pairs, in one readback: the normalized proxy, the gold reward, and the base model's mean
+   * log-likelihood per completion token (the reference's: the plausibility an attack must keep).
+   */
+  async probeText(pairs: [string, string][]): Promise<{ proxy: Float32Array; gold: Float32Array; logp: Float32Array }> {
+    const n = pairs.length;
+    const t = tf.tidy(() => tf.concat([this.rawRewardTensor(pairs), this.sequenceLogps(this.reference, pairs)]));
+    const v = (await t.data()) as Float32Array;
+    t.dispose();
+    return {
+      proxy: Float32Array.from(v.subarray(0, n), (r) => this.normalized(r)),
+      gold: Float32Array.from(pairs, ([p, c]) => this.gold(p, c)),
+      // The mask of sequenceLogps covers exactly the completion's characters.
+      logp: Float32Array.from(v.subarray(n), (l, i) => l / Math.max(1, pairs[i][1].length)),
+    };
+  }
+
+  /** n (prompt, completion) samples of the current policy, prompts drawn at random. */
+  async textSamples(n: number, rng: Rng): Promise<[string, string][]> {
+    const idx = Array.from({ length: n }, () => rng.int(this.prefixes.length));
+    const s = await this.sample(idx, rng);
+    return idx.map((i, b) => [this.experiment.task.prompts[i], completionOf(s, b)]);
+  }
+
   /** Puts the policy back where the run started (iterated RLHF with rollback): base weights, fresh Adam. */
   rollback(): void {
     restoreParams(this.pi, this.reference);

@@ -1,0 +1,200 @@
+// rlhf-lab attack RUN_DIR|export.zip: red-teams a finished run's reward model with the core's attack
+// (redteam/attack.ts, the code the tab runs): exploits.jsonl (every find: point, proxy, each member's score, gold, gap)
+// and summary.json (the success rate, mean proxy and gold of the finds, and with --rounds the loop's rate per round
+// against the labels it spent). Exit 2 with the reason for a missing or damaged run or a task not attacked yet.
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { readBundle } from '../core/checkpoint/import';
+import { modelStates, verifyRecord, type CheckpointRecord } from '../core/checkpoint/record';
+import { taskOf } from '../core/tasks/registry';
+import { closeLoop, ATTACK_DEFAULTS, type LoopRound } from '../core/redteam/attack';
+import { attackText, TEXT_ATTACK_DEFAULTS, type TextTarget } from '../core/redteam/text_attack';
+import type { PointTarget } from '../core/redteam/attack';
+import type { TaskLab } from '../core/tasks/task_lab';
+import { tf } from '../core/tf';
+import { decodeJson } from './fs_store';
+import { publicAssets } from './fs_assets';
+
+export const ATTACK_USAGE = `  rlhf-lab attack RUN_DIR|export.zip   search for samples the run's reward model overrates (landscape, text)
+      --budget N                       finds per attack: one gradient ascent from each of N policy samples (default 64)
+      --seed S                         the attack's seed (default 1)
+      --steps N                        ascent steps per find (default ${ATTACK_DEFAULTS.steps}; on text greedy edit steps,
+                                       default ${TEXT_ATTACK_DEFAULTS.steps})
+      --rounds R                       close the loop R times: label the finds (the run's simulated labeler, each
+                                       against a policy sample), refit the reward model, attack again (default 0;
+                                       landscape runs only)
+      --out DIR                        where exploits.jsonl and summary.json go (default RUN_DIR/attack or beside the zip)`;
+
+export class AttackError extends Error {
+  override name = 'AttackError';
+}
+
+interface AttackArgs {
+  target: string;
+  budget: number;
+  seed: number;
+  /** null: the attack's own default (landscape 100, text 20). */
+  steps: number | null;
+  rounds: number;
+  out: string | null;
+}
+
+function parseArgs(argv: string[], usage: (m: string) => Error): AttackArgs {
+  const args: AttackArgs = { target: '', budget: 64, seed: 1, steps: null, rounds: 0, out: null };
+  const int = (flag: string, v: string, min: number, max: number) => {
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw usage(`${flag} ${v}: expected an integer from ${min} to ${max}`);
+    return Number(v);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null];
+    const take = () => {
+      if (inline !== null) return inline;
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw usage(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--budget':
+        args.budget = int(flag, take(), 1, 100_000);
+        break;
+      case '--seed':
+        args.seed = int(flag, take(), 0, 2 ** 32 - 1);
+        break;
+      case '--steps':
+        args.steps = int(flag, take(), 1, 100_000);
+        break;
+      case '--rounds':
+        args.rounds = int(flag, take(), 0, 100);
+        break;
+      case '--out':
+        args.out = take();
+        break;
+      default:
+        if (a.startsWith('-')) throw usage(`unknown option ${a}`);
+        if (args.target) throw usage(`one run at a time (got "${args.target}" and "${a}")`);
+        args.target = a;
+    }
+  }
+  if (!args.target) throw usage('attack needs a run folder (rlhf-lab run --out DIR) or an export bundle (.zip)');
+  return args;
+}
+
+/** A run's newest checkpoint: a run folder's checkpoint.json (as `rlhf-lab run` writes it) or an export bundle. */
+export async function loadRun(target: string): Promise<CheckpointRecord> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(target)).isDirectory();
+  } catch {
+    throw new AttackError(`${target}: no such run folder or file`);
+  }
+  if (!isDir) return (await readBundle(new Uint8Array(await readFile(target)), basename(target))).record;
+  const file = join(target, 'checkpoint.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new AttackError(`${target} holds no checkpoint.json: it is not a run folder written by rlhf-lab run --out`);
+  }
+  try {
+    return await verifyRecord(decodeJson(text));
+  } catch (e) {
+    throw new AttackError(`${file} cannot be used: ${(e as Error).message}`);
+  }
+}
+
+export async function attackCommand(argv: string[], usage: (m: string) => Error, log: (s: string) => void): Promise<void> {
+  const args = parseArgs(argv, usage);
+  const record = await loadRun(args.target);
+  const e = record.experiment;
+  const kind = taskOf(e.task).attack;
+  if (!kind) {
+    throw new AttackError(`${args.target} is a ${e.task.kind} run; the attack supports landscape and text runs so far (the control attack is not built yet)`);
+  }
+  if (kind === 'text') return attackTextRun(record, args, log);
+  if (args.rounds > 0 && !e.labelers.some((l) => l.kind === 'simulated')) {
+    throw new AttackError(`${args.target} has only human labelers; --rounds asks the run's simulated labeler, so run it without --rounds`);
+  }
+  await tf.setBackend('cpu');
+  const lab = (await taskOf(e.task).restore(e, modelStates(record), { assets: publicAssets })) as TaskLab & PointTarget;
+  const labels = record.labels.map((l) => ({ ...l }));
+  const before = tf.memory().numTensors;
+  const rounds = await closeLoop(lab, e, labels, { budget: args.budget, seed: args.seed, steps: args.steps ?? ATTACK_DEFAULTS.steps, rounds: args.rounds }, (r) =>
+    log(`round ${r.round}: success rate ${fmt(r.successRate)} after ${r.labelsSpent} labels; finds' proxy ${fmt(r.meanProxy)}, gold ${fmt(r.meanGold)}\n`),
+  );
+  const leaked = tf.memory().numTensors - before;
+  lab.dispose();
+
+  const out = resolve(args.out ?? (args.target.endsWith('.zip') ? args.target.replace(/\.zip$/, '-attack') : join(args.target, 'attack')));
+  await mkdir(out, { recursive: true });
+  const lines = rounds.flatMap((r) => r.attack.exploits.map((x) => JSON.stringify({ round: r.round, ...x })));
+  await writeFile(join(out, 'exploits.jsonl'), lines.join('\n') + '\n');
+  const first = rounds[0];
+  const summary = {
+    run: record.runId,
+    experiment: e.name,
+    task: e.task.kind,
+    ...('landscape' in e.task ? { landscape: e.task.landscape } : {}),
+    reward_model: { ensemble: e.reward_model.ensemble, conservative: e.reward_model.conservative },
+    run_labels: record.labels.length,
+    budget: args.budget,
+    seed: args.seed,
+    steps: args.steps ?? ATTACK_DEFAULTS.steps,
+    success_rate: first.successRate,
+    mean_proxy: first.meanProxy,
+    mean_gold: first.meanGold,
+    thresholds: first.attack.thresholds,
+    policy: first.attack.policy,
+    rounds: rounds.map(roundRow),
+    tensors_leaked: leaked,
+  };
+  await writeFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  log(`wrote ${out}\n`);
+}
+
+/** A text run: greedy character edits under the base model's likelihood floor; no loop yet (--rounds refused). */
+async function attackTextRun(record: CheckpointRecord, args: AttackArgs, log: (s: string) => void): Promise<void> {
+  if (args.rounds > 0) throw new AttackError(`--rounds: closing the loop is built for landscape runs only so far; attack ${args.target} without it`);
+  const e = record.experiment;
+  await import('@tensorflow/tfjs-backend-wasm');
+  await tf.setBackend('wasm');
+  const lab = (await taskOf(e.task).restore(e, modelStates(record), { assets: publicAssets })) as TaskLab & TextTarget;
+  const before = tf.memory().numTensors;
+  const a = await attackText(lab, { budget: args.budget, seed: args.seed, steps: args.steps ?? TEXT_ATTACK_DEFAULTS.steps });
+  const leaked = tf.memory().numTensors - before;
+  lab.dispose();
+  log(`success rate ${fmt(a.successRate)} over ${a.exploits.length} finds; finds' proxy ${fmt(a.meanProxy)}, gold ${fmt(a.meanGold)}; log-likelihood floor ${fmt(a.floor)}\n`);
+  const out = resolve(args.out ?? (args.target.endsWith('.zip') ? args.target.replace(/\.zip$/, '-attack') : join(args.target, 'attack')));
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'exploits.jsonl'), a.exploits.map((x) => JSON.stringify({ round: 0, ...x })).join('\n') + '\n');
+  const summary = {
+    run: record.runId,
+    experiment: e.name,
+    task: e.task.kind,
+    run_labels: record.labels.length,
+    budget: args.budget,
+    seed: args.seed,
+    steps: args.steps ?? TEXT_ATTACK_DEFAULTS.steps,
+    success_rate: a.successRate,
+    mean_proxy: a.meanProxy,
+    mean_gold: a.meanGold,
+    thresholds: a.thresholds,
+    floor: a.floor,
+    rounds: [{ round: 0, labels_spent: 0, success_rate: a.successRate, mean_proxy: a.meanProxy, mean_gold: a.meanGold, thresholds: a.thresholds }],
+    tensors_leaked: leaked,
+  };
+  await writeFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  log(`wrote ${out}\n`);
+}
+
+const roundRow = (r: LoopRound) => ({
+  round: r.round,
+  labels_spent: r.labelsSpent,
+  success_rate: r.successRate,
+  mean_proxy: r.meanProxy,
+  mean_gold: r.meanGold,
+  thresholds: r.attack.thresholds,
+  policy: r.attack.policy,
+});
+
+const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');

@@ -3,6 +3,8 @@
 // each stage shows done/total, a rate and a time left that moves.
 import { describe, expect, it } from 'vitest';
 import { browserForFile, nextPair, startFromFile, BASE_URL } from './browser';
+import { applyOverrides } from '../../src/core/experiment/parse';
+import { preset } from '../../src/core/experiment/presets';
 
 const browser = browserForFile();
 
@@ -50,8 +52,13 @@ describe('backend choice and progress in the tab', () => {
         });
       }, 50);
     });
+    // landscape-hello made slow enough that each stage lasts seconds on any machine (an idle one ran the preset's
+    // 40 iterations between two updates of the page, and never showed a policy rate).
+    const slow = { ...applyOverrides(preset('landscape-hello')!, ['reward_model.steps=1500', 'optimizer.iterations=300', 'optimizer.batch_size=2048']), name: 'slow-hello' };
+    await page.setInputFiles('[data-testid=open-file]', { name: 'slow.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(slow)) });
+    await page.waitForFunction(() => (document.querySelector('[data-testid=preset]') as HTMLSelectElement).value === 'slow-hello');
     await page.click('[data-testid=start]');
-    // Two rounds of landscape-hello: each stage of round 1 and round 2 goes by.
+    // Two rounds: each stage of round 1 and round 2 goes by.
     await page.waitForFunction(() => {
       const el = document.querySelector('[data-testid=status]');
       return el?.getAttribute('data-stage') === 'policy' && el.textContent?.includes('round 2 of');

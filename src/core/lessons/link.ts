@@ -2,8 +2,8 @@
 //   https://…/#lesson=v1.<base64url of zlib(JSON)>
 // with the same length cap (MAX_LINK_CHARS) and the same distrust: alphabet, Adler-32, a cap on the inflated size,
 // then parseLesson on every field. Every failure is a LinkError whose message says what to do.
-import { strFromU8, strToU8, unzlibSync, zlibSync } from 'fflate';
-import { adler32, base64url, fromBase64url, LinkError, MAX_LINK_CHARS } from '../share/link';
+import { strToU8, zlibSync } from 'fflate';
+import { base64url, LinkError, MAX_LINK_CHARS, unpackFragment } from '../share/link';
 import { LessonError, lessonSource, parseLesson, type Lesson } from './lesson';
 
 export const LESSON_PREFIX = '#lesson=';
@@ -27,38 +27,9 @@ export function encodeLesson(lesson: Lesson): string {
 
 /** Reads a lesson fragment ("#lesson=v1.…"); throws LinkError with what was wrong. */
 export function decodeLesson(fragment: string): Lesson {
-  if (fragment.length > MAX_LINK_CHARS) {
-    throw new LinkError(`This lesson link is ${fragment.length} characters long; the lab opens links up to ${MAX_LINK_CHARS}. Ask for the lesson file instead.`);
-  }
-  if (!isLessonFragment(fragment)) throw new LinkError('This is not an RLHF Lab lesson link (it should contain "#lesson=").');
-  const body = fragment.slice(LESSON_PREFIX.length);
-  if (!body.startsWith(VERSION_TAG)) {
-    throw new LinkError('This lesson link is of an unknown version: it was made by a newer lab, or it was cut. Copy it again in full.');
-  }
-  const data = body.slice(VERSION_TAG.length);
-  if (!/^[A-Za-z0-9_-]+$/.test(data) || data.length % 4 === 1) {
-    throw new LinkError('This lesson link is garbled (it has characters or a length a lab link never has). Copy it again in full.');
-  }
-  let json: string;
+  const data = unpackFragment(fragment, LESSON_PREFIX, 'lesson link', 'lesson file', MAX_INFLATED);
   try {
-    const z = fromBase64url(data);
-    if (z.length < 6) throw new Error('too short');
-    const raw = unzlibSync(z);
-    if (raw.length > MAX_INFLATED) throw new Error('too large');
-    const stored = ((z[z.length - 4] << 24) | (z[z.length - 3] << 16) | (z[z.length - 2] << 8) | z[z.length - 1]) >>> 0;
-    if (stored !== adler32(raw)) throw new Error('checksum');
-    json = strFromU8(raw);
-  } catch {
-    throw new LinkError('This lesson link is damaged: its data does not check out (a character was changed, or it was cut). Copy it again in full.');
-  }
-  let data2: unknown;
-  try {
-    data2 = JSON.parse(json);
-  } catch {
-    throw new LinkError('This lesson link is damaged: its contents are not readable. Copy it again in full.');
-  }
-  try {
-    return parseLesson(data2);
+    return parseLesson(data);
   } catch (e) {
     if (e instanceof LessonError) throw new LinkError(`This lesson link holds a lesson that is not valid: ${e.problems.join('; ')}. Ask its author for a new one.`);
     throw e;

@@ -147,38 +147,47 @@ const is = (s: string) => s.startsWith(LINK_PREFIX);
 /** True when a URL fragment is meant as a share link (then decodeLink decides whether it is a good one). */
 export const isShareFragment = is;
 
-/** Reads a share fragment ("#share=v1.…"); throws LinkError with what was wrong. */
-export function decodeLink(fragment: string, now = Date.now()): SharedExperiment {
+/**
+ * The JSON a lab fragment (`prefix` + "v1." + base64url of zlib) carries, distrusted step by step: the length cap, the
+ * prefix and version, the alphabet, a cap on the inflated size, the Adler-32 of zlib, then JSON. Share and lesson links
+ * read theirs here; every failure is a LinkError naming `what` ("share link", "lesson link") and what to do (ask for
+ * the `file` instead, copy it again).
+ */
+export function unpackFragment(fragment: string, prefix: string, what: string, file: string, maxInflated: number): unknown {
   if (fragment.length > MAX_LINK_CHARS) {
-    throw new LinkError(`This link is ${fragment.length} characters long; the lab opens links up to ${MAX_LINK_CHARS}. Ask for the experiment file instead.`);
+    throw new LinkError(`This ${what} is ${fragment.length} characters long; the lab opens links up to ${MAX_LINK_CHARS}. Ask for the ${file} instead.`);
   }
-  if (!is(fragment)) throw new LinkError('This is not an RLHF Lab share link (it should contain "#share=").');
-  const body = fragment.slice(LINK_PREFIX.length);
+  if (!fragment.startsWith(prefix)) throw new LinkError(`This is not an RLHF Lab ${what} (it should contain "${prefix}").`);
+  const body = fragment.slice(prefix.length);
   if (!body.startsWith(VERSION_TAG)) {
-    throw new LinkError('This share link is of an unknown version: it was made by a newer lab, or it was cut. Copy it again in full.');
+    throw new LinkError(`This ${what} is of an unknown version: it was made by a newer lab, or it was cut. Copy it again in full.`);
   }
   const data = body.slice(VERSION_TAG.length);
   if (!/^[A-Za-z0-9_-]+$/.test(data) || data.length % 4 === 1) {
-    throw new LinkError('This share link is garbled (it has characters or a length a lab link never has). Copy it again in full.');
+    throw new LinkError(`This ${what} is garbled (it has characters or a length a lab link never has). Copy it again in full.`);
   }
   let json: string;
   try {
     const z = fromBase64url(data);
     if (z.length < 6) throw new Error('too short');
     const raw = unzlibSync(z);
-    if (raw.length > MAX_INFLATED) throw new Error('too large');
+    if (raw.length > maxInflated) throw new Error('too large');
     const stored = ((z[z.length - 4] << 24) | (z[z.length - 3] << 16) | (z[z.length - 2] << 8) | z[z.length - 1]) >>> 0;
     if (stored !== adler32(raw)) throw new Error('checksum');
     json = strFromU8(raw);
   } catch {
-    throw new LinkError('This share link is damaged: its data does not check out (a character was changed, or it was cut). Copy it again in full.');
+    throw new LinkError(`This ${what} is damaged: its data does not check out (a character was changed, or it was cut). Copy it again in full.`);
   }
-  let payload: unknown;
   try {
-    payload = JSON.parse(json);
+    return JSON.parse(json);
   } catch {
-    throw new LinkError('This share link is damaged: its contents are not readable. Copy it again in full.');
+    throw new LinkError(`This ${what} is damaged: its contents are not readable. Copy it again in full.`);
   }
+}
+
+/** Reads a share fragment ("#share=v1.…"); throws LinkError with what was wrong. */
+export function decodeLink(fragment: string, now = Date.now()): SharedExperiment {
+  const payload = unpackFragment(fragment, LINK_PREFIX, 'share link', 'experiment file', MAX_INFLATED);
   const r = v.safeParse(Payload, payload);
   if (!r.success) {
     const i = r.issues[0];

@@ -4,6 +4,7 @@ import type { Lab } from '../lab.svelte';
 import { classPreferencesJsonl, mergeClass, type ClassMerge, type ClassSource } from '../../core/feedback/class_merge';
 import type { Experiment } from '../../core/experiment/parse';
 import type { Label } from '../../core/feedback/labelers';
+import { download } from '../download';
 
 /** Files larger than this are refused before they are read (the import cap). */
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
@@ -76,13 +77,6 @@ export class ClassRoom {
       which === 'preferences'
         ? ['class-preferences.jsonl', classPreferencesJsonl(m), 'application/jsonl']
         : ['agreement.json', JSON.stringify({ files: this.sources.map((s) => s.name), raters: m.raters, agreement: m.agreement }, null, 2) + '\n', 'application/json'];
-    const url = URL.createObjectURL(new Blob([text], { type }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = name;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    download(name, text, type);
   }
 }

@@ -6,6 +6,7 @@ import type { MetricRow } from '../../core/checkpoint/record';
 import type { BundleSummary, PreferenceSummary } from '../../core/checkpoint/import';
 import type { Label } from '../../core/feedback/labelers';
 import { readSweepFile, type SweepFile } from '../../core/analysis/sweep';
+import { download } from '../download';
 import { experimentChanges, type ParamChange } from '../../core/experiment/presets';
 
 /** A sweep.json larger than this is refused before it is read. */
@@ -90,14 +91,7 @@ export class Runs {
   async exportRun(runId: string): Promise<void> {
     await this.task(async () => {
       const { fileName, bytes } = await this.lab.remote!.exportRun(runId);
-      const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = fileName;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      download(fileName, bytes, 'application/zip');
       return fileName;
     }, 'Exported: the zip is in your downloads.');
   }

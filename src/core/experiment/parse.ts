@@ -3,7 +3,7 @@
 // the blocks every experiment has (spec.ts), and validated before anything runs. Unknown keys and wrong types are
 // refused with a message that names the field and what was expected.
 import * as v from 'valibot';
-import { int } from './fields';
+import { int, issueField, shownValue } from './fields';
 import { LabelerSpec, OveroptimizationSpec, RewardModelSpec, ScheduleSpec } from './spec';
 import { POLICY_SCHEMAS, TASK_SCHEMAS, taskProblems } from '../tasks/registry';
 import { OPTIMIZER_CONFIGS, algorithmOf } from '../algos/registry';
@@ -48,20 +48,8 @@ export class ExperimentError extends Error {
   }
 }
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
-  return String(value);
-}
-
 function problem(issue: v.BaseIssue<unknown>): string {
-  // A key is named as far as 40 characters: a file with a key of megabytes gets a message of one line.
-  const key = (k: unknown) => (String(k).length > 40 ? `${String(k).slice(0, 40)}…` : String(k));
-  const path = issue.path?.map((p) => (typeof p.key === 'number' ? `[${p.key}]` : `.${key(p.key)}`)).join('') ?? '';
-  const field = path ? path.replace(/^\./, '') : '(the file)';
+  const { field, path } = issueField(issue, '(the file)');
   if (issue.kind === 'schema' && issue.input === undefined && path) {
     return `${field}: missing (this field is required)`;
   }
@@ -69,14 +57,14 @@ function problem(issue: v.BaseIssue<unknown>): string {
     return `${field}: unknown key (remove it, or check its spelling)`;
   }
   if (issue.type === 'variant' || issue.type === 'literal' || issue.type === 'picklist') {
-    return `${field}: expected ${issue.expected}, got ${describe(issue.input)}`;
+    return `${field}: expected ${issue.expected}, got ${shownValue(issue.input)}`;
   }
   if (issue.kind === 'schema') {
-    return `${field}: expected ${issue.expected}, got ${describe(issue.input)}`;
+    return `${field}: expected ${issue.expected}, got ${shownValue(issue.input)}`;
   }
-  if (issue.type === 'check') return `${field}: expected ${issue.message}, got ${describe(issue.input)}`;
+  if (issue.type === 'check') return `${field}: expected ${issue.message}, got ${shownValue(issue.input)}`;
   // validations (min/max/integer/finite/length)
-  return `${field}: expected ${issue.expected ?? issue.type} (${issue.type.replace(/_/g, ' ')}), got ${describe(issue.input)}`;
+  return `${field}: expected ${issue.expected ?? issue.type} (${issue.type.replace(/_/g, ' ')}), got ${shownValue(issue.input)}`;
 }
 
 /** Validates untrusted input (a file, a link, CLI overrides) into an Experiment, or throws ExperimentError. */

@@ -4,6 +4,7 @@
 // preset, a full experiment, or a share link's, with `--set`-style overrides), ask a "predict, then run" question
 // whose answer shows once the run finished, and check the run's metric rows (checks.ts).
 import * as v from 'valibot';
+import { issueField, shownValue } from '../experiment/fields';
 import { applyOverrides, ExperimentError, type Experiment } from '../experiment/parse';
 import { preset } from '../experiment/presets';
 import { decodeLink, LinkError } from '../share/link';
@@ -96,31 +97,20 @@ export class LessonError extends Error {
   }
 }
 
-function shown(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
-  return String(value);
-}
-
 function problem(issue: v.BaseIssue<unknown>): string {
-  const key = (k: unknown) => (String(k).length > 40 ? `${String(k).slice(0, 40)}…` : String(k));
-  const path = issue.path?.map((p) => (typeof p.key === 'number' ? `[${p.key}]` : `.${key(p.key)}`)).join('') ?? '';
-  const field = path ? path.replace(/^\./, '') : '(the lesson)';
+  const { field, path } = issueField(issue, '(the lesson)');
   if (issue.kind === 'schema' && issue.input === undefined && path) return `${field}: missing (this field is required)`;
   if (issue.kind === 'schema' && issue.expected === 'never') return `${field}: unknown key (remove it, or check its spelling)`;
-  if (issue.type === 'picklist' && /metric key/.test(issue.message)) return `${field}: unknown metric key ${shown(issue.input)}`;
+  if (issue.type === 'picklist' && /metric key/.test(issue.message)) return `${field}: unknown metric key ${shownValue(issue.input)}`;
   if (issue.type === 'union' && issue.issues?.length) {
     // A union names its closest branch's first problem, which says more than "expected (A | B)".
     // Its branches' paths start where the union's ends.
     const deepest = [...issue.issues].sort((a, b) => (b.path?.length ?? 0) - (a.path?.length ?? 0))[0];
     if (deepest.path?.length) return problem({ ...deepest, path: [...(issue.path ?? []), ...deepest.path] as typeof deepest.path });
   }
-  if (issue.type === 'check' || issue.type === 'regex') return `${field}: expected ${issue.message.startsWith('Invalid') ? issue.expected : issue.message}, got ${shown(issue.input)}`;
-  if (issue.kind === 'schema') return `${field}: expected ${issue.expected}, got ${shown(issue.input)}`;
-  return `${field}: expected ${issue.expected ?? issue.type} (${issue.type.replace(/_/g, ' ')}), got ${shown(issue.input)}`;
+  if (issue.type === 'check' || issue.type === 'regex') return `${field}: expected ${issue.message.startsWith('Invalid') ? issue.expected : issue.message}, got ${shownValue(issue.input)}`;
+  if (issue.kind === 'schema') return `${field}: expected ${issue.expected}, got ${shownValue(issue.input)}`;
+  return `${field}: expected ${issue.expected ?? issue.type} (${issue.type.replace(/_/g, ' ')}), got ${shownValue(issue.input)}`;
 }
 
 /** The experiment a step's run starts: its preset, experiment or link's, with its overrides, named for the lesson. */
@@ -128,7 +118,7 @@ function resolveRun(run: LessonRun, name: string, at: string): { experiment?: Ex
   let base: unknown;
   if ('preset' in run) {
     base = preset(run.preset);
-    if (!base) return { problems: [`${at}.preset: no preset named ${shown(run.preset)} (rlhf-lab presets lists them)`] };
+    if (!base) return { problems: [`${at}.preset: no preset named ${shownValue(run.preset)} (rlhf-lab presets lists them)`] };
   } else if ('link' in run) {
     try {
       base = decodeLink(run.link).experiment;
@@ -158,7 +148,7 @@ export function parseLesson(input: unknown): Lesson {
   const ran = new Set<string>();
   const steps: LessonStep[] = r.output.steps.map((s, i) => {
     const at = `steps[${i}]`;
-    if (seen.has(s.id)) problems.push(`${at}.id: ${shown(s.id)} is the id of an earlier step; step ids must differ`);
+    if (seen.has(s.id)) problems.push(`${at}.id: ${shownValue(s.id)} is the id of an earlier step; step ids must differ`);
     seen.add(s.id);
     if (s.question && s.question.answer >= s.question.choices.length) {
       problems.push(`${at}.question.answer: ${s.question.answer} is not the index of one of its ${s.question.choices.length} choices (the first is 0)`);
@@ -166,7 +156,7 @@ export function parseLesson(input: unknown): Lesson {
     if (s.question && !s.run) problems.push(`${at}.question: a "predict, then run" question needs a run in its step`);
     if (s.check && !s.run && stepsRead(s.check as Check).length === 0) problems.push(`${at}.check: a check reads a run: give the step a run, or name an earlier step's`);
     for (const other of s.check ? stepsRead(s.check as Check) : []) {
-      if (!ran.has(other)) problems.push(`${at}.check: reads step ${shown(other)}, which is not an earlier step with a run`);
+      if (!ran.has(other)) problems.push(`${at}.check: reads step ${shownValue(other)}, which is not an earlier step with a run`);
     }
     let experiment: Experiment | undefined;
     if (s.run) {

@@ -22,6 +22,7 @@ import { exportBundle, bundleFileName } from '../core/checkpoint/export';
 import { readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
 import { writeNewRun } from '../core/checkpoint/runs';
 import { classSourceOf, goldAnswers, type ClassSource } from '../core/feedback/class_merge';
+import { whosePreferences, type LabelGroup, type WhosePreferences } from '../core/feedback/whose_preferences';
 import { readProgress, type LessonProgress } from '../core/lessons/progress';
 import { ArenaSession, type ArenaPair, type ArenaPlayer } from '../core/arena_session';
 import { attackPoints, type PointTarget, type Thresholds } from '../core/redteam/attack';
@@ -479,6 +480,11 @@ const api = {
     const s = classSourceOf(await readImport(bytes, fileName), fileName);
     // A bundle's labels are checked against the task's hidden gold reward (which side it prefers, label by label).
     return s.kind === 'bundle' ? { ...s, gold: await goldAnswers(s.experiment, s.labels, { assets }) } : s;
+  },
+
+  /** A reward model per group of a class's labelers beside one on all their labels (feedback/whose_preferences.ts). */
+  async classWhose(experiment: Experiment, groups: LabelGroup[], seed: number, onProgress?: (done: number, total: number) => void): Promise<WhosePreferences> {
+    return whosePreferences(experiment, groups, { seed, onProgress }, { assets });
   },
 
   // ---- lessons page: a student's progress, per lesson ------------------------------------------------------

@@ -148,3 +148,19 @@ export function classPreferencesJsonl(m: ClassMerge): string {
     });
   return lines.length ? lines.join('\n') + '\n' : '';
 }
+
+/**
+ * Where every file is an export bundle of one task (the same `task` block): the first bundle's experiment and every
+ * student's labels, each under its labeler's class name (as agreement names them), numbered anew as one first round.
+ * Otherwise, why not: pooled training and a reward model per labeler need the task's own samples, which only bundles carry.
+ */
+export function classBundles(sources: readonly ClassSource[]): { experiment: Experiment; labels: Label[] } | { reason: string } {
+  const bundles = sources.filter((s) => s.kind === 'bundle');
+  if (!bundles.length) return { reason: 'no export bundle was added: preference files carry text only, not the samples a reward model is fit on' };
+  if (bundles.length !== sources.length) return { reason: 'preference files carry text only; remove them to fit reward models on the bundles' };
+  const first = bundles[0].experiment;
+  const other = bundles.find((b) => JSON.stringify(b.experiment.task) !== JSON.stringify(first.task));
+  if (other) return { reason: `${other.name} is a run of another task than ${bundles[0].name}; a class's bundles must share one task` };
+  const labels = bundles.flatMap((b) => b.labels.map((l) => ({ ...l, labeler: raterOf(b.name, l.labeler) })));
+  return { experiment: first, labels: labels.map((l, id) => ({ ...l, id, round: 0 })) };
+}

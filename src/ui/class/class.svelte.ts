@@ -52,10 +52,10 @@ export class ClassRoom {
     }
   }
 
-  /** Where the bundles are landscape runs: their experiment (named "… (class)") and labels, to train one policy on them. */
-  get pooledLandscape(): { experiment: Experiment; labels: Label[] } | null {
+  /** Where the files are bundles of one task: their experiment (named "… (class)") and labels, to train one policy on them. */
+  get pooled(): { experiment: Experiment; labels: Label[] } | null {
     const b = this.bundles;
-    if ('reason' in b || b.experiment.task.kind !== 'landscape2d') return null;
+    if ('reason' in b) return null;
     return { experiment: { ...b.experiment, name: `${b.experiment.name.slice(0, 72)} (class)` }, labels: b.labels };
   }
 
@@ -90,7 +90,7 @@ export class ClassRoom {
 
   /** Selects the pooled experiment in the lab with the pooled labels as its first round's comparisons. */
   usePooled(): string | null {
-    const p = this.pooledLandscape;
+    const p = this.pooled;
     if (!p) return null;
     this.lab.opened = [...this.lab.opened.filter((o) => o.name !== p.experiment.name), p.experiment];
     this.lab.selected = p.experiment.name;

@@ -7,6 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { ImportError, readImport } from '../core/checkpoint/import';
 import { classBundles, classPreferencesJsonl, classSourceOf, goldAnswers, mergeClass, type ClassSource } from '../core/feedback/class_merge';
 import { whosePreferences } from '../core/feedback/whose_preferences';
+import { selectBackend } from '../core/backend';
 import type { Label } from '../core/feedback/labelers';
 import { publicAssets } from './fs_assets';
 
@@ -69,6 +70,9 @@ export async function classCommand(argv: string[], usage: (m: string) => Error, 
     if ('reason' in b) throw usage(`--models: ${b.reason}`);
     const unknown = [...groupOf.keys()].filter((r) => !merged.raters.some((x) => x.rater === r));
     if (unknown.length) throw usage(`--group names ${unknown.map((r) => `"${r}"`).join(', ')}, not a labeler of these files (there are: ${merged.raters.map((r) => r.rater).join(', ')})`);
+    // The reward models train on wasm (a text or control model takes minutes on tfjs's cpu backend).
+    await import('@tensorflow/tfjs-backend-wasm');
+    await selectBackend('wasm', true);
     const by = new Map<string, Label[]>();
     for (const l of b.labels) {
       const g = groupOf.get(l.labeler) ?? l.labeler;

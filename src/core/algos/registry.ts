@@ -13,7 +13,7 @@ import { ReinforceConfig } from './reinforce_config';
 import { RlooConfig } from './rloo_config';
 import { GrpoConfig } from './grpo_config';
 import { ReinforcePpConfig } from './reinforce_pp_config';
-import { DpoConfig } from './dpo_config';
+import { DpoConfig, trlDpoLoss, type TrlDpoLoss } from './dpo_config';
 import { SimpoConfig } from './simpo_config';
 import { OrpoConfig } from './orpo_config';
 import { KtoConfig } from './kto_config';
@@ -72,6 +72,8 @@ export interface Algorithm<C> {
   lengthsByAdvantage?: boolean;
   /** Its own charts beside the lab's common ones. */
   charts(c: C): ChartSpec[];
+  /** Its loss as TRL's DPOTrainer options, where it is one of DPO's (the export's train_trl.py --dpo). */
+  trlDpoLoss?(c: C): TrlDpoLoss;
 }
 
 /** "40 PPO iterations with KL coefficient 0.1" */
@@ -155,6 +157,7 @@ const ALGORITHMS = {
     lr: (o) => o.lr,
     usesRewardModel: false,
     iterate: async (task, o, ctx) => (await import('./dpo')).dpoIteration(task, o, ctx.labels, ctx.rng),
+    trlDpoLoss,
     charts: (o) => [
       ...(rpo(o) ? [nllChart('RPO')] : []),
       { testid: 'chart-dpo', title: 'DPO: the margin grows, the chosen log-probability may fall', series: [{ key: 'rewards/margins', label: 'margin (implicit reward)', color: '#a5d6a7' }, { key: 'logps/chosen', label: 'log π(chosen)', color: '#ffd54f' }, { key: 'logps/rejected', label: 'log π(rejected)', color: '#ef9a9a' }] },

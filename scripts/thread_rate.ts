@@ -9,7 +9,8 @@
 //   npx tsx scripts/thread_rate.ts [--workload gpt-tiny:lm] [--steps 5] [--warmup 2] [--rounds 3] [--threads N] [--port 4186]
 import { cpus } from 'node:os';
 import { createServer } from 'vite';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { withoutIsolation } from '../tests/e2e/isolation';
 import { median } from '../src/core/bench/pairs';
 
 const arg = (name: string, fallback: string) => {
@@ -28,16 +29,6 @@ const server = await createServer({ server: { port, strictPort: true }, logLevel
 await server.listen();
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
 
-async function stripIsolation(context: BrowserContext): Promise<void> {
-  await context.route('**/*', async (route) => {
-    const response = await route.fetch();
-    const headers = { ...response.headers() };
-    delete headers['cross-origin-opener-policy'];
-    delete headers['cross-origin-embedder-policy'];
-    await route.fulfill({ response, headers });
-  });
-}
-
 const PAGES = [
   { name: 'single', isolated: false, threads: 0 },
   { name: 'isolated1', isolated: true, threads: 1 },
@@ -49,7 +40,7 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const p of PAGES) {
       const context = await browser.newContext();
-      if (!p.isolated) await stripIsolation(context);
+      if (!p.isolated) await withoutIsolation(context);
       const page = await context.newPage();
       await page.goto(`http://localhost:${port}/scripts/thread_bench/index.html?workload=${workload}&steps=${steps}&warmup=${warmup}&threads=${p.threads}`, { timeout: 300_000 });
       const handle = await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, null, { timeout: 600_000 });

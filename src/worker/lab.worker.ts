@@ -30,8 +30,10 @@ import { Rng } from '../core/rng';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
 
-// tfjs-wasm picks its build itself: the threaded SIMD one where SharedArrayBuffer exists (a cross-origin-isolated
-// page: vite.config.ts's headers), with one thread per logical core unless ?threads=N says otherwise.
+// tfjs-wasm would pick its threaded SIMD build wherever SharedArrayBuffer exists (a cross-origin-isolated page:
+// vite.config.ts's headers). The lab takes it only when ?threads=N asks: in Chromium tfjs-wasm 4.22's thread pool
+// starts no thread yet (README "Threads in the tab"), and on one thread the threaded build measured slower than the
+// single-threaded SIMD one.
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
@@ -259,13 +261,16 @@ const api = {
         backendError = `${(e as Error).message} The lab picked a backend itself.`;
       }
     }
+    let threaded = false;
     if (requestedThreads) {
       try {
         setThreadsCount(parseThreadCount(requestedThreads)); // before the wasm backend starts
+        threaded = true;
       } catch (e) {
         backendError = [backendError, (e as Error).message].filter(Boolean).join(' ');
       }
     }
+    if (!threaded) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     const backend = await selectBackend(requested);
     if (backend.name === 'wasm') backend.threads = getThreadsCount();
     if (backend.name === 'webgpu') {

@@ -5,21 +5,11 @@
 // before: tfjs-wasm's single-threaded SIMD build), to the 3 digits the chart's legend shows. The header says how many
 // threads tfjs-wasm reports (README "Threads in the tab": 1 so far on this machine's Chromium).
 import { describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { browserForFile, startFromFile, BASE_URL } from './browser';
+import { withoutIsolation } from './isolation';
 
 const browser = browserForFile({ webgpu: false });
-
-/** Serves every response of `context` without the isolation headers: the page a host without them gives. */
-async function withoutIsolation(context: BrowserContext): Promise<void> {
-  await context.route('**/*', async (route) => {
-    const response = await route.fetch();
-    const headers = { ...response.headers() };
-    delete headers['cross-origin-opener-policy'];
-    delete headers['cross-origin-embedder-policy'];
-    await route.fulfill({ response, headers });
-  });
-}
 
 /** Runs text-dpo-tiny on wasm (`query` adds to ?backend=wasm) and returns what the page says of it. */
 async function dpoRun(page: Page, query: string) {
@@ -68,14 +58,15 @@ describe('threads in the tab', () => {
     expect(t.losses).toEqual(s.losses);
   }, 600_000);
 
-  it('says what was wrong with a bad ?threads= and starts anyway', async () => {
+  it('says what was wrong with a bad ?threads= and starts anyway, on the single-threaded build', async () => {
     const context = await browser().newContext();
     const page = await context.newPage();
     await page.goto(`${BASE_URL}/?backend=wasm&threads=lots`);
     await page.waitForSelector('[data-testid=backend]', { timeout: 60_000 });
     expect(await page.textContent('[role=alert]')).toContain('?threads=lots is not a thread count: give a whole number from 1 to 64');
     expect(await page.getAttribute('[data-testid=backend]', 'data-backend')).toBe('wasm');
-    expect(Number(await page.getAttribute('[data-testid=backend]', 'data-threads'))).toBeGreaterThanOrEqual(1);
+    expect(Number(await page.getAttribute('[data-testid=backend]', 'data-threads'))).toBe(1);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true); // isolated, yet no threads were asked for
     await context.close();
   }, 120_000);
 });

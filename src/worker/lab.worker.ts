@@ -32,8 +32,8 @@ useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam
 
 // tfjs-wasm would pick its threaded SIMD build wherever SharedArrayBuffer exists (a cross-origin-isolated page:
 // vite.config.ts's headers). The lab takes it only when ?threads=N asks: in Chromium tfjs-wasm 4.22's thread pool
-// starts no thread yet (README "Threads in the tab"), and on one thread the threaded build measured slower than the
-// single-threaded SIMD one.
+// starts no thread yet (README "Threads in the tab"), so the threaded build gains nothing, and on one thread it
+// measured no faster than the single-threaded SIMD one.
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
   'tfjs-backend-wasm-simd.wasm': wasmSimd,

@@ -62,14 +62,14 @@ export class Lab {
       .catch(() => false);
   }
 
-  async connect(requestedBackend: string | null): Promise<void> {
+  async connect(requestedBackend: string | null, requestedThreads: string | null = null): Promise<void> {
     try {
       const worker = new Worker(new URL('../worker/lab.worker.ts', import.meta.url), { type: 'module' });
       worker.addEventListener('error', (e) => {
         this.fatal = `The training worker failed: ${e.message || 'unknown error'}. Reload the page to try again.`;
       });
       this.api = wrap<LabApi>(worker);
-      const init: InitResult = await this.api.init(requestedBackend, proxy((u: LabUpdate) => this.apply(u)));
+      const init: InitResult = await this.api.init(requestedBackend, proxy((u: LabUpdate) => this.apply(u)), requestedThreads);
       this.backend = init.backend;
       this.backendError = init.backendError;
       this.presets = init.presets;

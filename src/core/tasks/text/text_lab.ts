@@ -18,7 +18,7 @@ import {
 } from '../../models/gpt';
 import { disposeParams, gradsOf, makeParams, restoreParams, type Params } from '../../models/params';
 import { Adam } from '../../optim';
-import { stackedBradleyTerryLoss } from '../../algos/reward';
+import { labelTerms, stackedBradleyTerryLoss } from '../../algos/reward';
 import { algorithmOf } from '../../algos/registry';
 import type { Candidates } from '../../algos/policy_task';
 import { gptForward, gptRollout, type GptModels, type GptRollout } from './gpt_rollout';
@@ -213,9 +213,10 @@ export class TextLab implements TaskLab {
     ];
     return tf.tidy(() => {
       const y = tf.tensor1d(targets);
+      const terms = labelTerms(batch, this.experiment.reward_model.center_rewards_coefficient);
       const { value, grads } = gradsOf(this.rm, () => {
         const r = this.rawRewardTensor(pairs);
-        return stackedBradleyTerryLoss(r, y);
+        return stackedBradleyTerryLoss(r, y, terms);
       });
       this.rmOpt.step(grads);
       return value;

@@ -9,7 +9,7 @@ import { nonFiniteWeights, verifyRecord, type CheckpointRecord } from './record'
 import { writeNewRun } from './runs';
 import { ExperimentError, parseExperiment } from '../experiment/parse';
 import { parsePreferencesJsonl, PreferenceFileError, landscapeLabels, type PreferenceFile } from '../feedback/preferences_io';
-import type { Label } from '../feedback/labelers';
+import { ANSWERS, type Label } from '../feedback/labelers';
 import type { Store } from './store';
 import { taskOf } from '../tasks/registry';
 
@@ -50,7 +50,8 @@ const RecordSchema = v.object({
         prompt: v.optional(v.pipe(v.string(), v.maxLength(10_000))),
         a: v.union([Point, v.pipe(v.string(), v.maxLength(10_000)), SegmentSchema]),
         b: v.union([Point, v.pipe(v.string(), v.maxLength(10_000)), SegmentSchema]),
-        answer: v.picklist(['a', 'b', 'tie', 'skip']),
+        answer: v.picklist(ANSWERS),
+        margin: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1e6))),
         labeler: v.pipe(v.string(), v.maxLength(200)),
         round: nonNeg,
         time: finite,

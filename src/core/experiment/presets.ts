@@ -175,6 +175,24 @@ const inputs: ExperimentInput[] = [
   },
   {
     ...textBase,
+    name: 'text-sentiment-kto-thumbs',
+    description:
+      'KTO from thumbs, TRL\'s unpaired feedback: the labeler sees one completion at a time and gives it a thumb up (cheerful enough: gold above 0, with a Boltzmann labeler\'s noise) or down. No pairs anywhere: each thumb is a desirable or an undesirable completion.',
+    labelers: [{ kind: 'simulated', beta: 2, epsilon: 0.05, tie_margin: 0, skip_prob: 0, thumb_threshold: 0 }],
+    schedule: { rounds: 2, labels_per_round: 240, checkpoint_every_s: 30, feedback: 'thumbs' },
+    optimizer: { algo: 'kto', kl_coef: 0.1, desirable_weight: 1, undesirable_weight: 1, lr: 0.0003, batch_size: 32, eval_samples: 32, iterations: 20 },
+  },
+  {
+    ...textBase,
+    name: 'text-kto-thumbs-human',
+    description:
+      'You give the thumbs: each completion gets up (↑ or U) or down (↓ or D), and KTO trains the policy on them with no reward model. The lab\'s gold reward likes cheerful completions; your thumbs may like something else.',
+    labelers: [{ kind: 'human' }],
+    schedule: { rounds: 2, labels_per_round: 24, checkpoint_every_s: 30, feedback: 'thumbs' },
+    optimizer: { algo: 'kto', kl_coef: 0.1, desirable_weight: 1, undesirable_weight: 1, lr: 0.0003, batch_size: 16, eval_samples: 16, iterations: 10 },
+  },
+  {
+    ...textBase,
     name: 'text-sentiment-rloo',
     description:
       'The cheerful-sentence run optimized with RLOO: four completions per prompt, each baselined by the other three, no value head. Compare its KL and gold with PPO on the same labels.',

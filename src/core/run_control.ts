@@ -73,16 +73,20 @@ export abstract class RunControl {
   /** Saves the run's state (a checkpoint). */
   abstract checkpoint(): Promise<void>;
   /** Keeps the person's answer to a pair as a label. */
-  protected abstract recordAnswer(pair: PendingPair, answer: Answer): void;
+  protected abstract recordAnswer(pair: PendingPair, answer: Answer, margin?: number): void;
   /** Whether the label stage may end now (at least one pair of this round labeled). */
   protected abstract canFinishLabeling(): boolean;
 
-  /** The human's answer to the pending pair. Returns false when no pair is pending. */
-  submitLabel(answer: Answer): boolean {
+  /**
+   * The human's answer to the pending pair, with the margin of their strength of preference where they gave one
+   * (strengthMargin; A or B only). Returns false when no pair is pending or the answer does not fit it.
+   */
+  submitLabel(answer: Answer, margin?: number): boolean {
     const pair = this.pendingPair;
     // A thumb answers a thumbs query only, a comparison's answer a pair only; skip answers either.
     if (!pair || (answer !== 'skip' && isThumb(answer) !== !!pair.thumbs)) return false;
-    this.recordAnswer(pair, answer);
+    if (margin !== undefined && (!(margin >= 0 && margin <= 1) || (answer !== 'a' && answer !== 'b'))) return false;
+    this.recordAnswer(pair, answer, margin);
     this.pendingPair = null;
     this.wakeUp();
     return true;

@@ -5,7 +5,7 @@
 import { Rng } from './rng';
 import { policyIterations, type Experiment } from './experiment/parse';
 import { pairAccuracy } from './algos/reward';
-import { isThumb, labelCounts, pickLabeler, simulatedAnswer, simulatedThumb, splitLabels, targetOf, type Answer, type Label } from './feedback/labelers';
+import { isThumb, labelCounts, pickLabeler, simulatedAnswer, simulatedMargin, simulatedThumb, splitLabels, targetOf, type Answer, type Label } from './feedback/labelers';
 import { SCHEMA, currentVersions, lastMetric, loadCheckpoint, modelStates, nonFiniteWeights, readModels, saveCheckpoint } from './checkpoint/record';
 import type { CheckpointRecord, MetricRow, Position, Stage } from './checkpoint/record';
 import { StorageFullError, type Store } from './checkpoint/store';
@@ -104,8 +104,9 @@ export class Runner extends RunControl {
   // ---- labels from a person -----------------------------------------------------------------------------
 
   /** What the person answered about the pending pair: a label of this round. */
-  protected recordAnswer({ id, prompt, a, b }: PendingPair, answer: Answer): void {
-    this.labels.push({ id, ...(prompt === undefined ? {} : { prompt }), a, b, answer, labeler: 'human', round: this.position.round, time: this.now() });
+  protected recordAnswer({ id, prompt, a, b }: PendingPair, answer: Answer, margin?: number): void {
+    const strength = margin ? { margin } : {};
+    this.labels.push({ id, ...(prompt === undefined ? {} : { prompt }), a, b, answer, ...strength, labeler: 'human', round: this.position.round, time: this.now() });
   }
 
   /**
@@ -207,10 +208,11 @@ export class Runner extends RunControl {
       // A thumb rates the proposal's first sample alone.
       const { a, b } = thumbs ? { a: proposal.a, b: proposal.a } : proposal;
       if (labeler.kind === 'simulated') {
-        const answer = thumbs
-          ? simulatedThumb(labeler, this.lab.labelerReward(labeler, proposal, 'a'), this.rng)
-          : simulatedAnswer(labeler, this.lab.labelerReward(labeler, proposal, 'a'), this.lab.labelerReward(labeler, proposal, 'b'), this.rng);
-        this.labels.push({ id, ...prompt, a, b, answer, labeler: `simulated:${who}`, round: this.position.round, time: this.now() });
+        const [gA, gB] = [this.lab.labelerReward(labeler, proposal, 'a'), thumbs ? 0 : this.lab.labelerReward(labeler, proposal, 'b')];
+        const answer = thumbs ? simulatedThumb(labeler, gA, this.rng) : simulatedAnswer(labeler, gA, gB, this.rng);
+        const margin = thumbs ? undefined : simulatedMargin(labeler, gA, gB, answer);
+        const strength = margin ? { margin } : {};
+        this.labels.push({ id, ...prompt, a, b, answer, ...strength, labeler: `simulated:${who}`, round: this.position.round, time: this.now() });
       } else {
         const asked = await this.askPerson({ id, ...prompt, a, b, ...(thumbs ? { thumbs } : {}) });
         if (asked === 'stopped') return false;

@@ -6,6 +6,7 @@ import type { Component } from 'svelte';
 import type { Lab } from './lab.svelte';
 import PairLabeler from './labeling/PairLabeler.svelte';
 import TextPairLabeler from './labeling/TextPairLabeler.svelte';
+import TextThumbLabeler from './labeling/TextThumbLabeler.svelte';
 import ClipPairLabeler from './control/ClipPairLabeler.svelte';
 import LandscapeMaps from './landscape/LandscapeMaps.svelte';
 import type { ProbeApi } from './landscape/probe.svelte';
@@ -37,7 +38,10 @@ export interface LabelerProps {
   labeled: number;
   skipped: number;
   wanted: number;
-  onAnswer: (a: Answer) => void;
+  /** The run asks thumbs on one sample (`schedule.feedback: "thumbs"`), not comparisons. */
+  thumbs: boolean;
+  /** The answer, with the margin of the person's strength of preference where they gave one. */
+  onAnswer: (a: Answer, margin?: number) => void;
   onFinish: () => void;
 }
 
@@ -105,7 +109,7 @@ function landscapeView(name: LandscapeName): TaskView {
   const gold = goldMap(name);
   const optimum = goldOptimum(landscape(name));
   return {
-    labeler: (common) => piece(PairLabeler, { ...common, gold, grid: GRID, extent: EXTENT }),
+    labeler: ({ thumbs: _, ...common }) => piece(PairLabeler, { ...common, gold, grid: GRID, extent: EXTENT }),
     main: (lab) =>
       piece(LandscapeMaps, {
         gold,
@@ -150,7 +154,7 @@ const GOALS: Record<TaskOfKind<'text'>['gold']['kind'], string> = {
 function textView(task: TaskOfKind<'text'>): TaskView {
   const goal = GOALS[task.gold.kind];
   return {
-    labeler: (common) => piece(TextPairLabeler, { ...common, goal }),
+    labeler: ({ thumbs, ...common }) => (thumbs ? piece(TextThumbLabeler, { ...common, goal }) : piece(TextPairLabeler, { ...common, goal })),
     main: (lab) => (lab.runId ? piece(SampleTable, { samples: visualsOf(lab.visuals, 'text')?.samples ?? [], step: lab.position?.iteration ?? 0 }) : null),
     figures: (last) => [{ key: 'objective/kl_coef', label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' }],
     reward: GOLD_VS_PROXY,
@@ -185,7 +189,7 @@ function textView(task: TaskOfKind<'text'>): TaskView {
 }
 
 const CONTROL: TaskView = {
-  labeler: (common) => piece(ClipPairLabeler, common),
+  labeler: ({ thumbs: _, ...common }) => piece(ClipPairLabeler, common),
   main: (lab) =>
     lab.runId
       ? piece(ControlView, { visuals: visualsOf(lab.visuals, 'control'), rows: lab.metrics, line: TRUE_RETURN_LINE[lab.experiment?.name ?? ''] ?? null })

@@ -25,7 +25,7 @@ export interface IterationContext {
   /** The run's comparisons with a decisive or tie answer, in the order given (DPO trains on them). */
   labels: readonly Label[];
   /** The run's thumbs, up or down on one sample each (`schedule.feedback: "thumbs"`; KTO trains on them). */
-  thumbs: readonly Label[];
+  thumbs?: readonly Label[];
   /** The iteration's index within this round's policy stage (best-of-n: which n). */
   stageStep: number;
   /** The run's KL coefficient β, adapted where the algorithm has a KL target (PPO). */
@@ -213,7 +213,7 @@ const ALGORITHMS = {
     unpaired: true,
     iterate: async (task, o, ctx) => {
       const kto = await import('./kto');
-      return ctx.thumbs.length ? kto.ktoUnpairedIteration(task, o, ctx.thumbs, ctx.rng) : kto.ktoIteration(task, o, ctx.labels, ctx.rng);
+      return ctx.thumbs?.length ? kto.ktoUnpairedIteration(task, o, ctx.thumbs, ctx.rng) : kto.ktoIteration(task, o, ctx.labels, ctx.rng);
     },
     charts: () => [
       { testid: 'chart-kto', title: 'KTO: implicit rewards β·log(π/π_ref) of desirable and undesirable completions, and the reference point', series: [{ key: 'rewards/chosen', label: 'desirable', color: '#ffd54f' }, { key: 'rewards/rejected', label: 'undesirable', color: '#ef9a9a' }, { key: 'kl', label: 'z_ref (KL)', color: '#90caf9' }] },

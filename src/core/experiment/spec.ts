@@ -20,6 +20,11 @@ const SimulatedLabeler = v.strictObject({
   weight: v.optional(num(0), 1),
   /** Text task: a biased labeler adds this much per character of the completion to the gold reward (0: none). */
   length_bias: v.optional(num(-10, 10), 0),
+  /**
+   * States a strength of preference with each decisive answer, from the gold gap: level 1 + floor(|Δg| / strength_step)
+   * (at most 4), whose margin (0, 1/3, 2/3, 1) the reward model's loss takes (TRL's margin). Absent: no strength.
+   */
+  strength_step: v.optional(num(1e-9, 1e6)),
   /** Thumbs (`schedule.feedback: "thumbs"`): the gold reward above which a completion is more likely up than down (absent: 0). */
   thumb_threshold: v.optional(num(-1e6, 1e6)),
   /** Control task: a myopic labeler judges a segment by its last k steps only (0 or absent: the whole segment). */

@@ -69,6 +69,25 @@ export function simulatedAnswer(
 }
 
 /**
+ * The margin of a strength of preference, 1 (negligibly better) to 4 (much better): Llama 2's "margin small" scale
+ * (Touvron et al. 2023, table 28), 0, 1/3, 2/3, 1, as TRL's RewardTrainer takes it in its `margin` column.
+ */
+export const STRENGTHS = ['negligibly better', 'slightly better', 'better', 'much better'] as const;
+export function strengthMargin(level: number): number {
+  if (!Number.isInteger(level) || level < 1 || level > STRENGTHS.length) throw new Error(`a strength of preference is 1 to ${STRENGTHS.length}, not ${level}`);
+  return (level - 1) / (STRENGTHS.length - 1);
+}
+
+/**
+ * A simulated labeler's strength of preference from the gold gap, as its margin (undefined where it states none: no
+ * `strength_step`, or no decisive answer): level 1 + floor(|g(a) − g(b)| / strength_step), at most 4.
+ */
+export function simulatedMargin(cfg: Extract<LabelerConfig, { kind: 'simulated' }>, goldA: number, goldB: number, answer: Answer): number | undefined {
+  if (!cfg.strength_step || (answer !== 'a' && answer !== 'b')) return undefined;
+  return strengthMargin(Math.min(STRENGTHS.length, 1 + Math.floor(Math.abs(goldA - goldB) / cfg.strength_step)));
+}
+
+/**
  * One simulated thumb on a sample of gold reward g, with the labeler's noise as in simulatedAnswer: skip with
  * skip_prob; with ε a coin flip; else up with probability σ(β·(g − thumb_threshold)).
  */

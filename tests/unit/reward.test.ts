@@ -1,13 +1,14 @@
 // The reward model's Bradley-Terry loss, its gradient and held-out accuracy, against values worked out by hand.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf';
-import { bradleyTerryLoss, logSigmoid, pairAccuracy, stackedBradleyTerryLoss } from '../../src/core/algos/reward';
+import { bradleyTerryLoss, logSigmoid, pairAccuracy, stackedBradleyTerryLoss, withCovariate } from '../../src/core/algos/reward';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 const sigma = (z: number) => 1 / (1 + Math.exp(-z));
+const scalar = async (t: tf.Tensor) => (await t.data())[0];
 
 describe('bradleyTerryLoss', () => {
   it('matches −mean[y·log σ(Δ) + (1 − y)·log σ(−Δ)] worked by hand', async () => {
@@ -105,6 +106,18 @@ describe('bradleyTerryLoss', () => {
     // A margin makes a pair the model already ranks right cost more: m = 0 < m = 0.5.
     const plain = (await bradleyTerryLoss(rA, rB, y).data())[0];
     expect(plain).toBeLessThan(0.5836120824);
+  });
+
+  it('with a length covariate (style control) fits r_θ + w·length, and w gets the gradient worked by hand', async () => {
+    // r_θ: A [1, 0], B [0, 0]; lengths A [10, 2], B [4, 6]; w = 0.05; both pairs prefer A.
+    //   scores A [1.5, 0.1], B [0.2, 0.3] → leads 1.3, −0.2
+    //   L = (−log σ(1.3) − log σ(−0.2)) / 2 = 0.5195736616
+    //   ∂L/∂w = mean(−(1 − σ(lead))·(len A − len B)) = (−(1 − σ(1.3))·6 + (1 − σ(−0.2))·4) / 2 = 0.4571729438
+    const [r, len, y] = [tf.tensor1d([1, 0, 0, 0]), tf.tensor1d([10, 2, 4, 6]), tf.tensor1d([1, 1])];
+    const loss = (w: tf.Tensor) => stackedBradleyTerryLoss(withCovariate(r, len, w), y);
+    expect(await scalar(loss(tf.scalar(0.05)))).toBeCloseTo(0.5195736616, 6);
+    const [g] = tf.grads(loss)([tf.scalar(0.05)]);
+    expect(await scalar(g)).toBeCloseTo(0.4571729438, 6);
   });
 
   it('leaves no tensors behind', () => {

@@ -31,6 +31,15 @@ export function bradleyTerryLoss(rewardA: Tensor, rewardB: Tensor, target: Tenso
   });
 }
 
+/**
+ * LMArena's style control: the score a comparison is fit to is r_θ(x, y) + w·f(y), with f a style covariate (a
+ * completion's length) and w a coefficient fit jointly with θ; where the policy is scored, w·f is left out, so the
+ * reward model's own score r_θ carries what the labels say beyond style.
+ */
+export function withCovariate(rewards: Tensor, feature: Tensor, w: Tensor): Tensor {
+  return tf.tidy(() => tf.add(rewards, tf.mul(w, feature)));
+}
+
 /** The margin and centering terms of a batch of labels (a tensor only where some label has a margin; call in tf.tidy). */
 export function labelTerms(labels: readonly { margin?: number }[], center = 0): Omit<BradleyTerryTerms, 'weights'> {
   const margin = labels.some((l) => l.margin) ? tf.tensor1d(labels.map((l) => l.margin ?? 0)) : undefined;

@@ -126,6 +126,14 @@ const inputs: ExperimentInput[] = [
   },
   {
     ...textBase,
+    name: 'text-sentiment-lengthy-controlled',
+    description:
+      'The length-biased labeler of text-sentiment-lengthy, with a length-controlled reward model (LMArena\'s style control): length is a separate term w·length fit beside the reward model and left out when the policy is scored. The rows report the coefficient found (rm/length_coef); compare completion length with the uncontrolled run.',
+    labelers: [{ kind: 'simulated', beta: 2, epsilon: 0.05, tie_margin: 0.5, skip_prob: 0, length_bias: 0.25 }],
+    reward_model: { ...textBase.reward_model, length_control: true },
+  },
+  {
+    ...textBase,
     name: 'text-sentiment-human',
     description:
       'You are the labeler: for each prompt pick the completion you prefer (the lab\'s gold reward prefers cheerful ones; yours may differ), train the reward model on your answers, then watch PPO follow it.',

@@ -68,6 +68,14 @@ export const RewardModelSpec = v.strictObject({
   /** Pairs per gradient step. */
   batch_size: int(1, 4096),
   /**
+   * Text: a length-controlled reward model (LMArena's style control). Comparisons are fit to r_θ + w·length, the
+   * completion's length in characters a separate covariate with its own coefficient w (reported as
+   * `rm/length_coef`, per character); the policy is scored by r_θ alone.
+   */
+  length_control: v.optional(v.boolean()),
+  /** Adam learning rate of the length coefficient w (absent: 0.01; the head's lr would take hundreds of steps to move it). */
+  length_lr: v.optional(num(1e-7, 1)),
+  /**
    * TRL's `center_rewards_coefficient`: c·mean((r(a) + r(b))²) is added to the loss, pulling the rewards toward mean
    * zero (Eisenstein et al. 2023; TRL suggests 0.01). Absent or 0: the plain Bradley-Terry loss.
    */

@@ -16,9 +16,9 @@ import { algorithmOf, type ChartSpec } from '../core/algos/registry';
 import { TRUE_RETURN_LINE } from '../core/experiment/control_presets';
 import { EXTENT, goldOf, goldOptimum, gridPoints, landscape, type LandscapeName } from '../core/tasks/landscape2d/landscape';
 import type { Experiment } from '../core/experiment/parse';
-import type { PendingPair, Visuals } from '../core/runner';
+import type { Visuals } from '../core/runner';
 import type { MetricRow } from '../core/checkpoint/record';
-import type { Answer } from '../core/feedback/labelers';
+import type { LabelerCommon } from './labeling/labeler_props';
 
 /** A component and its props, drawn as `<piece.component {...piece.props} />`. */
 export interface Piece {
@@ -31,18 +31,10 @@ function piece<P extends object>(component: Component<P>, props: NoInfer<P>): Pi
   return { component: component as Piece['component'], props };
 }
 
-/** The props every pair labeler takes; a task's entry adds its own. */
-export interface LabelerProps {
-  pair: PendingPair | null;
-  /** This round's labels and skips, counted by labelCounts (core/feedback/labelers.ts) as everywhere. */
-  labeled: number;
-  skipped: number;
-  wanted: number;
+/** The props every labeler takes, and whether the run asks thumbs; a task's entry adds its own. */
+export interface LabelerProps extends LabelerCommon {
   /** The run asks thumbs on one sample (`schedule.feedback: "thumbs"`), not comparisons. */
   thumbs: boolean;
-  /** The answer, with the margin of the person's strength of preference where they gave one. */
-  onAnswer: (a: Answer, margin?: number) => void;
-  onFinish: () => void;
 }
 
 /** A number in the run's figures besides the common ones, placed after one of them. */

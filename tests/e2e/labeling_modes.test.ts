@@ -19,7 +19,7 @@ const tiny = {
   policy: { kind: 'gpt' },
 };
 
-async function open(page: Page, experiment: object & { name: string }): Promise<void> {
+async function open(page: Page, experiment: Record<string, unknown> & { name: string }): Promise<void> {
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.goto(`${BASE_URL}/?backend=cpu`);
   await page.waitForSelector('[data-testid=backend]', { timeout: 60_000 });

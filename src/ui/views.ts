@@ -148,7 +148,11 @@ function textView(task: TaskOfKind<'text'>): TaskView {
   return {
     labeler: ({ thumbs, ...common }) => (thumbs ? piece(TextThumbLabeler, { ...common, goal }) : piece(TextPairLabeler, { ...common, goal })),
     main: (lab) => (lab.runId ? piece(SampleTable, { samples: visualsOf(lab.visuals, 'text')?.samples ?? [], step: lab.position?.iteration ?? 0 }) : null),
-    figures: (last) => [{ key: 'objective/kl_coef', label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' }],
+    figures: (last) => [
+      { key: 'objective/kl_coef', label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' },
+      // A length-controlled reward model's rows say what it found.
+      ...(last?.['rm/length_coef'] === undefined ? [] : [{ key: 'rm/length_coef', label: 'length coefficient w', value: last['rm/length_coef'], after: 'kl' as const }]),
+    ],
     reward: GOLD_VS_PROXY,
     gold: 'gold reward',
     kl: true,

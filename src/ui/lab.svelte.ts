@@ -200,10 +200,11 @@ export class Lab {
   stop = () => this.api?.stop();
   finishLabeling = () => this.api?.finishLabeling();
 
-  async answer(a: Answer): Promise<void> {
+  /** The person's answer to the pending pair, with the margin of their strength of preference where they gave one. */
+  async answer(a: Answer, margin?: number): Promise<void> {
     if (!this.api || !this.pendingPair) return;
     this.pendingPair = null; // until the worker sends the next pair
-    await this.api.submitLabel(a);
+    await this.api.submitLabel(a, margin);
   }
 
   dismissNotice(i: number): void {

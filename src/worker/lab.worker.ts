@@ -340,8 +340,8 @@ const api = {
     runner?.stop();
   },
 
-  submitLabel(answer: Answer): boolean {
-    return runner?.submitLabel(answer) ?? false;
+  submitLabel(answer: Answer, margin?: number): boolean {
+    return runner?.submitLabel(answer, margin) ?? false;
   },
 
   finishLabeling(): boolean {

@@ -4,7 +4,7 @@
 // shown as A/B to one student and B/A to another is one item; an answer is "first" or "second" of the pair in a fixed
 // order, or "tie". A bundle also says which side sat in position A, so each labeler's position bias can be read.
 import type { Experiment } from '../experiment/parse';
-import type { Label } from './labelers';
+import { isThumb, type Label } from './labelers';
 import type { Preference } from './preferences_io';
 import { goldOfSamples, preferenceText, type LabHost } from '../tasks/registry';
 import { agreement, type Agreement, type Rating } from '../analysis/agreement';
@@ -95,7 +95,7 @@ export function mergeClass(sources: readonly ClassSource[]): ClassMerge {
           if (l.answer === g) h.hits++;
           goldHits.set(key, h);
         }
-        if (l.answer === 'skip') continue;
+        if (l.answer === 'skip' || isThumb(l.answer)) continue;
         // The task's own words for the two sides, in the order they were shown (A, B).
         const t = preferenceText(s.experiment, l, l.a, l.b);
         answers.push(answerOf(raterOf(s.name, l.labeler), s.name, t.prompt, t.chosen, t.rejected, l.answer === 'tie' ? 'tie' : l.answer === 'a' ? 'x' : 'y', l.answer));

@@ -18,7 +18,8 @@ import {
 } from '../../models/gpt';
 import { disposeParams, gradsOf, makeParams, restoreParams, type Params } from '../../models/params';
 import { Adam } from '../../optim';
-import { stackedBradleyTerryLoss } from '../../algos/reward';
+import { labelTerms, stackedBradleyTerryLoss } from '../../algos/reward';
+import { LengthControl } from './length_control';
 import { algorithmOf } from '../../algos/registry';
 import type { Candidates } from '../../algos/policy_task';
 import { gptForward, gptRollout, type GptModels, type GptRollout } from './gpt_rollout';
@@ -28,7 +29,7 @@ import type { MetricRow } from '../../checkpoint/record';
 import type { Assets, Proposal, TaskLab, TaskState, TextSampleRow, TextVisuals } from '../task_lab';
 import { mean, normalizeScores, type RewardNorm } from '../../models/reward_norm';
 import { BASE_BIN, BASE_JSON, LEXICON, decodeBaseModel, type BaseModel } from './base_model';
-import { goldReward, labelerBias, type Lexicon } from './gold';
+import { completionChars, goldReward, labelerBias, type Lexicon } from './gold';
 import { BOS, EOS, decode, encode } from './vocab';
 import { poolingText } from '../../checkpoint/hf';
 
@@ -105,6 +106,8 @@ export class TextLab implements TaskLab {
   private readonly rm: Params;
   private readonly policyOpt: Adam;
   private readonly rmOpt: Adam;
+  /** The length covariate's w and its Adam, where the reward model is length-controlled (length_control.ts). */
+  private readonly length: LengthControl | null;
   readonly policy: { params: Params; opt: Adam };
   /** The policy, reference and reward model as the shared GPT rollout takes them. */
   private readonly models_: GptModels;
@@ -128,10 +131,13 @@ export class TextLab implements TaskLab {
     this.policyOpt = new Adam(this.pi, algorithmOf(this.experiment.optimizer).lr(this.experiment.optimizer));
     this.policy = { params: this.pi, opt: this.policyOpt };
     this.models_ = { cfg, policy: this.pi, reference: this.reference, rm: this.rm };
-    this.rmOpt = new Adam(this.rm, this.experiment.reward_model.lr);
+    const { head, control } = LengthControl.split(this.rm, this.experiment.reward_model.length_lr);
+    this.rmOpt = new Adam(head, this.experiment.reward_model.lr);
+    this.length = control;
     if (state.optimizers) {
       this.policyOpt.load(state.optimizers.policy);
       this.rmOpt.load(state.optimizers.reward_model);
+      if (this.length && state.optimizers.reward_model_length) this.length.opt.load(state.optimizers.reward_model_length);
     }
     this.rmNorm = (state.specs.reward_model?.norm as RewardNorm) ?? { mean: 0, std: 1 };
     this.shown = (state.specs.policy?.shown as TextSampleRow[] | undefined) ?? [];
@@ -143,6 +149,7 @@ export class TextLab implements TaskLab {
     const { base, lexicon } = await loadTextAssets(assets);
     const backbone = backboneOf(base.weights);
     const rmHead = initHead(base.config, 'reward', new Rng(rng.seed()));
+    if (experiment.reward_model.length_control) Object.assign(rmHead, LengthControl.initialWeights());
     const valueHead = initHead(base.config, 'value', new Rng(rng.seed()));
     return new TextLab(experiment, base.config, lexicon, {
       weights: { policy: { ...backbone, ...valueHead }, reference: backbone, reward_model: { ...backbone, ...rmHead } },
@@ -167,7 +174,7 @@ export class TextLab implements TaskLab {
   }
 
   optimizers() {
-    return { policy: this.policyOpt, reward_model: this.rmOpt };
+    return { policy: this.policyOpt, reward_model: this.rmOpt, ...(this.length ? { reward_model_length: this.length.opt } : {}) };
   }
 
   private sample(promptIdx: number[], rng: Rng, params: Params = this.pi): Promise<Samples> {
@@ -213,11 +220,13 @@ export class TextLab implements TaskLab {
     ];
     return tf.tidy(() => {
       const y = tf.tensor1d(targets);
+      const terms = labelTerms(batch, this.experiment.reward_model.center_rewards_coefficient);
       const { value, grads } = gradsOf(this.rm, () => {
         const r = this.rawRewardTensor(pairs);
-        return stackedBradleyTerryLoss(r, y);
+        return stackedBradleyTerryLoss(this.length ? this.length.fitScore(r, pairs.map(([, c]) => c)) : r, y, terms);
       });
       this.rmOpt.step(grads);
+      this.length?.opt.step(grads);
       return value;
     });
   }
@@ -307,7 +316,7 @@ export class TextLab implements TaskLab {
     const completions = Array.from({ length: B }, (_, b) => completionOf(r.samples, b));
     const gold = completions.map((c, b) => this.gold(prompts[b], c));
     const metrics = { 'gold/mean': mean(gold), 'text/length': meanLength(completions) };
-    return { ...r, metrics, rmMetrics: { 'proxy/mean': mean(r.score) }, prompts, completions, gold };
+    return { ...r, metrics, rmMetrics: { 'proxy/mean': mean(r.score), ...this.length?.coef() }, prompts, completions, gold };
   }
 
   forward(r: TextRollout, rows: number[], values = false) {
@@ -406,11 +415,12 @@ export class TextLab implements TaskLab {
     for (const p of [this.pi, this.reference, this.rm]) disposeParams(p);
     this.policyOpt.dispose();
     this.rmOpt.dispose();
+    this.length?.dispose();
   }
 }
 
 
 /** Mean length of completions in characters (a final line break, which ends a completion, not counted). */
 function meanLength(completions: string[]): number {
-  return mean(completions.map((c) => c.replace(/\n$/, '').length));
+  return mean(completions.map(completionChars));
 }

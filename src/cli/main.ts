@@ -3,7 +3,7 @@
 //   rlhf-lab run <preset | file.json> [--backend cpu|wasm|webgpu] [--seed N] [--set path=value ...] [--out DIR]
 //   rlhf-lab sweep <preset | file.json> --grid 'path=[...]' [--seeds 1,2,3] [--jobs N] [--out DIR]
 //   rlhf-lab import FILE
-//   rlhf-lab attack RUN_DIR|export.zip [--budget N] [--seed S] [--rounds R] [--out DIR]
+//   rlhf-lab attack RUN_DIR|export.zip [--budget N] [--seed S] [--steps N] [--rounds R] [--out DIR]
 //   rlhf-lab class merge FILES... --out DIR
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

@@ -130,7 +130,7 @@ export async function attackCommand(argv: string[], usage: (m: string) => Error,
 
   const out = resolve(args.out ?? (args.target.endsWith('.zip') ? args.target.replace(/\.zip$/, '-attack') : join(args.target, 'attack')));
   await mkdir(out, { recursive: true });
-  const lines = rounds.flatMap((r) => r.attack.exploits.map((x) => JSON.stringify({ round: r.round, ...x })));
+  const lines = rounds.flatMap((r) => r.attack.exploits.map((x) => JSON.stringify({ run: record.runId, round: r.round, ...x })));
   await writeFile(join(out, 'exploits.jsonl'), lines.join('\n') + '\n');
   const first = rounds[0];
   const summary = {
@@ -169,7 +169,7 @@ async function attackTextRun(record: CheckpointRecord, args: AttackArgs, log: (s
   log(`success rate ${fmt(a.successRate)} over ${a.exploits.length} finds; finds' proxy ${fmt(a.meanProxy)}, gold ${fmt(a.meanGold)}; log-likelihood floor ${fmt(a.floor)}\n`);
   const out = resolve(args.out ?? (args.target.endsWith('.zip') ? args.target.replace(/\.zip$/, '-attack') : join(args.target, 'attack')));
   await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'exploits.jsonl'), a.exploits.map((x) => JSON.stringify({ round: 0, ...x })).join('\n') + '\n');
+  await writeFile(join(out, 'exploits.jsonl'), a.exploits.map((x) => JSON.stringify({ run: record.runId, round: 0, ...x })).join('\n') + '\n');
   const summary = {
     run: record.runId,
     experiment: e.name,

@@ -8,7 +8,7 @@ import { modelStates, type CheckpointRecord } from '../core/checkpoint/record';
 import { taskOf } from '../core/tasks/registry';
 import { Rng } from '../core/rng';
 import { tf } from '../core/tf';
-import { CHALLENGE_VERSION, parseChallenge, rank, scoreSubmission, type Challenge, type Submission } from '../core/redteam/challenge';
+import { CHALLENGE_VERSION, parseChallenge, scoreClass, submissionOf, type Challenge, type Submission } from '../core/redteam/challenge';
 import { thresholdsOf } from '../core/redteam/registry';
 import { AttackError, loadRun } from './attack_cmd';
 import { publicAssets } from './fs_assets';
@@ -17,7 +17,8 @@ export const CHALLENGE_USAGE = `  rlhf-lab challenge make RUN_DIR|export.zip --o
                                        fix the run's reward model as a challenge (the class attacks its export);
                                        scored on the first N finds of each submission (default 64)
   rlhf-lab challenge score CHALLENGE.json --model RUN_DIR|export.zip ATTACK_DIR... --out DIR
-                                       re-score each student's attack output (rlhf-lab attack --out) under the open
+                                       re-score each student's attack output (rlhf-lab attack --out, or its
+                                       exploits.jsonl) under the open
                                        model and the hidden gold; DIR/leaderboard.json, the ranking on stdout`;
 
 interface Flags {
@@ -51,14 +52,12 @@ function parseFlags(argv: string[], usage: (m: string) => Error): Flags {
   return f;
 }
 
-/** The run's lab on the backend its task's attack uses (text: wasm; the others: cpu). */
-async function openLab(record: CheckpointRecord) {
-  const e = record.experiment;
-  if (taskOf(e.task).attack === 'text') {
+/** The backend the run's task's attack uses (text: wasm; the others: cpu). */
+async function backendFor(record: CheckpointRecord): Promise<void> {
+  if (taskOf(record.experiment.task).attack === 'text') {
     await import('@tensorflow/tfjs-backend-wasm');
     await tf.setBackend('wasm');
   } else await tf.setBackend('cpu');
-  return taskOf(e.task).restore(e, modelStates(record), { assets: publicAssets });
 }
 
 export async function challengeCommand(argv: string[], usage: (m: string) => Error, out: (s: string) => void): Promise<void> {
@@ -75,7 +74,8 @@ async function make(f: Flags, usage: (m: string) => Error, out: (s: string) => v
   const record = await loadRun(f.positional[0]);
   const e = record.experiment;
   if (!taskOf(e.task).attack) throw new AttackError(`${f.positional[0]} is a ${e.task.kind} run, and the attack has no search for its samples`);
-  const lab = await openLab(record);
+  await backendFor(record);
+  const lab = await taskOf(e.task).restore(e, modelStates(record), { assets: publicAssets });
   const thresholds = await thresholdsOf(e, lab, new Rng(e.seed ^ 0xc4a1));
   lab.dispose();
   const c: Challenge = { challenge: CHALLENGE_VERSION, name: f.name ?? e.name, run: record.runId, sha256: record.sha256, task: e.task.kind, budget: f.budget, thresholds };
@@ -84,28 +84,23 @@ async function make(f: Flags, usage: (m: string) => Error, out: (s: string) => v
   out(`challenge "${c.name}" on run ${c.run}: top-decile proxy ${c.thresholds.proxyTopDecile.toFixed(3)}, median gold ${c.thresholds.goldMedian.toFixed(3)}, ${c.budget} finds scored; wrote ${f.out}\n`);
 }
 
-async function readSubmission(dir: string): Promise<Submission> {
+/** A submission: the folder rlhf-lab attack --out writes, or its exploits.jsonl alone (named after the file). */
+async function readSubmission(path: string): Promise<Submission> {
+  let isDir: boolean;
   try {
-    if (!(await stat(dir)).isDirectory()) throw new Error();
+    isDir = (await stat(path)).isDirectory();
   } catch {
-    throw new AttackError(`${dir}: not a folder; a submission is the folder rlhf-lab attack --out writes (summary.json, exploits.jsonl)`);
+    throw new AttackError(`${path}: no such file or folder; a submission is what rlhf-lab attack --out writes, or its exploits.jsonl`);
   }
-  let summary: { run?: unknown };
+  const file = isDir ? join(path, 'exploits.jsonl') : path;
+  const name = isDir ? basename(resolve(path)) : basename(path).replace(/(-exploits|\.exploits)?\.jsonl$/, '');
   let text: string;
   try {
-    summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'));
-    text = await readFile(join(dir, 'exploits.jsonl'), 'utf8');
-  } catch (e) {
-    throw new AttackError(`${dir}: no readable summary.json and exploits.jsonl (${(e as Error).message.split('\n')[0]}); submit the folder rlhf-lab attack --out writes`);
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new AttackError(`${path} holds no exploits.jsonl; submit the folder rlhf-lab attack --out writes`);
   }
-  const lines = text.split('\n').filter((l) => l.trim()).map((l, i) => {
-    try {
-      return JSON.parse(l) as Record<string, unknown>;
-    } catch {
-      throw new AttackError(`${join(dir, 'exploits.jsonl')} line ${i + 1} is not JSON`);
-    }
-  });
-  return { name: basename(resolve(dir)), run: String(summary.run), lines };
+  return userError(() => submissionOf(name, text));
 }
 
 async function score(f: Flags, usage: (m: string) => Error, out: (s: string) => void): Promise<void> {
@@ -121,18 +116,9 @@ async function score(f: Flags, usage: (m: string) => Error, out: (s: string) => 
   }
   const c = userError(() => parseChallenge(json, file));
   const record = await loadRun(f.model);
-  if (record.runId !== c.run || record.sha256 !== c.sha256) {
-    throw new AttackError(`${f.model} is not the model the challenge fixes (run ${c.run}, SHA-256 ${c.sha256.slice(0, 12)}…): pass the export the challenge was made from`);
-  }
   const submissions = await Promise.all(dirs.map(readSubmission));
-  const lab = await openLab(record);
-  const rows = [];
-  try {
-    for (const s of submissions) rows.push(await userError(() => scoreSubmission(c, record.experiment, lab, s, { assets: publicAssets })));
-  } finally {
-    lab.dispose();
-  }
-  const board = rank(rows);
+  await backendFor(record);
+  const board = await userError(() => scoreClass(c, record, submissions, { assets: publicAssets }));
   await mkdir(f.out, { recursive: true });
   await writeFile(join(f.out, 'leaderboard.json'), JSON.stringify({ challenge: c.name, run: c.run, budget: c.budget, thresholds: c.thresholds, rows: board }, null, 2) + '\n');
   out(`rank  score  successes  finds  mean proxy  mean gold  name\n`);

@@ -96,7 +96,7 @@ describe('rlhf-lab challenge', () => {
     expect(r.stderr).toContain('attacked run other, and the challenge');
     r = await cli(['challenge', 'score', c, '--model', other, elsewhere, '--out', join(tmp, 'b2')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('is not the model the challenge fixes');
+    expect(r.stderr).toContain('is not the model the challenge "');
     await writeFile(join(tmp, 'nope.json'), '{"challenge": 1, "name": "x"}');
     r = await cli(['challenge', 'score', join(tmp, 'nope.json'), '--model', run, elsewhere, '--out', join(tmp, 'b2')]);
     expect(r.code).toBe(2);

@@ -12,7 +12,8 @@
 import * as v from 'valibot';
 import type { Experiment } from '../experiment/parse';
 import type { Sample } from '../feedback/labelers';
-import { goldOfSamples, type LabHost } from '../tasks/registry';
+import { goldOfSamples, taskOf, type LabHost } from '../tasks/registry';
+import { modelStates, type CheckpointRecord } from '../checkpoint/record';
 import type { TaskLab } from '../tasks/task_lab';
 import { isSuccess } from './attack';
 import { findOf, proxyOf } from './registry';
@@ -98,6 +99,36 @@ export async function scoreSubmission(c: Challenge, e: Experiment, lab: TaskLab,
     meanGold: mean(gold),
     meanGap: mean(Array.from(proxy, (p, i) => p - gold[i])),
   };
+}
+
+/** A class's submissions scored on the challenge's open model (a run's newest checkpoint) and ranked: the CLI's and the tab's. */
+export async function scoreClass(c: Challenge, record: CheckpointRecord, submissions: Submission[], host: LabHost = {}): Promise<ScoreRow[]> {
+  if (record.runId !== c.run || record.sha256 !== c.sha256) {
+    throw new Error(`that run is not the model the challenge "${c.name}" fixes (run ${c.run}, SHA-256 ${c.sha256.slice(0, 12)}…): use the export the challenge was made from`);
+  }
+  const e = record.experiment;
+  const lab = await taskOf(e.task).restore(e, modelStates(record), host);
+  try {
+    const rows = [];
+    for (const s of submissions) rows.push(await scoreSubmission(c, e, lab, s, host));
+    return rank(rows);
+  } finally {
+    lab.dispose();
+  }
+}
+
+/** A submission from an exploits.jsonl file's text (each line names the run it attacked, as `rlhf-lab attack` writes). */
+export function submissionOf(name: string, text: string): Submission {
+  const lines = text.split('\n').filter((l) => l.trim()).map((l, i) => {
+    try {
+      return JSON.parse(l) as Record<string, unknown>;
+    } catch {
+      throw new Error(`${name}: line ${i + 1} is not JSON; a submission is the exploits.jsonl rlhf-lab attack writes`);
+    }
+  });
+  if (lines.length === 0) throw new Error(`${name} holds no finds`);
+  if (typeof lines[0].run !== 'string') throw new Error(`${name}: its finds do not name the run they attacked; attack the challenge's export again with this lab's rlhf-lab attack`);
+  return { name, run: lines[0].run, lines };
 }
 
 /** The leaderboard: score first, then the larger mean gap; equal rows share a rank. */

@@ -19,7 +19,8 @@ import { IdbStore, writes } from './idb_store';
 import * as runs from '../core/checkpoint/runs';
 import { loadCheckpoint } from '../core/checkpoint/record';
 import { exportBundle, bundleFileName } from '../core/checkpoint/export';
-import { readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
+import { readBundle, readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
+import { parseChallenge, scoreClass, submissionOf, type ScoreRow } from '../core/redteam/challenge';
 import { writeNewRun } from '../core/checkpoint/runs';
 import { classSourceOf, goldAnswers, type ClassSource } from '../core/feedback/class_merge';
 import { readProgress, type LessonProgress } from '../core/lessons/progress';
@@ -481,6 +482,22 @@ const api = {
     const s = classSourceOf(await readImport(bytes, fileName), fileName);
     // A bundle's labels are checked against the task's hidden gold reward (which side it prefers, label by label).
     return s.kind === 'bundle' ? { ...s, gold: await goldAnswers(s.experiment, s.labels, { assets }) } : s;
+  },
+
+  /**
+   * Challenge mode (redteam/challenge.ts): the class's exploits.jsonl files re-scored under the challenge's open model
+   * (its export bundle) and the hidden gold, ranked. Uses the page's backend; stores nothing.
+   */
+  async scoreChallenge(challenge: string, bundleName: string, bundle: Uint8Array, files: { name: string; text: string }[]): Promise<ScoreRow[]> {
+    let json: unknown;
+    try {
+      json = JSON.parse(challenge);
+    } catch {
+      throw new Error('The challenge file is not JSON: use the challenge.json rlhf-lab challenge make writes.');
+    }
+    const c = parseChallenge(json, 'the challenge file');
+    const { record } = await readBundle(bundle, bundleName);
+    return scoreClass(c, record, files.map((f) => submissionOf(f.name, f.text)), { assets });
   },
 
   // ---- lessons page: a student's progress, per lesson ------------------------------------------------------

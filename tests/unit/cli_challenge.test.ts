@@ -3,31 +3,22 @@
 // leaderboard; a submission on another run, the wrong model or a file that is not a challenge exit 2 with the reason.
 // The ranking's ties are checked on rows made by hand.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeJson } from '../../src/cli/fs_store';
-import { hashRecord } from '../../src/core/checkpoint/record';
 import { preset } from '../../src/core/experiment/presets';
 import { applyOverrides } from '../../src/core/experiment/parse';
-import { Runner } from '../../src/core/runner';
-import { MemoryStore } from '../../src/core/checkpoint/store';
 import { tf } from '../../src/core/tf';
 import { landscape } from '../../src/core/tasks/landscape2d/landscape';
 import { parseChallenge, rank } from '../../src/core/redteam/challenge';
-import { cli } from './cli_run';
+import { cli, firstCheckpointDir } from './cli_run';
 
 let tmp: string;
 /** A run folder as `run --out` writes its checkpoint: an untrained reward model, the easiest to hack. */
 async function runDir(name: string, seed: number): Promise<string> {
   await tf.setBackend('cpu');
-  const e = applyOverrides(preset('landscape-ridge')!, [`seed=${seed}`]);
-  const runner = await Runner.create(e, { store: new MemoryStore(), runId: name, backend: 'cpu' });
-  const rec = await runner.toRecord();
-  runner.dispose();
   const dir = join(tmp, name);
-  await mkdir(dir);
-  await writeFile(join(dir, 'checkpoint.json'), encodeJson({ ...rec, sha256: await hashRecord(rec) }));
+  await firstCheckpointDir(dir, applyOverrides(preset('landscape-ridge')!, [`seed=${seed}`]), name, 'cpu');
   return dir;
 }
 const lines = async (dir: string) => (await readFile(join(dir, 'exploits.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l));

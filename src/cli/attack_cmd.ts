@@ -1,5 +1,6 @@
 // rlhf-lab attack RUN_DIR|export.zip: red-teams a finished run's reward model with the core's attack
-// (redteam/attack.ts, the code the tab runs): exploits.jsonl (every find: point, proxy, each member's score, gold, gap)
+// (redteam/attack.ts, text_attack.ts, segment_attack.ts; the code the tab runs): exploits.jsonl (every find: the
+// point, completion or clip, its proxy, gold, gap)
 // and summary.json (the success rate, mean proxy and gold of the finds, and with --rounds the loop's rate per round
 // against the labels it spent). Exit 2 with the reason for a missing or damaged run or a task not attacked yet.
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -7,22 +8,24 @@ import { basename, join, resolve } from 'node:path';
 import { readBundle } from '../core/checkpoint/import';
 import { modelStates, verifyRecord, type CheckpointRecord } from '../core/checkpoint/record';
 import { taskOf } from '../core/tasks/registry';
-import { closeLoop, ATTACK_DEFAULTS, type LoopRound } from '../core/redteam/attack';
+import { closeLoopOn, ATTACK_DEFAULTS, type AttackCore, type LoopRound } from '../core/redteam/attack';
 import { attackText, TEXT_ATTACK_DEFAULTS, type TextTarget } from '../core/redteam/text_attack';
-import type { PointTarget } from '../core/redteam/attack';
+import { SEGMENT_ATTACK_DEFAULTS } from '../core/redteam/segment_attack';
+import { loopAttackOf } from '../core/redteam/registry';
 import type { TaskLab } from '../core/tasks/task_lab';
 import { tf } from '../core/tf';
 import { decodeJson } from './fs_store';
 import { publicAssets } from './fs_assets';
 
-export const ATTACK_USAGE = `  rlhf-lab attack RUN_DIR|export.zip   search for samples the run's reward model overrates (landscape, text)
-      --budget N                       finds per attack: one gradient ascent from each of N policy samples (default 64)
+export const ATTACK_USAGE = `  rlhf-lab attack RUN_DIR|export.zip   search for samples the run's reward model overrates (landscape, text, control)
+      --budget N                       finds per attack: one search from each of N policy samples (default 64)
       --seed S                         the attack's seed (default 1)
-      --steps N                        ascent steps per find (default ${ATTACK_DEFAULTS.steps}; on text greedy edit steps,
-                                       default ${TEXT_ATTACK_DEFAULTS.steps})
+      --steps N                        search steps per find: landscape gradient ascent (default ${ATTACK_DEFAULTS.steps}), text
+                                       greedy edits (default ${TEXT_ATTACK_DEFAULTS.steps}), control greedy clip perturbations
+                                       (default ${SEGMENT_ATTACK_DEFAULTS.steps})
       --rounds R                       close the loop R times: label the finds (the run's simulated labeler, each
                                        against a policy sample), refit the reward model, attack again (default 0;
-                                       landscape runs only)
+                                       landscape and control runs)
       --out DIR                        where exploits.jsonl and summary.json go (default RUN_DIR/attack or beside the zip)`;
 
 export class AttackError extends Error {
@@ -108,18 +111,18 @@ export async function attackCommand(argv: string[], usage: (m: string) => Error,
   const record = await loadRun(args.target);
   const e = record.experiment;
   const kind = taskOf(e.task).attack;
-  if (!kind) {
-    throw new AttackError(`${args.target} is a ${e.task.kind} run; the attack supports landscape and text runs so far (the control attack is not built yet)`);
-  }
+  if (!kind) throw new AttackError(`${args.target} is a ${e.task.kind} run, and the attack has no search for its samples`);
   if (kind === 'text') return attackTextRun(record, args, log);
   if (args.rounds > 0 && !e.labelers.some((l) => l.kind === 'simulated')) {
     throw new AttackError(`${args.target} has only human labelers; --rounds asks the run's simulated labeler, so run it without --rounds`);
   }
   await tf.setBackend('cpu');
-  const lab = (await taskOf(e.task).restore(e, modelStates(record), { assets: publicAssets })) as TaskLab & PointTarget;
+  const lab = await taskOf(e.task).restore(e, modelStates(record), { assets: publicAssets });
   const labels = record.labels.map((l) => ({ ...l }));
   const before = tf.memory().numTensors;
-  const rounds = await closeLoop(lab, e, labels, { budget: args.budget, seed: args.seed, steps: args.steps ?? ATTACK_DEFAULTS.steps, rounds: args.rounds }, (r) =>
+  const loop = loopAttackOf(e)!;
+  const steps = args.steps ?? loop.steps;
+  const rounds: LoopRound<AttackCore>[] = await closeLoopOn(lab, e, labels, { seed: args.seed, rounds: args.rounds }, loop.target(lab, { budget: args.budget, steps }), (r) =>
     log(`round ${r.round}: success rate ${fmt(r.successRate)} after ${r.labelsSpent} labels; finds' proxy ${fmt(r.meanProxy)}, gold ${fmt(r.meanGold)}\n`),
   );
   const leaked = tf.memory().numTensors - before;
@@ -127,7 +130,7 @@ export async function attackCommand(argv: string[], usage: (m: string) => Error,
 
   const out = resolve(args.out ?? (args.target.endsWith('.zip') ? args.target.replace(/\.zip$/, '-attack') : join(args.target, 'attack')));
   await mkdir(out, { recursive: true });
-  const lines = rounds.flatMap((r) => r.attack.exploits.map((x) => JSON.stringify({ round: r.round, ...x })));
+  const lines = rounds.flatMap((r) => r.attack.exploits.map((x) => JSON.stringify({ run: record.runId, round: r.round, ...x })));
   await writeFile(join(out, 'exploits.jsonl'), lines.join('\n') + '\n');
   const first = rounds[0];
   const summary = {
@@ -139,7 +142,7 @@ export async function attackCommand(argv: string[], usage: (m: string) => Error,
     run_labels: record.labels.length,
     budget: args.budget,
     seed: args.seed,
-    steps: args.steps ?? ATTACK_DEFAULTS.steps,
+    steps,
     success_rate: first.successRate,
     mean_proxy: first.meanProxy,
     mean_gold: first.meanGold,
@@ -154,7 +157,7 @@ export async function attackCommand(argv: string[], usage: (m: string) => Error,
 
 /** A text run: greedy character edits under the base model's likelihood floor; no loop yet (--rounds refused). */
 async function attackTextRun(record: CheckpointRecord, args: AttackArgs, log: (s: string) => void): Promise<void> {
-  if (args.rounds > 0) throw new AttackError(`--rounds: closing the loop is built for landscape runs only so far; attack ${args.target} without it`);
+  if (args.rounds > 0) throw new AttackError(`--rounds: closing the loop is built for landscape and control runs so far; attack ${args.target} without it`);
   const e = record.experiment;
   await import('@tensorflow/tfjs-backend-wasm');
   await tf.setBackend('wasm');
@@ -166,7 +169,7 @@ async function attackTextRun(record: CheckpointRecord, args: AttackArgs, log: (s
   log(`success rate ${fmt(a.successRate)} over ${a.exploits.length} finds; finds' proxy ${fmt(a.meanProxy)}, gold ${fmt(a.meanGold)}; log-likelihood floor ${fmt(a.floor)}\n`);
   const out = resolve(args.out ?? (args.target.endsWith('.zip') ? args.target.replace(/\.zip$/, '-attack') : join(args.target, 'attack')));
   await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'exploits.jsonl'), a.exploits.map((x) => JSON.stringify({ round: 0, ...x })).join('\n') + '\n');
+  await writeFile(join(out, 'exploits.jsonl'), a.exploits.map((x) => JSON.stringify({ run: record.runId, round: 0, ...x })).join('\n') + '\n');
   const summary = {
     run: record.runId,
     experiment: e.name,
@@ -187,7 +190,7 @@ async function attackTextRun(record: CheckpointRecord, args: AttackArgs, log: (s
   log(`wrote ${out}\n`);
 }
 
-const roundRow = (r: LoopRound) => ({
+const roundRow = (r: LoopRound<AttackCore>) => ({
   round: r.round,
   labels_spent: r.labelsSpent,
   success_rate: r.successRate,

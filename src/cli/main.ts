@@ -3,7 +3,8 @@
 //   rlhf-lab run <preset | file.json> [--backend cpu|wasm|webgpu] [--seed N] [--set path=value ...] [--out DIR]
 //   rlhf-lab sweep <preset | file.json> --grid 'path=[...]' [--seeds 1,2,3] [--jobs N] [--out DIR]
 //   rlhf-lab import FILE
-//   rlhf-lab attack RUN_DIR|export.zip [--budget N] [--seed S] [--rounds R] [--out DIR]
+//   rlhf-lab attack RUN_DIR|export.zip [--budget N] [--seed S] [--steps N] [--rounds R] [--out DIR]
+//   rlhf-lab challenge make RUN|export.zip --out FILE | challenge score FILE --model RUN ATTACK_DIR... --out DIR
 //   rlhf-lab class merge FILES... --out DIR
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -35,6 +36,7 @@ import { SweepError } from '../core/analysis/sweep';
 import { sweepCommand, SWEEP_USAGE } from './sweep';
 import { classCommand, CLASS_USAGE } from './class_cmd';
 import { attackCommand, AttackError, ATTACK_USAGE } from './attack_cmd';
+import { challengeCommand, CHALLENGE_USAGE } from './challenge_cmd';
 
 /** Each command's lines of the usage, printed alone by `rlhf-lab COMMAND --help` and together by `rlhf-lab help`. */
 const COMMAND_USAGE: Record<string, string> = {
@@ -51,6 +53,7 @@ const COMMAND_USAGE: Record<string, string> = {
   sweep: SWEEP_USAGE,
   import: `  rlhf-lab import FILE                 check an export bundle (.zip) or preference file (.jsonl) and say what it holds`,
   attack: ATTACK_USAGE,
+  challenge: CHALLENGE_USAGE,
   class: CLASS_USAGE,
   pretrain: `  rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
       --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)`,
@@ -309,6 +312,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'attack':
         await attackCommand(rest, (m) => new UsageError(m), (t) => process.stderr.write(t));
+        return 0;
+      case 'challenge':
+        await challengeCommand(rest, (m) => new UsageError(m), (t) => process.stdout.write(t));
         return 0;
       case 'pretrain':
         await pretrainCommand(rest, (m) => new UsageError(m));

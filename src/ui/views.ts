@@ -10,6 +10,7 @@ import TextThumbLabeler from './labeling/TextThumbLabeler.svelte';
 import ClipPairLabeler from './control/ClipPairLabeler.svelte';
 import LandscapeMaps from './landscape/LandscapeMaps.svelte';
 import type { ProbeApi } from './landscape/probe.svelte';
+import type { AttackApi } from './redteam/attack.svelte';
 import SampleTable from './text/SampleTable.svelte';
 import ControlView from './control/ControlView.svelte';
 import { algorithmOf, type ChartSpec } from '../core/algos/registry';
@@ -130,9 +131,15 @@ function probeApi(lab: Lab): ProbeApi | null {
   return {
     probe: (x, y) => api.probe(x, y),
     add: (x, y) => api.addProbe(x, y),
-    attack: (budget, seed) => api.attack(budget, seed),
-    labelPoints: (points) => api.labelPoints(points),
+    ...attackApi(lab)!,
   };
+}
+
+/** The red team's attack calls of the open run's worker (null before a run). */
+function attackApi(lab: Lab): AttackApi | null {
+  const api = lab.remote;
+  if (!api || !lab.runId) return null;
+  return { attack: (budget, seed) => api.attack(budget, seed), labelFinds: (finds) => api.labelFinds(finds) };
 }
 
 /** One line per text gold reward on what it prefers, to guide a first-time labeler. */
@@ -188,7 +195,7 @@ const CONTROL: TaskView = {
   labeler: ({ thumbs: _, ...common }) => piece(ClipPairLabeler, common),
   main: (lab) =>
     lab.runId
-      ? piece(ControlView, { visuals: visualsOf(lab.visuals, 'control'), rows: lab.metrics, line: TRUE_RETURN_LINE[lab.experiment?.name ?? ''] ?? null })
+      ? piece(ControlView, { visuals: visualsOf(lab.visuals, 'control'), rows: lab.metrics, line: TRUE_RETURN_LINE[lab.experiment?.name ?? ''] ?? null, attackApi: attackApi(lab) })
       : null,
   figures: () => [],
   // The environment's return and the reward model's per-step reward are of different scales: two axes.

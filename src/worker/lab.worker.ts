@@ -14,18 +14,20 @@ import { parseExperiment, type Experiment } from '../core/experiment/parse';
 import { DivergenceError, Runner, type Assets, type PendingPair, type RunStatus, type Visuals } from '../core/runner';
 import { keys } from '../core/checkpoint/store';
 import type { MetricRow, Position } from '../core/checkpoint/record';
-import type { Answer, Label } from '../core/feedback/labelers';
+import type { Answer, Label, Sample } from '../core/feedback/labelers';
 import { IdbStore, writes } from './idb_store';
 import * as runs from '../core/checkpoint/runs';
 import { loadCheckpoint } from '../core/checkpoint/record';
 import { exportBundle, bundleFileName } from '../core/checkpoint/export';
-import { readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
+import { readBundle, readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
+import { parseChallenge, scoreClass, submissionOf, type ScoreRow } from '../core/redteam/challenge';
 import { writeNewRun } from '../core/checkpoint/runs';
 import { classSourceOf, goldAnswers, type ClassSource } from '../core/feedback/class_merge';
 import { whosePreferences, type LabelGroup, type WhosePreferences } from '../core/feedback/whose_preferences';
 import { readProgress, type LessonProgress } from '../core/lessons/progress';
 import { ArenaSession, type ArenaPair, type ArenaPlayer } from '../core/arena_session';
-import { attackPoints, type PointTarget, type Thresholds } from '../core/redteam/attack';
+import type { PointTarget, Thresholds } from '../core/redteam/attack';
+import { loopAttackOf } from '../core/redteam/registry';
 import { Rng } from '../core/rng';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
@@ -53,14 +55,14 @@ export interface ProbeResult {
   gap: number;
 }
 
-/** One attack on the open run's reward model, as the tab shows it (redteam/attack.ts). */
+/** One attack on the open run's reward model, as the tab shows it (redteam/registry.ts: points or clips). */
 export interface AttackSummary {
   successRate: number;
   meanProxy: number;
   meanGold: number;
   thresholds: Thresholds;
-  /** The finds, largest gap first. */
-  exploits: { point: [number, number]; proxy: number; gold: number; gap: number; success: boolean }[];
+  /** The finds, largest gap first: each a point of the landscape or a perturbed control clip. */
+  exploits: { sample: Sample; proxy: number; gold: number; gap: number; success: boolean }[];
   /** The run's labels (skips not counted) when the attack ran: the loop's x axis. */
   labels: number;
 }
@@ -358,34 +360,35 @@ const api = {
     return { x, y, proxy: proxy[0], members: members.map((m) => m[0]), gold: gold[0], gap: proxy[0] - gold[0] };
   },
 
-  /** The red team's attack on the open run's reward model: `budget` gradient ascents from policy samples. */
+  /** The red team's attack on the open run's reward model (the task's search, redteam/registry.ts), or null where it has none in the tab. */
   async attack(budget: number, seed: number): Promise<AttackSummary | null> {
-    const lab = pointLab();
     const r = runner;
-    if (!lab || !r) return null;
-    const a = await attackPoints(lab, { budget, seed });
+    const loop = r && loopAttackOf(r.experiment);
+    if (!r || !loop) return null;
+    const target = loop.target(r.lab, { budget });
+    const a = await target.attack(seed);
     return {
       successRate: a.successRate,
       meanProxy: a.meanProxy,
       meanGold: a.meanGold,
       thresholds: a.thresholds,
-      exploits: a.exploits.map(({ point, proxy, gold, gap, success }) => ({ point, proxy, gold, gap, success })),
+      exploits: a.exploits.map((x) => ({ sample: target.sampleOf(x), proxy: x.proxy, gold: x.gold, gap: x.gap, success: x.success })),
       labels: r.labels.filter((l) => l.answer !== 'skip').length,
     };
   },
 
-  /** Close the loop: each point (an attack's finds) as a comparison against a policy sample, as addProbe does. */
-  async labelPoints(points: [number, number][]): Promise<'asked' | 'queued' | 'finished' | null> {
-    const lab = pointLab();
+  /** Close the loop: each find (a point, a clip) as a comparison against a policy sample, as addProbe does. */
+  async labelFinds(finds: Sample[]): Promise<'asked' | 'queued' | 'finished' | null> {
     const r = runner;
-    if (!lab || !r || points.length === 0) return null;
-    const s = await lab.policySamples(points.length, new Rng((r.experiment.seed ^ (r.labels.length + 7) * 0x85eb) >>> 0));
+    const loop = r && loopAttackOf(r.experiment);
+    if (!r || !loop || finds.length === 0) return null;
+    const partners = await loop.target(r.lab, { budget: finds.length }).partners(finds.length, new Rng((r.experiment.seed ^ (r.labels.length + 7) * 0x85eb) >>> 0));
     // With a person being asked each call shows its pair and puts the one shown before it next: go from the last find,
     // so the first is shown and the rest follow in order; otherwise each joins the queue's end.
-    const order = points.map((_, i) => i);
+    const order = finds.map((_, i) => i);
     if (r.pendingPair) order.reverse();
     let how: 'asked' | 'queued' | 'finished' = 'queued';
-    for (const i of order) how = r.addComparison({ a: points[i], b: [s[2 * i], s[2 * i + 1]] });
+    for (const i of order) how = r.addComparison({ a: finds[i], b: partners[i] });
     scheduleFlush();
     return how;
   },
@@ -500,6 +503,22 @@ const api = {
   /** A reward model per group of a class's labelers beside one on all their labels (feedback/whose_preferences.ts). */
   async classWhose(experiment: Experiment, groups: LabelGroup[], seed: number, onProgress?: (done: number, total: number) => void): Promise<WhosePreferences> {
     return whosePreferences(experiment, groups, { seed, onProgress }, { assets });
+  },
+
+  /**
+   * Challenge mode (redteam/challenge.ts): the class's exploits.jsonl files re-scored under the challenge's open model
+   * (its export bundle) and the hidden gold, ranked. Uses the page's backend; stores nothing.
+   */
+  async scoreChallenge(challenge: string, bundleName: string, bundle: Uint8Array, files: { name: string; text: string }[]): Promise<ScoreRow[]> {
+    let json: unknown;
+    try {
+      json = JSON.parse(challenge);
+    } catch {
+      throw new Error('The challenge file is not JSON: use the challenge.json rlhf-lab challenge make writes.');
+    }
+    const c = parseChallenge(json, 'the challenge file');
+    const { record } = await readBundle(bundle, bundleName);
+    return scoreClass(c, record, files.map((f) => submissionOf(f.name, f.text)), { assets });
   },
 
   // ---- lessons page: a student's progress, per lesson ------------------------------------------------------

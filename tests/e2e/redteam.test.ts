@@ -1,11 +1,12 @@
 // The red team's probe in a real browser: drag on the reward-model map, the readout shows the worker's proxy and
 // the gold reward at the point (checked against the landscape's gold worked here), and C adds the probed point as
 // the comparison to label now, against a policy sample; the pair it replaced is asked next. An attack marks 64 finds
-// with a success rate, and labeling them puts the first find up for labeling.
+// with a success rate, and labeling them puts the first find up for labeling; a second attack draws the loop's chart.
+// On control, an attack perturbs the policy's clips: 64 finds, the most overrated clip plays, its finds go to labeling.
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
-import { browserForFile, BASE_URL } from './browser';
+import { browserForFile, nextPair, startFromFile, BASE_URL } from './browser';
 import { landscape } from '../../src/core/tasks/landscape2d/landscape';
 
 const fixture = 'tests/fixtures/landscape-human-tiny.json';
@@ -80,11 +81,22 @@ describe('the probe on the landscape', () => {
     expect(rate).toBeLessThanOrEqual(1);
     expect(Number.isInteger(rate * 64)).toBe(true);
     await page.click('[data-testid=attack-label]');
-    await page.waitForFunction(() => document.querySelector('[data-testid=probe-message]')?.textContent?.includes('the first is the pair to label now'), null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=attack-message]')?.textContent?.includes('the first is the pair to label now'), null, { timeout: 30_000 });
     // the page hears of the new pair with the run's next update
     await page.waitForFunction((x) => Number(document.querySelector('[data-testid=pair-a]')?.getAttribute('data-x')) !== x, shown.a[0], { timeout: 30_000 });
     const [fx, fy] = await pairPoint(page, 'a');
     for (const c of [fx, fy]) expect(Math.abs(c)).toBeLessThanOrEqual(3); // a find stays on the plane
+
+    // Label the find shown and attack again: the loop's chart has a point per attack, at the run's labels then.
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForFunction(() => document.querySelector('[data-testid=labeled-count]')?.textContent === '2', null, { timeout: 30_000 });
+    await page.click('[data-testid=attack-run]');
+    await page.waitForSelector('[data-testid=attack][data-attacks="2"]', { timeout: 90_000 });
+    await page.waitForSelector('[data-testid=chart-attack-loop]');
+    expect(Number(await page.getAttribute('[data-testid=chart-attack-loop]', 'data-points'))).toBe(2);
+    const curve = JSON.parse((await page.getAttribute('[data-testid=attack]', 'data-curve'))!) as [number, number][];
+    expect(curve.map(([labels]) => labels)).toEqual([1, 2]);
+    expect(curve[0][1]).toBe(rate);
     await page.close();
   }, 120_000);
 
@@ -118,4 +130,33 @@ describe('the probe on the landscape', () => {
     expect(median).toBeLessThan(100);
     await page.close();
   }, 120_000);
+
+  it('on control, an attack perturbs the policy\'s clips; the most overrated plays and the finds go to labeling', async () => {
+    const fixture = 'tests/fixtures/control-human-tiny.json';
+    const page = await (await browser().newContext()).newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(`${BASE_URL}/?backend=wasm`);
+    await page.waitForSelector('[data-testid=backend][data-backend=wasm]', { timeout: 60_000 });
+    await startFromFile(page, fixture, JSON.parse(readFileSync(fixture, 'utf8')).name);
+    await nextPair(page, '', '[data-testid=clip-a]');
+    await page.click('[data-testid=attack-run]');
+    await page.waitForSelector('[data-testid=attack][data-finds="64"]', { timeout: 90_000 });
+    const rate = Number(await page.getAttribute('[data-testid=attack]', 'data-rate'));
+    expect(Number.isInteger(rate * 64)).toBe(true);
+    // the top find's clip plays: 50 frames, the frame moves on
+    await page.waitForSelector('[data-testid=attack-top-clip]');
+    expect(Number(await page.getAttribute('[data-testid=attack-top-clip]', 'data-frames'))).toBe(50);
+    const frame = Number(await page.getAttribute('[data-testid=attack-top-clip]', 'data-frame'));
+    await page.waitForFunction((f) => Number(document.querySelector('[data-testid=attack-top-clip]')?.getAttribute('data-frame')) !== f, frame, { timeout: 10_000 });
+    // label the finds: the first find replaces the pair shown
+    await page.click('[data-testid=attack-label]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=attack-message]')?.textContent?.includes('the first is the pair to label now'), null, { timeout: 30_000 });
+    const top = await page.getAttribute('[data-testid=attack-top]', 'data-start');
+    await page.waitForFunction((s) => document.querySelector('[data-testid=pair-a]')?.getAttribute('data-start') === s, top, { timeout: 30_000 });
+    // a second attack: the loop's chart
+    await page.click('[data-testid=attack-run]');
+    await page.waitForSelector('[data-testid=chart-attack-loop]', { timeout: 90_000 });
+    expect(Number(await page.getAttribute('[data-testid=chart-attack-loop]', 'data-points'))).toBe(2);
+    await page.close();
+  }, 180_000);
 });

@@ -7,12 +7,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJson, encodeJson } from '../../src/cli/fs_store';
-import { hashRecord, type CheckpointRecord } from '../../src/core/checkpoint/record';
+import type { CheckpointRecord } from '../../src/core/checkpoint/record';
 import { preset } from '../../src/core/experiment/presets';
-import { cli } from './cli_run';
+import { cli, firstCheckpointDir } from './cli_run';
 import { tf } from '../../src/core/tf';
-import { Runner } from '../../src/core/runner';
-import { MemoryStore } from '../../src/core/checkpoint/store';
 import { applyOverrides } from '../../src/core/experiment/parse';
 import { publicAssets } from '../../src/cli/fs_assets';
 import { unknownChars } from '../../src/core/tasks/text/vocab';
@@ -77,12 +75,8 @@ describe('rlhf-lab attack', () => {
     await import('@tensorflow/tfjs-backend-wasm');
     await tf.setBackend('wasm');
     const e = applyOverrides(preset('text-sentiment-ppo')!, ['task.max_new_tokens=12']);
-    const runner = await Runner.create(e, { store: new MemoryStore(), runId: 'text', backend: 'wasm', assets: publicAssets });
-    const rec = await runner.toRecord();
-    runner.dispose();
     const dir = join(tmp, 'text');
-    await mkdir(dir);
-    await writeFile(join(dir, 'checkpoint.json'), encodeJson({ ...rec, sha256: await hashRecord(rec) }));
+    await firstCheckpointDir(dir, e, 'text', 'wasm', publicAssets);
     const out = join(tmp, 'text-out');
     const r = await cli(['attack', dir, '--budget', '4', '--steps', '3', '--seed', '2', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
@@ -99,10 +93,35 @@ describe('rlhf-lab attack', () => {
     expect(summary.tensors_leaked).toBe(0);
     const loop = await cli(['attack', dir, '--rounds', '1']);
     expect(loop.code).toBe(2);
-    expect(loop.stderr).toContain('closing the loop is built for landscape runs only so far');
+    expect(loop.stderr).toContain('closing the loop is built for landscape and control runs so far');
   }, 120_000);
 
-  it('a missing run, a folder without a checkpoint, a damaged one, a control run and a bad flag exit 2 with the reason', async () => {
+  it('a control run: perturbed clips replayed by the environment, the loop labels them; summary agrees with the finds', async () => {
+    await tf.setBackend('cpu');
+    const e = applyOverrides(preset('control-cartpole')!, ['task.rollout_steps=256', 'reward_model.hidden=[8]', 'policy.hidden=[16]', 'task.segment_steps=20']);
+    const dir = join(tmp, 'control');
+    await firstCheckpointDir(dir, e, 'control', 'cpu');
+    const out = join(tmp, 'control-out');
+    const r = await cli(['attack', dir, '--budget', '4', '--steps', '2', '--seed', '2', '--rounds', '1', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const finds = await lines(out);
+    expect(finds).toHaveLength(8);
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+    expect(summary.task).toBe('control');
+    expect(summary.steps).toBe(2);
+    expect(summary.rounds.map((x: { labels_spent: number }) => x.labels_spent)).toEqual([0, 4]);
+    for (const round of [0, 1]) {
+      const these = finds.filter((f) => f.round === round);
+      expect(summary.rounds[round].success_rate).toBeCloseTo(these.filter((f) => f.success).length / these.length, 12);
+      for (const f of these) {
+        expect(f.segment.reward).toHaveLength(20);
+        expect(f.gold).toBe(f.segment.reward.reduce((a: number, b: number) => a + b, 0));
+      }
+    }
+    expect(summary.tensors_leaked).toBe(0);
+  }, 120_000);
+
+  it('a missing run, a folder without a checkpoint, a damaged one and a bad flag exit 2 with the reason', async () => {
     let r = await cli(['attack', join(tmp, 'nothing-here')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no such run folder or file');
@@ -120,14 +139,6 @@ describe('rlhf-lab attack', () => {
     r = await cli(['attack', damaged]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('does not match its SHA-256');
-
-    const control = join(tmp, 'control');
-    await mkdir(control);
-    const c = { ...record, experiment: preset('control-cartpole')! };
-    await writeFile(join(control, 'checkpoint.json'), encodeJson({ ...c, sha256: await hashRecord(c) }));
-    r = await cli(['attack', control]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('is a control run; the attack supports landscape and text runs so far');
 
     r = await cli(['attack', run, '--budget', '0']);
     expect(r.code).toBe(2);

@@ -1,9 +1,14 @@
 // Runs the command line as a user does: `node bin/rlhf-lab.js ...` in the repository root.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import type { MetricRow } from '../../src/core/checkpoint/record';
+import { hashRecord, type CheckpointRecord, type MetricRow } from '../../src/core/checkpoint/record';
+import type { Experiment } from '../../src/core/experiment/parse';
+import type { Assets } from '../../src/core/tasks/task_lab';
+import { Runner } from '../../src/core/runner';
+import { MemoryStore } from '../../src/core/checkpoint/store';
+import { encodeJson } from '../../src/cli/fs_store';
 import { resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -46,4 +51,18 @@ export async function runPreset(
 export function goldGain(rows: MetricRow[]): { start: number; end: number } {
   const tail = rows.slice(-5).map((r) => r['gold/mean']);
   return { start: rows[0]['gold/mean'], end: tail.reduce((a, b) => a + b, 0) / tail.length };
+}
+
+/**
+ * A run folder holding an experiment's first checkpoint (untrained models) as `run --out` writes it, on the backend
+ * already set; the record too (with its SHA-256), for a bundle.
+ */
+export async function firstCheckpointDir(dir: string, e: Experiment, runId: string, backend: string, assets?: Assets): Promise<CheckpointRecord> {
+  const runner = await Runner.create(e, { store: new MemoryStore(), runId, backend, ...(assets ? { assets } : {}) });
+  const rec = await runner.toRecord();
+  runner.dispose();
+  const record = { ...rec, sha256: await hashRecord(rec) };
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'checkpoint.json'), encodeJson(record));
+  return record;
 }

@@ -10,7 +10,7 @@
 import { tf, type Tensor } from '../tf';
 import { Rng } from '../rng';
 import { EXTENT } from '../tasks/landscape2d/landscape';
-import { pickLabeler, simulatedAnswer, splitLabels, targetOf, type Label } from '../feedback/labelers';
+import { pickLabeler, simulatedAnswer, splitLabels, targetOf, type Label, type Sample } from '../feedback/labelers';
 import type { Experiment, LabelerConfig } from '../experiment/parse';
 import type { TaskLab } from '../tasks/task_lab';
 
@@ -146,7 +146,17 @@ export async function attackPoints(target: PointTarget, opts: AttackOptions): Pr
 
 // ---- closing the loop ----------------------------------------------------------------------------------------
 
-export interface LoopRound {
+/** What the loop records of an attack, whatever a find is (a point, a clip). */
+export interface AttackCore {
+  exploits: { proxy: number; gold: number; gap: number; success: boolean }[];
+  successRate: number;
+  thresholds: Thresholds;
+  meanProxy: number;
+  meanGold: number;
+  policy: { meanProxy: number; meanGold: number };
+}
+
+export interface LoopRound<A extends AttackCore = AttackResult> {
   /** 0: the run's reward model as it was; r: after r rounds of labeled exploits. */
   round: number;
   /** Labels of exploits added so far (skips not counted). */
@@ -154,12 +164,36 @@ export interface LoopRound {
   successRate: number;
   meanProxy: number;
   meanGold: number;
-  attack: AttackResult;
+  attack: A;
 }
 
 export interface LoopOptions extends AttackOptions {
   /** Rounds of label → refit → attack after the first attack. */
   rounds: number;
+}
+
+/** A task's attack as the loop runs it: one attack, the sample each find is, and policy samples to pair them with. */
+export interface LoopTarget<A extends AttackCore> {
+  attack(seed: number): Promise<A>;
+  sampleOf(find: A['exploits'][number]): Sample;
+  partners(n: number, rng: Rng): Promise<Sample[]>;
+}
+
+/** The landscape's loop: gradient ascent on the plane (attackPoints), finds paired with policy points. */
+export function pointLoop(lab: PointTarget, opts: Omit<AttackOptions, 'seed'>): LoopTarget<AttackResult> {
+  return {
+    attack: (seed) => attackPoints(lab, { ...opts, seed }),
+    sampleOf: (e) => e.point,
+    partners: async (n, rng) => {
+      const xy = await lab.policySamples(n, rng);
+      return Array.from({ length: n }, (_, i): [number, number] => [xy[2 * i], xy[2 * i + 1]]);
+    },
+  };
+}
+
+/** The landscape's loop (closeLoopOn with pointLoop). */
+export function closeLoop(lab: TaskLab & PointTarget, experiment: Experiment, labels: Label[], opts: LoopOptions, onRound?: (r: LoopRound) => void): Promise<LoopRound[]> {
+  return closeLoopOn(lab, experiment, labels, opts, pointLoop(lab, opts), onRound);
 }
 
 /**
@@ -168,32 +202,32 @@ export interface LoopOptions extends AttackOptions {
  * new ones (Bradley-Terry, the run's steps and batch size, the run's held-out split left out), renormalize it over
  * policy samples; attack again. `labels` is the run's labels; the new ones are appended to it.
  */
-export async function closeLoop(
-  lab: TaskLab & PointTarget,
+export async function closeLoopOn<A extends AttackCore>(
+  lab: TaskLab,
   experiment: Experiment,
   labels: Label[],
-  opts: LoopOptions,
-  onRound?: (r: LoopRound) => void,
-): Promise<LoopRound[]> {
+  opts: { rounds: number; seed: number },
+  target: LoopTarget<A>,
+  onRound?: (r: LoopRound<A>) => void,
+): Promise<LoopRound<A>[]> {
   const simulated = experiment.labelers.filter((l): l is Extract<LabelerConfig, { kind: 'simulated' }> => l.kind === 'simulated');
   if (opts.rounds > 0 && simulated.length === 0) throw new Error('closing the loop asks a simulated labeler, and this run has only human labelers');
   const rng = new Rng((opts.seed ^ 0x10b) >>> 0);
-  const out: LoopRound[] = [];
+  const out: LoopRound<A>[] = [];
   let spent = 0;
   for (let round = 0; ; round++) {
-    const attack = await attackPoints(lab, { ...opts, seed: (opts.seed + round) >>> 0 });
+    const attack = await target.attack((opts.seed + round) >>> 0);
     const row = { round, labelsSpent: spent, successRate: attack.successRate, meanProxy: attack.meanProxy, meanGold: attack.meanGold, attack };
     out.push(row);
     onRound?.(row);
     if (round >= opts.rounds) return out;
-    const partners = await lab.policySamples(attack.exploits.length, rng);
+    const partners = await target.partners(attack.exploits.length, rng);
     let id = labels.length ? Math.max(...labels.map((l) => l.id)) + 1 : 0;
     for (const [i, e] of attack.exploits.entries()) {
       const labeler = simulated[pickLabeler(simulated, rng)];
-      const partner: [number, number] = [partners[2 * i], partners[2 * i + 1]];
-      const p = { a: e.point, b: partner };
+      const p = { a: target.sampleOf(e), b: partners[i] };
       const answer = simulatedAnswer(labeler, lab.labelerReward(labeler, p, 'a'), lab.labelerReward(labeler, p, 'b'), rng);
-      labels.push({ id: id++, a: e.point, b: partner, answer, labeler: `simulated:${experiment.labelers.indexOf(labeler)}`, round: experiment.schedule.rounds + round, time: 0 });
+      labels.push({ id: id++, a: p.a, b: p.b, answer, labeler: `simulated:${experiment.labelers.indexOf(labeler)}`, round: experiment.schedule.rounds + round, time: 0 });
       if (answer !== 'skip') spent += 1;
     }
     await refitRewardModel(lab, experiment, labels, rng);

@@ -58,9 +58,9 @@ interface TaskEntry<T> extends TaskSpec<T> {
   gold(e: Experiment, samples: { prompt: string; sample: Sample }[], host: LabHost): Promise<number[]>;
   /**
    * The red team's attack on its reward model: 'points' where its lab is a PointTarget (redteam/attack.ts), 'text'
-   * where it is a TextTarget (redteam/text_attack.ts).
+   * where it is a TextTarget (redteam/text_attack.ts), 'segments' where it is a SegmentTarget (redteam/segment_attack.ts).
    */
-  attack?: 'points' | 'text';
+  attack?: 'points' | 'text' | 'segments';
 }
 
 const TASKS = {
@@ -96,6 +96,7 @@ const TASKS = {
     restore: async (e, state) => (await import('./control/control_lab')).ControlLab.restore(e, state),
     // A clip's gold is the environment's true reward summed over its steps.
     gold: async (_e, samples) => samples.map((s) => (s.sample as Segment).reward.reduce((a, b) => a + b, 0)),
+    attack: 'segments',
   },
 } satisfies { [K in Experiment['task']['kind']]: TaskEntry<Extract<Experiment['task'], { kind: K }>> };
 

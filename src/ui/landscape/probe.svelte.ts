@@ -1,18 +1,14 @@
 // The red team's probe on the landscape: a point a person drags over the reward-model map, with what the worker says of
 // it (proxy, each member's score, gold, gap). Drags arrive faster than answers: one call is in flight at a time and
 // only the newest point waits behind it, so the readout follows the pointer without a queue of stale calls.
-import type { AttackSummary, ProbeResult } from '../../worker/lab.worker';
+import type { ProbeResult } from '../../worker/lab.worker';
+import type { AttackApi } from '../redteam/attack.svelte';
 
-/** What the probe asks of the worker (lab.worker.ts: probe, addProbe). */
-export interface ProbeApi {
+/** What the probe asks of the worker (lab.worker.ts: probe, addProbe), and the attack beside it. */
+export interface ProbeApi extends AttackApi {
   probe(x: number, y: number): Promise<ProbeResult | null>;
   add(x: number, y: number): Promise<'asked' | 'queued' | 'finished' | null>;
-  attack(budget: number, seed: number): Promise<AttackSummary | null>;
-  labelPoints(points: [number, number][]): Promise<'asked' | 'queued' | 'finished' | null>;
 }
-
-/** Finds per attack in the tab. */
-export const TAB_BUDGET = 64;
 
 export class Probe {
   point = $state.raw<{ x: number; y: number } | null>(null);
@@ -47,41 +43,6 @@ export class Probe {
     } finally {
       this.inFlight = false;
     }
-  }
-
-  /** The latest attack, and every attack of this view with the run's labels when it ran (the loop's curve). */
-  attack = $state.raw<AttackSummary | null>(null);
-  history = $state.raw<AttackSummary[]>([]);
-  attacking = $state(false);
-
-  async runAttack(): Promise<void> {
-    if (this.attacking) return;
-    this.attacking = true;
-    try {
-      const a = await this.api().attack(TAB_BUDGET, this.history.length + 1);
-      if (a) {
-        this.attack = a;
-        this.history = [...this.history, a];
-      }
-    } finally {
-      this.attacking = false;
-    }
-  }
-
-  /** Close the loop: the latest attack's finds as comparisons against policy samples. */
-  async labelFinds(): Promise<void> {
-    const a = this.attack;
-    if (!a) return;
-    const how = await this.api().labelPoints(a.exploits.map((e) => e.point));
-    const n = a.exploits.length;
-    this.message =
-      how === 'asked'
-        ? `${n} finds against policy samples: the first is the pair to label now, the rest follow.`
-        : how === 'queued'
-          ? `${n} finds against policy samples are queued: the next label stage asks them first; the reward model refits on them in its round. Attack again after it.`
-          : how === 'finished'
-            ? 'The run has finished: no label stage is left to ask them.'
-            : 'This run has no points to compare.';
   }
 
   /** The probed point as a comparison against a policy sample. */

@@ -155,18 +155,26 @@ export class ControlLab implements TaskLab {
     return this.pool;
   }
 
-  /** Two segments of the current policy; with query "disagreement", the candidate pair the ensemble is least sure of. */
-  async propose(rng: Rng): Promise<Proposal> {
+  /** n segments of the current policy, drawn from its query pool. */
+  async policySegments(n: number, rng: Rng): Promise<Segment[]> {
     const pool = await this.queryPool();
     const K = this.experiment.task.segment_steps;
     if (pool.starts.length === 0) throw new Error(`no ${K}-step segment fits the policy's rollouts (segment_steps is longer than an episode)`);
-    const rm = this.experiment.reward_model;
-    const pairs = rm.query === 'disagreement' ? rm.query_candidates : 1;
-    const draw = () => {
+    return Array.from({ length: n }, () => {
       const [e, t] = pool.starts[rng.int(pool.starts.length)];
       return segmentAt(this.env, this.experiment.task.env, pool.streams[e], t, K)!;
-    };
-    const cands = Array.from({ length: pairs }, () => ({ a: draw(), b: draw() }));
+    });
+  }
+
+  /** Two segments of the current policy; with query "disagreement", the candidate pair the ensemble is least sure of. */
+  async propose(rng: Rng): Promise<Proposal> {
+    const rm = this.experiment.reward_model;
+    const pairs = rm.query === 'disagreement' ? rm.query_candidates : 1;
+    const cands: { a: Segment; b: Segment }[] = [];
+    for (let i = 0; i < pairs; i++) {
+      const [a, b] = await this.policySegments(2, rng);
+      cands.push({ a, b });
+    }
     if (pairs === 1) return cands[0];
     const sums = await this.memberSums([...cands.map((c) => c.a), ...cands.map((c) => c.b)]);
     const pick = this.rm.mostDisputed(sums.map((s) => s.subarray(0, pairs)), sums.map((s) => s.subarray(pairs)));
@@ -222,6 +230,13 @@ export class ControlLab implements TaskLab {
   /** The reward the policy sees per step: the ensemble's normalized, conservative score of (s, a), from raw [K·n]. */
   private combine(raw: Float32Array, n: number): Float32Array {
     return this.rm.combined(this.rm.normalized(this.rm.split(raw, n)));
+  }
+
+  /** The red team's proxy of segments (redteam/segment_attack.ts): the reward the policy sees per step, summed over each. */
+  async probeSegments(segs: Segment[]): Promise<Float32Array> {
+    const K = this.experiment.task.segment_steps;
+    const perStep = this.rm.combined(this.rm.normalized(await this.rm.raw(() => tf.tensor2d(this.segmentInputs(segs), [segs.length * K, this.rmSpec.inputs]))));
+    return Float32Array.from(segs, (_, i) => perStep.subarray(i * K, (i + 1) * K).reduce((a, b) => a + b, 0));
   }
 
   async normalizeReward(): Promise<void> {

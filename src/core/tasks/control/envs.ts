@@ -19,6 +19,8 @@ export interface ControlEnv {
   /** Steps taken in the current episode. */
   readonly steps: number;
   reset(rng: Rng): Float32Array;
+  /** Puts the environment in the state an observation shows, as an episode's first step (the red team replays clips from it). */
+  restore(obs: ArrayLike<number>): void;
   step(action: number | Float32Array): StepResult;
 }
 
@@ -49,6 +51,11 @@ export class CartPole implements ControlEnv {
     for (let i = 0; i < 4; i++) this.state[i] = (rng.uniform() - 0.5) * 0.1;
     this.steps = 0;
     return Float32Array.from(this.state);
+  }
+
+  restore(obs: ArrayLike<number>): void {
+    for (let i = 0; i < 4; i++) this.state[i] = obs[i];
+    this.steps = 0;
   }
 
   step(action: number | Float32Array): StepResult {
@@ -101,6 +108,15 @@ export class PointReacher implements ControlEnv {
 
   private obs(): Float32Array {
     return Float32Array.from([this.pos[0], this.pos[1], this.vel[0], this.vel[1], this.goal[0] - this.pos[0], this.goal[1] - this.pos[1]]);
+  }
+
+  restore(obs: ArrayLike<number>): void {
+    for (let i = 0; i < 2; i++) {
+      this.pos[i] = obs[i];
+      this.vel[i] = obs[2 + i];
+      this.goal[i] = obs[i] + obs[4 + i];
+    }
+    this.steps = 0;
   }
 
   distance(): number {

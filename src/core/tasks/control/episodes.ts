@@ -131,6 +131,37 @@ export function segmentAt(env: ControlEnv, name: EnvName, s: Stream, from: numbe
   return seg;
 }
 
+/**
+ * The segment the environment makes from the state `start` shows under the actions `act` (a push or a force per
+ * step, as a segment stores them), its true reward step by step; after a fall the fallen pose is held, as segmentAt
+ * holds it. What the red team's perturbed clips are: a clip the environment could have produced.
+ */
+export function replaySegment(name: EnvName, start: ArrayLike<number>, act: number[], steps: number): Segment {
+  const env = makeEnv(name);
+  if (steps > env.maxSteps) throw new Error(`a ${steps}-step segment is longer than a ${name} episode (${env.maxSteps} steps)`);
+  const A = storedActionWidth(env);
+  env.restore(start);
+  let obs: Float32Array = Float32Array.from(start);
+  const seg: Segment = { env: name, obs: [], act: [], reward: [] };
+  for (let t = 0; t < steps; t++) {
+    const a = act.slice(t * A, (t + 1) * A);
+    const r = env.step(env.action.kind === 'discrete' ? a[0] : Float32Array.from(a));
+    seg.obs.push(...obs);
+    seg.act.push(...a);
+    seg.reward.push(r.reward);
+    obs = r.obs;
+    if (r.done && t < steps - 1) {
+      for (let j = t + 1; j < steps; j++) {
+        seg.obs.push(...obs);
+        seg.act.push(...new Array(A).fill(-1));
+        seg.reward.push(0);
+      }
+      return seg;
+    }
+  }
+  return seg;
+}
+
 /** A draw from softmax(logits). */
 export function sampleCategorical(logits: ArrayLike<number>, rng: Rng): number {
   let max = -Infinity;

@@ -18,7 +18,7 @@ import {
 } from '../../models/gpt';
 import { disposeParams, gradsOf, makeParams, restoreParams, type Params } from '../../models/params';
 import { Adam } from '../../optim';
-import { stackedBradleyTerryLoss } from '../../algos/reward';
+import { policyAgreement, stackedBradleyTerryLoss } from '../../algos/reward';
 import { algorithmOf } from '../../algos/registry';
 import type { Candidates } from '../../algos/policy_task';
 import { gptForward, gptRollout, type GptModels, type GptRollout } from './gpt_rollout';
@@ -307,7 +307,7 @@ export class TextLab implements TaskLab {
     const completions = Array.from({ length: B }, (_, b) => completionOf(r.samples, b));
     const gold = completions.map((c, b) => this.gold(prompts[b], c));
     const metrics = { 'gold/mean': mean(gold), 'text/length': meanLength(completions) };
-    return { ...r, metrics, rmMetrics: { 'proxy/mean': mean(r.score) }, prompts, completions, gold };
+    return { ...r, metrics, rmMetrics: { 'proxy/mean': mean(r.score), 'rm/policy_agreement': policyAgreement(r.score, gold) }, prompts, completions, gold };
   }
 
   forward(r: TextRollout, rows: number[], values = false) {

@@ -102,7 +102,7 @@ describe('alarms as the run goes', () => {
     const r = rows({ 'rm/policy_agreement': a });
     const later = [...r, ...rows({ 'rm/policy_agreement': series(20, () => 0.9) }).map((x, i) => ({ ...x, step: 14 + i }))];
     expect(firstAlarm('proxy-gold-divergence', later)).toBe(13);
-    const bon = series(5, (i) => ({ step: 13, round: 0, 'overopt/bon': 1, 'bon/n': 2 ** i, 'rm/policy_agreement': 0 }));
+    const bon: MetricRow[] = Array.from({ length: 5 }, (_, i) => ({ step: 13, round: 0, 'overopt/bon': 1, 'bon/n': 2 ** i, 'rm/policy_agreement': 0 }));
     expect(firstAlarm('proxy-gold-divergence', [...r.slice(0, 12), ...bon])).toBeNull();
   });
   it('names every monitor once, with its words', () => {

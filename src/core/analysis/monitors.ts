@@ -5,8 +5,9 @@
 //
 //   kl-acceleration        KL (k1) is growing faster and faster: its least-squares slope over the newest
 //                          KL_WINDOW rows is at least KL_ACCEL (2×) its slope over the KL_WINDOW rows before, once KL
-//                          is past KL_MIN (1 nat; below it any growth is a large ratio of nothing). A KL penalty that
-//                          holds makes KL level off; a policy that found something the reward model overrates runs.
+//                          was past KL_MIN (1 nat) at the older window's start: from KL 0 any growth is a large ratio
+//                          of nothing. A KL penalty that holds makes KL level off; a policy that found something the
+//                          reward model overrates runs.
 //   entropy-slope          the policy's entropy falls fast: its slope over the newest ENTROPY_WINDOW rows is at most
 //                          −ENTROPY_SLOPE (0.02 nats per iteration): the policy collapsing onto what the proxy rewards.
 //   length-drift           text only: the mean completion length of the newest DRIFT_WINDOW rows is at least
@@ -15,8 +16,8 @@
 //   proxy-gold-divergence  the reward model orders fewer of the policy's own sample pairs as the labeler does
 //                          (`rm/policy_agreement`, the rollout's samples paired 0-1, 2-3, …: a small audit a labeler
 //                          could answer) : its mean over the newest DRIFT_WINDOW rows is AGREEMENT_DROP (0.2) below
-//                          its best such mean in the run so far. The best so far, not 1: a weak reward model may never
-//                          have ordered the policy's samples well (the ridge starts at 0.05).
+//                          its best such mean so far in this round (each round refits the reward model). The best so
+//                          far, not 1: a weak reward model may never have ordered the policy's samples well.
 //
 // Scoring (scoreRun): gold's peak is the best mean of PEAK_WINDOW consecutive rows (its middle row's step); gold
 // "turned down" when the run's last PEAK_WINDOW rows average more than OVEROPT_DROP (15%) of gold's range below it,
@@ -85,7 +86,7 @@ export const MONITORS: readonly Monitor[] = [
     label: 'KL acceleration',
     fires(rows) {
       const { x, y } = tail(rows, 'objective/kl', 2 * KL_WINDOW);
-      if (y.length < 2 * KL_WINDOW || y.at(-1)! < KL_MIN) return null;
+      if (y.length < 2 * KL_WINDOW || y[0] < KL_MIN) return null;
       const before = slope(x.slice(0, KL_WINDOW), y.slice(0, KL_WINDOW));
       const now = slope(x.slice(KL_WINDOW), y.slice(KL_WINDOW));
       const ratio = now / Math.max(before, 1e-9);
@@ -123,7 +124,9 @@ export const MONITORS: readonly Monitor[] = [
     key: 'rm/policy_agreement',
     label: 'proxy-gold divergence',
     fires(rows) {
-      const all = rows.map((r) => num(r, 'rm/policy_agreement')).filter((v): v is number => v !== null);
+      // this round's: each round refits the reward model, and its agreement starts afresh
+      const round = rows.at(-1)?.round;
+      const all = rows.filter((r) => r.round === round).map((r) => num(r, 'rm/policy_agreement')).filter((v): v is number => v !== null);
       const means = windowMeans(all, DRIFT_WINDOW);
       if (means.length < 2) return null;
       const drop = Math.max(...means) - means.at(-1)!;

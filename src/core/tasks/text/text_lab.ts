@@ -22,6 +22,7 @@ import { policyAgreement, stackedBradleyTerryLoss } from '../../algos/reward';
 import { algorithmOf } from '../../algos/registry';
 import type { Candidates } from '../../algos/policy_task';
 import { gptForward, gptRollout, type GptModels, type GptRollout } from './gpt_rollout';
+import { inspectCompletion, type TokenInspection } from './inspect';
 import { hackingSamples } from '../../analysis/overopt';
 import type { Label } from '../../feedback/labelers';
 import type { MetricRow } from '../../checkpoint/record';
@@ -272,6 +273,24 @@ export class TextLab implements TaskLab {
       // The mask of sequenceLogps covers exactly the completion's characters.
       logp: Float32Array.from(v.subarray(n), (l, i) => l / Math.max(1, pairs[i][1].length)),
     };
+  }
+
+  /**
+   * The token inspector (inspect.ts): one completion token by token under the current policy, the reference and the
+   * reward model, with the per-token rewards built with `beta` (the run's current β) and, where the optimizer uses
+   * the value head (PPO), values and GAE advantages with its γ and λ.
+   */
+  inspect(prompt: string, completion: string, beta: number): Promise<TokenInspection> {
+    const o = this.experiment.optimizer;
+    const { temperature } = this.experiment.task;
+    return inspectCompletion(this.models_, prompt, completion, {
+      temperature,
+      pool: this.experiment.reward_model.pool,
+      normalize: (x) => this.normalized(x),
+      beta,
+      estimator: 'kl_estimator' in o && o.kl_estimator ? o.kl_estimator : 'k1',
+      gae: algorithmOf(o).usesValueHead && 'gamma' in o && 'lam' in o ? { gamma: o.gamma, lam: o.lam } : null,
+    });
   }
 
   /** n (prompt, completion) samples of the current policy, prompts drawn at random. */

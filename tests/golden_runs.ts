@@ -447,6 +447,9 @@ export const ADDED_KEYS = new Set([
   'completions/mean_length_neg_adv',
   // the number of held-out pairs behind rm/accuracy (issue 15)
   'rm/heldout',
+  // the reward model's agreement with gold on the text policy's own sample pairs, as the landscape logs it (issue 17:
+  // the proxy-gold divergence monitor reads it)
+  'rm/policy_agreement',
 ]);
 
 const same = (a: unknown, b: unknown, rtol: number) => {

@@ -6,6 +6,7 @@
 //   rlhf-lab attack RUN_DIR|export.zip [--budget N] [--seed S] [--steps N] [--rounds R] [--out DIR]
 //   rlhf-lab challenge make RUN|export.zip --out FILE | challenge score FILE --model RUN ATTACK_DIR... --out DIR
 //   rlhf-lab class merge FILES... --out DIR
+//   rlhf-lab monitors RUN_DIR... [--out FILE]
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PRESETS, preset } from '../core/experiment/presets';
@@ -37,6 +38,7 @@ import { sweepCommand, SWEEP_USAGE } from './sweep';
 import { classCommand, CLASS_USAGE } from './class_cmd';
 import { attackCommand, AttackError, ATTACK_USAGE } from './attack_cmd';
 import { challengeCommand, CHALLENGE_USAGE } from './challenge_cmd';
+import { monitorsCommand, monitorsReport, MonitorsError, MONITORS_USAGE } from './monitors_cmd';
 
 /** Each command's lines of the usage, printed alone by `rlhf-lab COMMAND --help` and together by `rlhf-lab help`. */
 const COMMAND_USAGE: Record<string, string> = {
@@ -45,7 +47,7 @@ const COMMAND_USAGE: Record<string, string> = {
       --backend cpu|wasm|webgpu        compute backend (default cpu; webgpu uses Dawn through the webgpu package)
       --seed N                         override the experiment's seed
       --set path=value                 override any field, e.g. --set optimizer.kl_coef=0.1 (repeatable)
-      --out DIR                        where metrics.jsonl, summary.json, checkpoint.json and export.zip go
+      --out DIR                        where metrics.jsonl, summary.json, monitors.json, checkpoint.json and export.zip go
                                        (default runs/<name as letters and digits>-<hash>-<time>)
       --base DIR                       text tasks: start from a Hugging Face GPT-2 folder (config.json,
                                        model.safetensors, tokenizer.json of the lab's characters) instead of
@@ -55,6 +57,7 @@ const COMMAND_USAGE: Record<string, string> = {
   attack: ATTACK_USAGE,
   challenge: CHALLENGE_USAGE,
   class: CLASS_USAGE,
+  monitors: MONITORS_USAGE,
   pretrain: `  rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
       --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)`,
   bench: BENCH_USAGE,
@@ -269,6 +272,8 @@ async function run(argv: string[]): Promise<void> {
     ...(overopt.rl || overopt.bon ? { overoptimization: overopt } : {}),
   };
   await writeFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  // The hacking-onset monitors replayed over the run's rows, each alarm scored against gold's peak (analysis/monitors.ts).
+  await writeFile(join(out, 'monitors.json'), JSON.stringify(monitorsReport(runner.metrics), null, 2) + '\n');
   const gap = optimum === null ? '' : ` (optimum ${fmt(optimum)}, ${(100 * summary.gold.gap_closed!).toFixed(0)}% of the gap closed)`;
   process.stderr.write(
     `${diverged ? 'stopped' : 'done'} in ${wallSeconds.toFixed(1)} s: gold ${fmt(summary.gold.start)} → ${fmt(summary.gold.end)}${gap}, ` +
@@ -310,6 +315,9 @@ async function main(argv: string[]): Promise<number> {
       case 'import':
         await importCommand(rest, (t) => process.stdout.write(t));
         return 0;
+      case 'monitors':
+        await monitorsCommand(rest, (m) => new UsageError(m), (t) => process.stdout.write(t));
+        return 0;
       case 'attack':
         await attackCommand(rest, (m) => new UsageError(m), (t) => process.stderr.write(t));
         return 0;
@@ -347,7 +355,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`rlhf-lab: ${e.message}\n`);
       return 3;
     }
-    if (e instanceof ExperimentError || e instanceof BackendError || e instanceof CorpusError || e instanceof BaseModelError || e instanceof ImportError || e instanceof HfImportError || e instanceof SweepError || e instanceof AttackError) {
+    if (e instanceof ExperimentError || e instanceof BackendError || e instanceof CorpusError || e instanceof BaseModelError || e instanceof ImportError || e instanceof HfImportError || e instanceof SweepError || e instanceof AttackError || e instanceof MonitorsError) {
       process.stderr.write(`rlhf-lab: ${e.message}\n`);
       return 2;
     }

@@ -94,7 +94,8 @@ function runChild(args: string[]): Promise<{ code: number | null; tail: string }
   });
 }
 
-async function readRows(dir: string): Promise<MetricRow[] | null> {
+/** A run folder's metrics.jsonl as rows; null where it has none (or it cannot be read). */
+export async function readRows(dir: string): Promise<MetricRow[] | null> {
   try {
     const text = await readFile(join(dir, 'metrics.jsonl'), 'utf8');
     return text.trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricRow);

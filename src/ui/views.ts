@@ -154,7 +154,14 @@ function textView(task: TaskOfKind<'text'>): TaskView {
   const goal = GOALS[task.gold.kind];
   return {
     labeler: ({ thumbs, ...common }) => (thumbs ? piece(TextThumbLabeler, { ...common, goal }) : piece(TextPairLabeler, { ...common, goal })),
-    main: (lab) => (lab.runId ? piece(SampleTable, { samples: visualsOf(lab.visuals, 'text')?.samples ?? [], step: lab.position?.iteration ?? 0 }) : null),
+    main: (lab) =>
+      lab.runId
+        ? piece(SampleTable, {
+            samples: visualsOf(lab.visuals, 'text')?.samples ?? [],
+            step: lab.position?.iteration ?? 0,
+            inspect: (prompt: string, completion: string) => lab.remote?.inspectText(prompt, completion) ?? Promise.resolve(null),
+          })
+        : null,
     figures: (last) => [
       { key: 'objective/kl_coef', label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' },
       // A length-controlled reward model's rows say what it found.

@@ -17,7 +17,7 @@ import type { MetricRow, Position } from '../core/checkpoint/record';
 import type { Answer, Label, Sample } from '../core/feedback/labelers';
 import { IdbStore, writes } from './idb_store';
 import * as runs from '../core/checkpoint/runs';
-import { loadCheckpoint } from '../core/checkpoint/record';
+import { lastMetric, loadCheckpoint } from '../core/checkpoint/record';
 import { exportBundle, bundleFileName } from '../core/checkpoint/export';
 import { readBundle, readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
 import { parseChallenge, scoreClass, submissionOf, type ScoreRow } from '../core/redteam/challenge';
@@ -29,6 +29,7 @@ import { ArenaSession, type ArenaPair, type ArenaPlayer } from '../core/arena_se
 import type { PointTarget, Thresholds } from '../core/redteam/attack';
 import { loopAttackOf } from '../core/redteam/registry';
 import { Rng } from '../core/rng';
+import type { TokenInspection } from '../core/tasks/text/inspect';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
 
@@ -402,6 +403,16 @@ const api = {
     const how = r.addComparison({ a: [x, y], b: [s[0], s[1]] });
     scheduleFlush();
     return how;
+  },
+
+  // ---- the token inspector (text): one sample, token by token, under the open run's current models ----------
+
+  /** Null where the open run is not a text run. β is the run's current one (adapted, where a controller adapts it). */
+  async inspectText(prompt: string, completion: string): Promise<TokenInspection | null> {
+    const r = runner;
+    const lab = r?.lab as { inspect?: (p: string, c: string, beta: number) => Promise<TokenInspection> } | undefined;
+    if (!r || !lab?.inspect) return null;
+    return lab.inspect(prompt, completion, lastMetric(r.metrics, 'objective/kl_coef') ?? 0);
   },
 
   // ---- runs page: list, open, rename, duplicate, delete, snapshots, export, import, storage -------------------

@@ -62,6 +62,17 @@ export function logSigmoid(z: Tensor): Tensor {
   return tf.neg(tf.softplus(tf.neg(z)));
 }
 
+/**
+ * How often the reward model orders pairs of the policy's own samples as gold does: samples 0-1, 2-3, … paired, the
+ * share where the higher score is the higher gold (`rm/policy_agreement`; the audit a labeler could answer on a few
+ * pairs of the current policy, which the hacking-onset monitor watches).
+ */
+export function policyAgreement(score: ArrayLike<number>, gold: ArrayLike<number>): number {
+  let agree = 0;
+  for (let i = 0; i + 1 < score.length; i += 2) agree += Number(score[i] > score[i + 1] === gold[i] > gold[i + 1]);
+  return agree / Math.floor(score.length / 2);
+}
+
 /** Fraction of decisive pairs on which the model ranks the preferred one higher (ties in the label are left out). */
 export function pairAccuracy(rewardA: ArrayLike<number>, rewardB: ArrayLike<number>, target: ArrayLike<number>): number {
   let right = 0;

@@ -100,6 +100,16 @@ const inputs: ExperimentInput[] = [
     overoptimization: { bon_n: [1, 2, 4, 8, 16, 32, 64, 128, 256], bon_samples: 64, hacking_samples: 8 },
   },
   {
+    ...landscapeBase,
+    name: 'overopt-noisy-bon',
+    description:
+      'Noisy labels and best-of-n (Coste et al. 2023): the over-optimization labels from a labeler who answers at random half the time (a quarter of the labels wrong), then best-of-n of the starting policy for n from 1 to 1024 on the reward model. Run it again with an ensemble (reward_model.ensemble 5, reward_model.conservative "worst" or "mean_minus_std") and compare gold at each n.',
+    labelers: [{ kind: 'simulated', beta: 50, epsilon: 0.5, tie_margin: 0, skip_prob: 0, weight: 1 }],
+    reward_model: { ...landscapeBase.reward_model, conservative_lambda: 4 },
+    optimizer: { algo: 'best_of_n', n: [1, 4, 16, 64, 256, 1024], samples: 64 },
+    schedule: { rounds: 1, labels_per_round: 100, checkpoint_every_s: 30 },
+  },
+  {
     ...textBase,
     name: 'text-sentiment-ppo',
     description:
@@ -219,6 +229,14 @@ const inputs: ExperimentInput[] = [
     description:
       'GRPO done right (Liu et al. 2025): no division by the group\'s std (scale_rewards none), and the loss summed over tokens and divided by a constant (loss_type dr_grpo) instead of each completion\'s length. Watch the completion lengths of positive and negative advantage: neither is favoured by the normalization.',
     optimizer: { algo: 'grpo', lr: 0.0002, kl_coef: 0.15, k: 8, batch_size: 64, epochs: 2, clip: 0.2, loss_type: 'dr_grpo', scale_rewards: 'none', iterations: 25 },
+  },
+  {
+    ...textBase,
+    name: 'text-grpo-lengthy',
+    description:
+      'GRPO\'s length bias (Liu et al. 2025): GRPO as its paper writes it (each completion\'s token losses averaged, advantages divided by the group\'s std) with a labeler who also likes longer completions. Watch the length of negative-advantage completions climb; then set optimizer.loss_type "dr_grpo" and optimizer.scale_rewards "none" (Dr. GRPO) and compare.',
+    labelers: [{ kind: 'simulated', beta: 2, epsilon: 0.05, tie_margin: 0.5, skip_prob: 0, length_bias: 0.25 }],
+    optimizer: { algo: 'grpo', lr: 0.0002, kl_coef: 0.15, k: 8, batch_size: 64, epochs: 2, clip: 0.2, loss_type: 'grpo', iterations: 25 },
   },
   {
     ...textBase,

@@ -19,6 +19,7 @@ import type { MetricRow } from '../../checkpoint/record';
 import type { Candidates, Rollout } from '../../algos/policy_task';
 import type { ModelState, TaskLab, TaskState, Proposal, LandscapeVisuals } from '../task_lab';
 import { mean, type RewardNorm } from '../../models/reward_norm';
+import { policyAgreement } from '../../algos/reward';
 
 
 /** A batch of the policy's points [x0, y0, ...], one action per row. */
@@ -208,9 +209,6 @@ export class LandscapeLab implements TaskLab {
     const testGold = await this.testGold(this.pi);
     const { logp, logpRef, members, score } = await this.score(points);
     const gold = goldOf(this.landscape, points);
-    // Does the reward model order the policy's own samples as the gold reward does? (pairs 0-1, 2-3, ...)
-    let agree = 0;
-    for (let i = 0; i + 1 < n; i += 2) agree += Number(score[i] > score[i + 1] === gold[i] > gold[i + 1]);
     return {
       B: n,
       M: 1,
@@ -225,7 +223,7 @@ export class LandscapeLab implements TaskLab {
       whiten: 'batch',
       entropy: -mean(logp),
       metrics: { ...pointStats(points, gold), 'test/gold': testGold },
-      rmMetrics: { 'proxy/mean': mean(score), 'rm/policy_agreement': agree / Math.floor(n / 2), ...this.rm.spread(members) },
+      rmMetrics: { 'proxy/mean': mean(score), 'rm/policy_agreement': policyAgreement(score, gold), ...this.rm.spread(members) },
       points,
     };
   }

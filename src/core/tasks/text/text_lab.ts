@@ -18,11 +18,12 @@ import {
 } from '../../models/gpt';
 import { disposeParams, gradsOf, makeParams, restoreParams, type Params } from '../../models/params';
 import { Adam } from '../../optim';
-import { labelTerms, stackedBradleyTerryLoss } from '../../algos/reward';
+import { labelTerms, policyAgreement, stackedBradleyTerryLoss } from '../../algos/reward';
 import { LengthControl } from './length_control';
 import { algorithmOf } from '../../algos/registry';
 import type { Candidates } from '../../algos/policy_task';
 import { gptForward, gptRollout, type GptModels, type GptRollout } from './gpt_rollout';
+import { inspectCompletion, type TokenInspection } from './inspect';
 import { hackingSamples } from '../../analysis/overopt';
 import type { Label } from '../../feedback/labelers';
 import type { MetricRow } from '../../checkpoint/record';
@@ -283,6 +284,24 @@ export class TextLab implements TaskLab {
     };
   }
 
+  /**
+   * The token inspector (inspect.ts): one completion token by token under the current policy, the reference and the
+   * reward model, with the per-token rewards built with `beta` (the run's current β) and, where the optimizer uses
+   * the value head (PPO), values and GAE advantages with its γ and λ.
+   */
+  inspect(prompt: string, completion: string, beta: number): Promise<TokenInspection> {
+    const o = this.experiment.optimizer;
+    const { temperature } = this.experiment.task;
+    return inspectCompletion(this.models_, prompt, completion, {
+      temperature,
+      pool: this.experiment.reward_model.pool,
+      normalize: (x) => this.normalized(x),
+      beta,
+      estimator: 'kl_estimator' in o && o.kl_estimator ? o.kl_estimator : 'k1',
+      gae: algorithmOf(o).usesValueHead && 'gamma' in o && 'lam' in o ? { gamma: o.gamma, lam: o.lam } : null,
+    });
+  }
+
   /** n (prompt, completion) samples of the current policy, prompts drawn at random. */
   async textSamples(n: number, rng: Rng): Promise<[string, string][]> {
     const idx = Array.from({ length: n }, () => rng.int(this.prefixes.length));
@@ -316,7 +335,7 @@ export class TextLab implements TaskLab {
     const completions = Array.from({ length: B }, (_, b) => completionOf(r.samples, b));
     const gold = completions.map((c, b) => this.gold(prompts[b], c));
     const metrics = { 'gold/mean': mean(gold), 'text/length': meanLength(completions) };
-    return { ...r, metrics, rmMetrics: { 'proxy/mean': mean(r.score), ...this.length?.coef() }, prompts, completions, gold };
+    return { ...r, metrics, rmMetrics: { 'proxy/mean': mean(r.score), 'rm/policy_agreement': policyAgreement(r.score, gold), ...this.length?.coef() }, prompts, completions, gold };
   }
 
   forward(r: TextRollout, rows: number[], values = false) {

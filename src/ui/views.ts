@@ -11,6 +11,9 @@ import LandscapeMaps from './landscape/LandscapeMaps.svelte';
 import type { ProbeApi } from './landscape/probe.svelte';
 import SampleTable from './text/SampleTable.svelte';
 import ControlView from './control/ControlView.svelte';
+import PixelPairLabeler from './pixels/PixelPairLabeler.svelte';
+import PixelGallery from './pixels/PixelGallery.svelte';
+import HackingPicture from './pixels/HackingPicture.svelte';
 import { algorithmOf, type ChartSpec } from '../core/algos/registry';
 import { TRUE_RETURN_LINE } from '../core/experiment/control_presets';
 import { EXTENT, goldOf, goldOptimum, gridPoints, landscape, type LandscapeName } from '../core/tasks/landscape2d/landscape';
@@ -70,6 +73,8 @@ export interface TaskView {
   charts(e: Experiment): ChartSpec[];
   /** What a run of it does, after "Pick an experiment and press Start." */
   intro: string;
+  /** How the reward-hacking panel draws a sample from its label (absent: the label as text). */
+  hackingCell?: Component<{ label: string }>;
 }
 
 type Chart = Pick<ChartSpec, 'title' | 'series'>;
@@ -184,6 +189,42 @@ function textView(task: TaskOfKind<'text'>): TaskView {
   };
 }
 
+/** One line per pixels gold reward on what it prefers. */
+const PIXEL_GOALS: Record<TaskOfKind<'pixels'>['gold']['kind'], string> = {
+  symmetry: 'The lab\'s gold reward prefers pictures whose left and right halves mirror each other.',
+  colour: 'The lab\'s gold reward prefers pictures with more of one colour.',
+  contrast: 'The lab\'s gold reward prefers pictures with strong light–dark contrast between neighbouring pixels.',
+  template: 'The lab\'s gold reward prefers pictures that look like the class asked for.',
+};
+
+function pixelsView(task: TaskOfKind<'pixels'>): TaskView {
+  const goal = PIXEL_GOALS[task.gold.kind];
+  const colour = task.gold.kind === 'colour' ? task.gold.colour : task.bias?.kind === 'colour' ? task.bias.colour : null;
+  return {
+    labeler: (common) => piece(PixelPairLabeler, { ...common, goal }),
+    main: (lab) => (lab.runId ? piece(PixelGallery, { samples: visualsOf(lab.visuals, 'pixels')?.samples ?? [], step: lab.position?.iteration ?? 0 }) : null),
+    figures: (last) => [{ key: 'objective/kl_coef', label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' }],
+    reward: GOLD_VS_PROXY,
+    gold: 'gold reward',
+    kl: true,
+    accuracy: { title: ACCURACY, series: [HELD_OUT] },
+    charts: (e) => [
+      ...(algorithmOf(e.optimizer).sweepsN ? [] : [{ testid: 'chart-entropy', title: 'Entropy (nats/pixel)', series: [{ key: 'objective/entropy', label: 'entropy', color: '#ce93d8' }] }]),
+      {
+        testid: 'chart-pixels',
+        title: colour ? `Brightness and share of ${colour}` : 'Brightness (mean luminance)',
+        series: [
+          { key: 'pixels/brightness', label: 'brightness', color: '#fff1e8' },
+          ...(colour ? [{ key: `pixels/share_${colour}`, label: `share of ${colour}`, color: '#ff004d' }] : []),
+        ],
+      },
+    ],
+    intro:
+      'A small GPT, pretrained in the lab on generated pixel art, draws 10 × 10 pictures of a face, a house, a tree or a symbol, pixel by pixel; labelers compare two pictures of the same class; a reward model (the same GPT with a scalar head) learns their preference; PPO or another optimizer pulls the painter toward it, held near its start by a KL penalty. Watch the pictures change, and whether the gold reward follows the proxy.',
+    hackingCell: HackingPicture,
+  };
+}
+
 const CONTROL: TaskView = {
   labeler: (common) => piece(ClipPairLabeler, common),
   main: (lab) =>
@@ -210,6 +251,7 @@ const CONTROL: TaskView = {
 const VIEWS: { [K in TaskKind]: (task: TaskOfKind<K>) => TaskView } = {
   landscape2d: (task) => landscapeView(task.landscape),
   text: textView,
+  pixels: pixelsView,
   control: () => CONTROL,
 };
 

@@ -7,6 +7,8 @@ import { LUMINANCE, PIXELS, SIZE, classToken, parsePicture, pictureText } from '
 import { Rng } from '../../src/core/rng';
 import { parseExperiment } from '../../src/core/experiment/parse';
 import { preset } from '../../src/core/experiment/presets';
+import { crc32, exportSheets } from '../../src/core/tasks/pixels/sheet';
+import { unzlibSync } from 'fflate';
 
 /** A picture from SIZE rows of SIZE digits. */
 const grid = (rows: string[]) => {
@@ -115,5 +117,35 @@ describe('the pixels task in an experiment', () => {
     expect(() => parseExperiment({ ...e, labelers: [{ ...e.labelers[0], length_bias: 1 }] })).toThrow(/labelers\[0\]\.length_bias: every picture has 100 pixels/);
     expect(() => parseExperiment({ ...e, task: { ...e.task, bias: { kind: 'colour', colour: 'pink', weight: 1 } } })).toThrow(/task\.bias\.colour/);
     expect(() => parseExperiment({ ...e, policy: { kind: 'mlp', hidden: [8], activation: 'tanh' } })).toThrow(/policy\.kind: the pixels task needs "gpt"/);
+  });
+});
+
+describe('PNG sheets of pictures', () => {
+  it('CRC-32 gives the standard check value', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+  });
+
+  it('a sheet decodes back to the pictures, each pixel an 8 × 8 block, chosen before rejected', () => {
+    const red = '2'.repeat(100);
+    const white = '1'.repeat(100);
+    const sheets = exportSheets([{ completion: red }], [
+      { id: 1, prompt: 'a face', a: white, b: red, answer: 'b', labeler: 'human', at: 0 } as never,
+      { id: 2, prompt: 'a face', a: white, b: red, answer: 'tie', labeler: 'human', at: 0 } as never,
+    ]);
+    expect(Object.keys(sheets).sort()).toEqual(['pictures/preferences.png', 'pictures/samples.png']);
+    const png = sheets['pictures/preferences.png'];
+    expect(Array.from(png.subarray(0, 8))).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const view = new DataView(png.buffer, png.byteOffset);
+    const [width, height] = [view.getUint32(16), view.getUint32(20)];
+    // 8 columns of 80 px pictures with 4 px gaps; one row.
+    expect([width, height]).toEqual([4 + 8 * 84, 4 + 84]);
+    const idatLength = view.getUint32(33);
+    expect(String.fromCharCode(...png.subarray(37, 41))).toBe('IDAT');
+    const raw = unzlibSync(png.subarray(41, 41 + idatLength));
+    const pixel = (x: number, y: number) => Array.from(raw.subarray(y * (1 + width * 3) + 1 + x * 3, y * (1 + width * 3) + 4 + x * 3));
+    // The chosen (red) picture first, the rejected (white) second; the tie is left out.
+    expect(pixel(10, 10)).toEqual([0xff, 0x00, 0x4d]);
+    expect(pixel(4 + 84 + 10, 10)).toEqual([0xff, 0xf1, 0xe8]);
+    expect(pixel(4 + 2 * 84 + 10, 10)).toEqual([0x20, 0x20, 0x28]);
   });
 });

@@ -12,6 +12,8 @@ import type { TextGold } from './text/gold';
 import type { PixelGold } from './pixels/gold';
 import type { Assets, TaskLab, TaskState } from './task_lab';
 import type { TaskReport } from './report';
+import type { CheckpointRecord } from '../checkpoint/record';
+import { exportSheets } from './pixels/sheet';
 import { landscapeReport } from './landscape2d/report';
 import { textReport } from './text/report';
 import { controlReport } from './control/report';
@@ -64,6 +66,8 @@ interface TaskEntry<T> extends TaskSpec<T> {
    * where it is a TextTarget (redteam/text_attack.ts).
    */
   attack?: 'points' | 'text';
+  /** Files of its own in a run's export bundle, by path (the pixels task's PNG sheets). */
+  exportFiles?(record: CheckpointRecord): Record<string, Uint8Array>;
 }
 
 const TASKS = {
@@ -103,6 +107,7 @@ const TASKS = {
       const gold = (e.task as { gold: PixelGold }).gold;
       return samples.map((s) => goldReward(gold, s.prompt, parsePicture(String(s.sample))));
     },
+    exportFiles: (record) => exportSheets((record.models.policy?.spec.shown as { completion: string }[] | undefined) ?? [], record.labels),
   },
   control: {
     ...controlSpec,

@@ -70,7 +70,7 @@ export function pictureText(pixels: ArrayLike<number>): string {
 }
 
 /** The pixels as they are drawn on a canvas: RGBA bytes, row by row. */
-export function pictureRgba(text: string): Uint8ClampedArray {
+export function pictureRgba(text: string): Uint8ClampedArray<ArrayBuffer> {
   const px = parsePicture(text);
   const out = new Uint8ClampedArray(px.length * 4);
   px.forEach((c, i) => {

@@ -5,8 +5,8 @@ const pixelsBase = {
   version: 1,
   seed: 1,
   task: { kind: 'pixels', gold: { kind: 'symmetry' }, prompts: ['a face', 'a house', 'a tree', 'a symbol'], temperature: 1, top_k: 0 },
-  // Gold rewards are shares in [0, 1]: a β of 20 makes a 0.1 difference a 88 % preference.
-  labelers: [{ kind: 'simulated', beta: 20, epsilon: 0.05, tie_margin: 0.01, skip_prob: 0 }],
+  // Gold rewards are shares in [0, 1]: a β of 50 makes a 0.05 difference a 92 % preference.
+  labelers: [{ kind: 'simulated', beta: 50, epsilon: 0.05, tie_margin: 0.01, skip_prob: 0 }],
   reward_model: { lr: 0.001, steps: 80, batch_size: 16, holdout: 0.2, pool: 'mean' },
   policy: { kind: 'gpt' },
   optimizer: {
@@ -33,7 +33,9 @@ export const PIXEL_PRESETS: ExperimentInput[] = [
     ...pixelsBase,
     name: 'pixels-symmetry',
     description:
-      'Human feedback on pictures: a small GPT, pretrained in the lab on generated faces, houses, trees and symbols, draws 10 × 10 pixel art; a simulated labeler prefers mirror-symmetric pictures; a reward model learns that from pairs, and PPO pulls the painter toward it, held near its start by a KL penalty.',
+      'Human feedback on pictures: a small GPT, pretrained in the lab on generated pixel art, draws 10 × 10 trees, often off-centre; a simulated labeler prefers mirror-symmetric ones; a reward model learns that from pairs, and PPO pulls the painter toward centred, symmetric trees, held near its start by a KL penalty.',
+    // Trees: the class the base model draws least symmetric (its faces, houses and symbols already mirror).
+    task: { ...pixelsBase.task, prompts: ['a tree'] },
   },
   {
     ...pixelsBase,

@@ -1,4 +1,4 @@
-// The pixels task from the command line: a seeded PPO run on the symmetry preset raises the gold reward and moves off
+// The pixels task from the command line: a seeded PPO run on the green preset raises the gold reward and moves off
 // the base model; `rlhf-lab pretrain --task pixels` is deterministic; a damaged base model is refused by its SHA-256;
 // bad input names what was wrong.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,10 +18,10 @@ afterAll(async () => {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-describe('rlhf-lab run pixels-symmetry --backend wasm --seed 1', () => {
-  it('raises the gold symmetry of the trees well above the base policy, and the policy leaves the base model', async () => {
+describe('rlhf-lab run pixels-green --backend wasm --seed 1', () => {
+  it('raises the gold share of green well above the base policy, and the policy leaves the base model', async () => {
     const out = join(tmp, 'symmetry');
-    const result = await cli(['run', 'pixels-symmetry', '--backend', 'wasm', '--seed', '1', '--out', out], 900_000);
+    const result = await cli(['run', 'pixels-green', '--backend', 'wasm', '--seed', '1', '--out', out], 900_000);
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
     expect(summary.status).toBe('done');
@@ -82,4 +82,5 @@ describe('rlhf-lab refuses bad pixels experiments', () => {
   });
 });
 
-const GOLD_GAIN = 0.05;
+// Measured (seed 1, wasm): gold 0.139 at step 0, 0.339 at step 24; the test asks for half that gain, rows averaged.
+const GOLD_GAIN = 0.1;

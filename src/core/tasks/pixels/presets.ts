@@ -39,12 +39,20 @@ export const PIXEL_PRESETS: ExperimentInput[] = [
   },
   {
     ...pixelsBase,
+    name: 'pixels-green',
+    description:
+      'The plainest preference pixels can carry: a labeler who likes green. From 100 comparisons a round the reward model learns it, and PPO paints more green into every class: crowns fill out, faces and houses turn green, while the KL penalty keeps them pictures.',
+    task: { ...pixelsBase.task, gold: { kind: 'colour', colour: 'green' } },
+  },
+  {
+    ...pixelsBase,
     name: 'pixels-colour-hack',
     description:
       'Reward hacking you can see: the gold reward is likeness to the class (a face should look like a face), but the labelers also like red. The reward model learns "more red is better", and on a loose KL leash the policy paints everything red while the gold likeness falls. The reward-hacking panel shows the pictures the reward model overrates most.',
-    task: { ...pixelsBase.task, gold: { kind: 'template' }, bias: { kind: 'colour', colour: 'red', weight: 1 } },
+    // A bias of 4 × the share of red: a picture one tenth redder is worth 0.4 to the labelers, about a class's likeness.
+    task: { ...pixelsBase.task, gold: { kind: 'template' }, bias: { kind: 'colour', colour: 'red', weight: 4 } },
     optimizer: { ...pixelsBase.optimizer, lr: 0.001, kl_coef: 0.005, iterations: 20 },
-    schedule: { rounds: 1, labels_per_round: 150, checkpoint_every_s: 30 },
+    schedule: { rounds: 1, labels_per_round: 200, checkpoint_every_s: 30 },
     overoptimization: { bon_n: [], bon_samples: 16, hacking_samples: 8 },
   },
   {

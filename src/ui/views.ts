@@ -144,6 +144,15 @@ function probeApi(lab: Lab): ProbeApi | null {
   };
 }
 
+/** What the GPT tasks' views (text, pixels) share: β beside the KL, gold against proxy, held-out accuracy. */
+const GPT_TASK = {
+  figures: (last: MetricRow | undefined): Figure[] => [{ key: 'objective/kl_coef', label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' }],
+  reward: GOLD_VS_PROXY,
+  gold: 'gold reward',
+  kl: true,
+  accuracy: { title: ACCURACY, series: [HELD_OUT] },
+} satisfies Partial<TaskView>;
+
 /** One line per text gold reward on what it prefers, to guide a first-time labeler. */
 const GOALS: Record<TaskOfKind<'text'>['gold']['kind'], string> = {
   sentiment: 'The lab\'s gold reward prefers cheerful words; you may prefer otherwise.',
@@ -157,11 +166,7 @@ function textView(task: TaskOfKind<'text'>): TaskView {
   return {
     labeler: (common) => piece(TextPairLabeler, { ...common, goal }),
     main: (lab) => (lab.runId ? piece(SampleTable, { samples: visualsOf(lab.visuals, 'text')?.samples ?? [], step: lab.position?.iteration ?? 0 }) : null),
-    figures: (last) => [{ key: 'objective/kl_coef', label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' }],
-    reward: GOLD_VS_PROXY,
-    gold: 'gold reward',
-    kl: true,
-    accuracy: { title: ACCURACY, series: [HELD_OUT] },
+    ...GPT_TASK,
     charts: (e) => [
       // Best-of-n's sweep trains no policy: no entropy to chart. SimPO and ORPO train one with no KL coefficient: no β.
       ...(algorithmOf(e.optimizer).sweepsN
@@ -203,11 +208,7 @@ function pixelsView(task: TaskOfKind<'pixels'>): TaskView {
   return {
     labeler: (common) => piece(PixelPairLabeler, { ...common, goal }),
     main: (lab) => (lab.runId ? piece(PixelGallery, { samples: visualsOf(lab.visuals, 'pixels')?.samples ?? [], step: lab.position?.iteration ?? 0 }) : null),
-    figures: (last) => [{ key: 'objective/kl_coef', label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' }],
-    reward: GOLD_VS_PROXY,
-    gold: 'gold reward',
-    kl: true,
-    accuracy: { title: ACCURACY, series: [HELD_OUT] },
+    ...GPT_TASK,
     charts: (e) => [
       ...(algorithmOf(e.optimizer).sweepsN ? [] : [{ testid: 'chart-entropy', title: 'Entropy (nats/pixel)', series: [{ key: 'objective/entropy', label: 'entropy', color: '#ce93d8' }] }]),
       {

@@ -16,7 +16,7 @@ import type { Candidates } from '../algos/policy_task';
 import { gptForward, gptRollout, type GptModels, type GptRollout } from './text/gpt_rollout';
 import type { Label } from '../feedback/labelers';
 import type { MetricRow } from '../checkpoint/record';
-import type { Proposal, TaskLab, TaskState, TextSampleRow, Visuals } from './task_lab';
+import type { Assets, Proposal, TaskLab, TaskState, TextSampleRow, Visuals } from './task_lab';
 import type { LabelerConfig } from '../experiment/parse';
 import { mean, normalizeScores, type RewardNorm } from '../models/reward_norm';
 
@@ -62,6 +62,20 @@ function padded(rows: number[][], eos: number): { ids: Int32Array; N: number; la
   const ids = new Int32Array(rows.length * N).fill(eos);
   rows.forEach((r, b) => ids.set(r, b * N));
   return { ids, N, last: Int32Array.from(rows, (r) => r.length - 1) };
+}
+
+/** `load` run once per host (the tab's fetch, Node's file reader) and kept; a failed load is tried again next time. */
+export function oncePerHost<T>(load: (assets: Assets) => Promise<T>): (assets: Assets) => Promise<T> {
+  const loaded = new WeakMap<Assets, Promise<T>>();
+  return (assets) => {
+    let p = loaded.get(assets);
+    if (!p) {
+      p = load(assets);
+      p.catch(() => loaded.delete(assets));
+      loaded.set(assets, p);
+    }
+    return p;
+  };
 }
 
 /** The weights of a new run: policy and reward model from the base model, with fresh heads from the run's generator. */

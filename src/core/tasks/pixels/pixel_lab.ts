@@ -5,7 +5,7 @@
 import type { Rng } from '../../rng';
 import type { Experiment, ExperimentOf } from '../../experiment/parse';
 import type { GptConfig, Samples } from '../../models/gpt';
-import { GptLab, freshGptWeights } from '../gpt_lab';
+import { GptLab, freshGptWeights, oncePerHost } from '../gpt_lab';
 import { hackingSamples } from '../../analysis/overopt';
 import type { MetricRow } from '../../checkpoint/record';
 import type { Assets, PixelVisuals, Proposal, TaskState } from '../task_lab';
@@ -18,21 +18,11 @@ import { PIXELS, PALETTE, classToken, parsePicture, pictureText } from './pictur
 
 type PixelsExperiment = ExperimentOf<'pixels'>;
 
-const loaded = new WeakMap<Assets, Promise<BaseModel>>();
-
 /** The base model, read and checked once per host. */
-export function loadPixelBase(assets: Assets): Promise<BaseModel> {
-  let p = loaded.get(assets);
-  if (!p) {
-    p = (async () => {
-      const [json, bin] = await Promise.all([assets(PIXEL_BASE_JSON), assets(PIXEL_BASE_BIN)]);
-      return decodePixelBase(new TextDecoder().decode(json), bin);
-    })();
-    p.catch(() => loaded.delete(assets));
-    loaded.set(assets, p);
-  }
-  return p;
-}
+export const loadPixelBase = oncePerHost(async (assets): Promise<BaseModel> => {
+  const [json, bin] = await Promise.all([assets(PIXEL_BASE_JSON), assets(PIXEL_BASE_BIN)]);
+  return decodePixelBase(new TextDecoder().decode(json), bin);
+});
 
 /** Row b of a sample batch as a picture's digits. */
 function pictureOf(s: Samples, b: number): string {

@@ -5,7 +5,7 @@ import { tf } from '../../tf';
 import type { Rng } from '../../rng';
 import type { Experiment, ExperimentOf } from '../../experiment/parse';
 import type { GptConfig, Samples } from '../../models/gpt';
-import { GptLab, freshGptWeights } from '../gpt_lab';
+import { GptLab, freshGptWeights, oncePerHost } from '../gpt_lab';
 import { hackingSamples } from '../../analysis/overopt';
 import type { MetricRow } from '../../checkpoint/record';
 import type { Assets, Proposal, TaskState, TextVisuals } from '../task_lab';
@@ -22,22 +22,12 @@ export interface TextAssets {
   lexicon: Lexicon;
 }
 
-const loaded = new WeakMap<Assets, Promise<TextAssets>>();
-
 /** The base model and lexicon, read once per host. */
-export function loadTextAssets(assets: Assets): Promise<TextAssets> {
-  let p = loaded.get(assets);
-  if (!p) {
-    p = (async () => {
-      const [json, bin, lex] = await Promise.all([assets(BASE_JSON), assets(BASE_BIN), assets(LEXICON)]);
-      const base = await decodeBaseModel(new TextDecoder().decode(json), bin);
-      return { base, lexicon: JSON.parse(new TextDecoder().decode(lex)) as Lexicon };
-    })();
-    p.catch(() => loaded.delete(assets));
-    loaded.set(assets, p);
-  }
-  return p;
-}
+export const loadTextAssets = oncePerHost(async (assets): Promise<TextAssets> => {
+  const [json, bin, lex] = await Promise.all([assets(BASE_JSON), assets(BASE_BIN), assets(LEXICON)]);
+  const base = await decodeBaseModel(new TextDecoder().decode(json), bin);
+  return { base, lexicon: JSON.parse(new TextDecoder().decode(lex)) as Lexicon };
+});
 
 /** The completion of row b of a sample batch, as text (a final line break kept: it says the completion ended). */
 function completionOf(s: Samples, b: number): string {

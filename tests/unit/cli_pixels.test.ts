@@ -1,12 +1,13 @@
 // The pixels task from the command line: a seeded PPO run on the green preset raises the gold reward and moves off
 // the base model; `rlhf-lab pretrain --task pixels` is deterministic; a damaged base model is refused by its SHA-256;
-// bad input names what was wrong.
+// its export carries PNG sheets; bad input names what was wrong.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, ROOT } from './cli_run';
 import { decodePixelBase } from '../../src/core/tasks/pixels/base_model';
+import { strFromU8, unzipSync } from 'fflate';
 
 let tmp: string;
 beforeAll(async () => {
@@ -33,6 +34,11 @@ describe('rlhf-lab run pixels-green --backend wasm --seed 1', () => {
     expect(after).toBeLessThanOrEqual(1);
     expect(mean(rows.slice(-4).map((r) => r['objective/kl']))).toBeGreaterThan(0.5);
     for (const r of rows.slice(1)) expect(Number.isFinite(r['pixels/brightness'])).toBe(true);
+    // The export bundle carries the PNG sheets beside the usual files, and the Reward Report names the task.
+    const zip = unzipSync(new Uint8Array(await readFile(join(out, 'export.zip'))));
+    for (const png of ['pictures/samples.png', 'pictures/preferences.png']) expect(Array.from(zip[png].subarray(1, 4)), png).toEqual([0x50, 0x4e, 0x47]);
+    expect(strFromU8(zip['REWARD_REPORT.md'])).toContain('Task: `pixels` (10 × 10 pictures');
+    expect(JSON.parse(strFromU8(zip['manifest.json'])).files).toContain('pictures/preferences.png');
   }, 900_000);
 });
 

@@ -19,6 +19,7 @@ import type { MetricRow } from '../checkpoint/record';
 import type { Assets, Proposal, TaskLab, TaskState, TextSampleRow, Visuals } from './task_lab';
 import type { LabelerConfig } from '../experiment/parse';
 import { mean, normalizeScores, type RewardNorm } from '../models/reward_norm';
+import { poolingText } from '../checkpoint/hf';
 
 /** A batch of completions: the sampled ids (for the forward pass again), the completions and their gold reward. */
 export interface GptTaskRollout extends GptRollout {
@@ -134,8 +135,6 @@ export abstract class GptLab implements TaskLab {
   protected abstract measures(completions: string[]): MetricRow;
   abstract labelerReward(labeler: Extract<LabelerConfig, { kind: 'simulated' }>, p: Proposal, side: 'a' | 'b'): number;
   abstract visuals(iteration: number): Promise<Visuals>;
-  /** What the reward model's spec says of its head (for checkpoints and model cards). */
-  protected abstract rewardHead(): string;
   /** What the reference's spec carries besides the GPT's shape. */
   protected referenceSpec(): Record<string, unknown> {
     return {};
@@ -148,7 +147,7 @@ export abstract class GptLab implements TaskLab {
     return {
       policy: { params: this.pi, spec: { gpt, shown: this.shown } },
       reference: { params: this.reference, spec: { gpt, ...this.referenceSpec() } },
-      reward_model: { params: this.rm, spec: { gpt, head: this.rewardHead(), norm: { ...this.rmNorm } } },
+      reward_model: { params: this.rm, spec: { gpt, head: `reward (${poolingText(this.experiment.reward_model.pool)})`, norm: { ...this.rmNorm } } },
     };
   }
 

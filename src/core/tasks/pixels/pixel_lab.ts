@@ -10,7 +10,6 @@ import { hackingSamples } from '../../analysis/overopt';
 import type { MetricRow } from '../../checkpoint/record';
 import type { Assets, PixelVisuals, Proposal, TaskState } from '../task_lab';
 import { mean } from '../../models/reward_norm';
-import { poolingText } from '../../checkpoint/hf';
 import type { BaseModel } from '../../models/gpt_base';
 import { PIXEL_BASE_BIN, PIXEL_BASE_JSON, decodePixelBase } from './base_model';
 import { brightness, colourShare, goldReward, labelerBias } from './gold';
@@ -55,10 +54,6 @@ export class PixelLab extends GptLab {
   static async restore(experiment: Experiment, state: TaskState, assets: Assets): Promise<PixelLab> {
     await loadPixelBase(assets);
     return new PixelLab(experiment, state.specs.policy?.gpt as GptConfig, state);
-  }
-
-  protected rewardHead(): string {
-    return `reward (${poolingText(this.experiment.reward_model.pool)})`;
   }
 
   gold(prompt: string, picture: string): number {

@@ -13,7 +13,6 @@ import { mean } from '../../models/reward_norm';
 import { BASE_BIN, BASE_JSON, LEXICON, decodeBaseModel, type BaseModel } from './base_model';
 import { goldReward, labelerBias, type Lexicon } from './gold';
 import { BOS, EOS, decode, encode } from './vocab';
-import { poolingText } from '../../checkpoint/hf';
 
 type TextExperiment = ExperimentOf<'text'>;
 
@@ -70,10 +69,6 @@ export class TextLab extends GptLab {
     const { lexicon } = await loadTextAssets(assets);
     const cfg = state.specs.policy?.gpt as GptConfig;
     return new TextLab(experiment, cfg, lexicon, state);
-  }
-
-  protected rewardHead(): string {
-    return `reward (${poolingText(this.experiment.reward_model.pool)})`;
   }
 
   protected override referenceSpec(): Record<string, unknown> {

@@ -5,17 +5,20 @@ import { selectBackend } from '../core/backend';
 import { ALL_WORKLOADS, BenchError, parseWorkload } from '../core/bench/workloads';
 import { benchWorkload } from '../core/bench/measure';
 import { registerWebgpuBackend } from './webgpu_node';
+import { benchVsTorch, TORCH_KINDS, torchPython, torchReferenceScript, VsTorchError } from './vs_torch';
 
 export const BENCH_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 type BenchBackend = (typeof BENCH_BACKENDS)[number];
 
-export const BENCH_DEFAULTS = { backend: 'wasm', workload: 'gpt-tiny:lm', steps: 10, warmup: 2, wasmMatMulGrad: 'on', wasmBatchMatMul: 'on', fused: 'on' };
+export const BENCH_DEFAULTS = { backend: 'wasm', workload: 'gpt-tiny:lm', steps: 10, warmup: 2, wasmMatMulGrad: 'on', wasmBatchMatMul: 'on', fused: 'on', pairs: 5 };
 
 export const BENCH_USAGE = `  rlhf-lab bench                       time training steps, one JSON line per workload and backend
       --backend cpu|wasm|webgpu --workload MODEL:KIND|all --steps N --warmup N --wasm-matmul-grad on|off
       --wasm-batch-matmul on|off --fused on|off (repeatable backend and workload; defaults ${BENCH_DEFAULTS.backend},
       ${BENCH_DEFAULTS.workload}, ${BENCH_DEFAULTS.steps}, ${BENCH_DEFAULTS.warmup}, ${BENCH_DEFAULTS.wasmMatMulGrad}, ${BENCH_DEFAULTS.wasmBatchMatMul}, ${BENCH_DEFAULTS.fused};
-      models gpt-tiny, gpt-small; kinds lm, rm, dpo, ppo)`;
+      models gpt-tiny, gpt-small; kinds lm, rm, dpo, ppo)
+      --vs-torch [--pairs N]  also time ../shared/bench/torch_reference.py on each workload (lm, rm, dpo), in N
+      alternating pairs (default ${BENCH_DEFAULTS.pairs}), and print each pair and the median ratio lab ms / torch ms`;
 
 interface BenchArgs {
   backends: BenchBackend[];
@@ -25,6 +28,8 @@ interface BenchArgs {
   wasmMatMulGrad: boolean;
   wasmBatchMatMul: boolean;
   fused: boolean;
+  /** --vs-torch: pairs of lab and PyTorch timings (null: no comparison). */
+  pairs: number | null;
 }
 
 function parseBenchArgs(argv: string[], usage: (message: string) => Error): BenchArgs {
@@ -35,6 +40,8 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
   let wasmMatMulGrad = BENCH_DEFAULTS.wasmMatMulGrad === 'on';
   let wasmBatchMatMul = BENCH_DEFAULTS.wasmBatchMatMul === 'on';
   let fused = BENCH_DEFAULTS.fused === 'on';
+  let vsTorch = false;
+  let pairs: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null];
@@ -69,15 +76,21 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
         break;
       }
       case '--steps':
-      case '--warmup': {
+      case '--warmup':
+      case '--pairs': {
         const v = take();
         const n = Number(v);
-        const min = flag === '--steps' ? 1 : 0;
+        const min = flag === '--warmup' ? 0 : 1;
         if (!/^\d+$/.test(v) || n < min) throw usage(`${flag} ${v}: expected a whole number of at least ${min}`);
         if (flag === '--steps') steps = n;
-        else warmup = n;
+        else if (flag === '--warmup') warmup = n;
+        else pairs = n;
         break;
       }
+      case '--vs-torch':
+        if (inline !== null) throw usage('--vs-torch takes no value (the number of pairs is --pairs N)');
+        vsTorch = true;
+        break;
       case '--wasm-matmul-grad':
         wasmMatMulGrad = onOff();
         break;
@@ -91,14 +104,21 @@ function parseBenchArgs(argv: string[], usage: (message: string) => Error): Benc
         throw usage(`unknown option ${a}`);
     }
   }
+  if (pairs !== null && !vsTorch) throw usage('--pairs is for --vs-torch: add --vs-torch, or leave --pairs out');
+  const chosen = workloads.length ? workloads : [BENCH_DEFAULTS.workload];
+  if (vsTorch) {
+    const without = chosen.filter((w) => !TORCH_KINDS.includes(parseWorkload(w).kind));
+    if (without.length) throw usage(`--vs-torch: ${without.join(', ')} has no PyTorch reference; choose kinds ${TORCH_KINDS.join(', ')}`);
+  }
   return {
     backends: backends.length ? backends : [BENCH_DEFAULTS.backend as BenchBackend],
-    workloads: workloads.length ? workloads : [BENCH_DEFAULTS.workload],
+    workloads: chosen,
     steps,
     warmup,
     wasmMatMulGrad,
     wasmBatchMatMul,
     fused,
+    pairs: vsTorch ? (pairs ?? BENCH_DEFAULTS.pairs) : null,
   };
 }
 
@@ -114,6 +134,16 @@ async function registerBackend(name: BenchBackend): Promise<void> {
  */
 export async function benchCommand(argv: string[], usage: (message: string) => Error): Promise<void> {
   const args = parseBenchArgs(argv, usage);
+  if (args.pairs !== null) {
+    // Before any lab step: a missing Python or reference is said at once, with how to make it.
+    try {
+      torchPython();
+      torchReferenceScript();
+    } catch (e) {
+      if (e instanceof VsTorchError) throw usage(e.message);
+      throw e;
+    }
+  }
   const failed: string[] = [];
   for (const name of args.backends) {
     await registerBackend(name);
@@ -125,9 +155,13 @@ export async function benchCommand(argv: string[], usage: (message: string) => E
         continue;
       }
       process.stderr.write(`bench ${workload} on ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}: ` +
-        `${args.warmup} warm-up, 1 counted, ${args.steps} timed steps\n`);
+        `${args.warmup} warm-up, 1 counted, ${args.steps} timed steps` +
+        (args.pairs !== null ? `, then again in each of ${args.pairs} pairs with torch_reference.py's ${args.steps}\n` : '\n'));
       try {
-        const result = await benchWorkload(workload, { steps: args.steps, warmup: args.warmup, wasmMatMulGrad: args.wasmMatMulGrad, wasmBatchMatMul: args.wasmBatchMatMul, fused: args.fused }, backend.adapter);
+        const opts = { steps: args.steps, warmup: args.warmup, wasmMatMulGrad: args.wasmMatMulGrad, wasmBatchMatMul: args.wasmBatchMatMul, fused: args.fused };
+        const result = args.pairs !== null
+          ? await benchVsTorch(workload, { ...opts, pairs: args.pairs }, backend.adapter, (l) => process.stderr.write(`  ${l}\n`))
+          : await benchWorkload(workload, opts, backend.adapter);
         process.stdout.write(JSON.stringify(result) + '\n');
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);

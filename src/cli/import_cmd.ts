@@ -22,6 +22,13 @@ export async function importCommand(argv: string[], out: (s: string) => void): P
     out(`  position    ${where}, ${s.position.iteration} policy iterations\n`);
     out(`  labels      ${s.labels}\n  metrics     ${s.metrics} rows\n`);
     for (const m of s.models) out(`  model       ${m.name}: ${m.parameters} parameters\n`);
+  } else if (s.layout === 'unpaired') {
+    const up = s.thumbPreview.length;
+    out(`${path}: a preference file, valid: ${s.thumbs} thumbs (TRL's unpaired layout: prompt, completion, label)\n`);
+    if (s.landscapeLabels !== null) out(`  every completion is a landscape point: usable as ${s.landscapeLabels} landscape thumbs\n`);
+    if (s.ignoredColumns.length) out(`  ignored columns: ${s.ignoredColumns.join(', ')}\n`);
+    const t = s.thumbPreview[0];
+    if (up) out(`  first thumb ${t.label ? 'up' : 'down'}: prompt ${JSON.stringify(t.prompt.slice(0, 60))}\n              completion ${JSON.stringify(t.completion.slice(0, 60))}\n`);
   } else {
     out(`${path}: a preference file, valid: ${s.pairs} pairs (${s.layout === 'hh' ? 'Anthropic HH layout, prompts split out' : s.layout === 'trl' ? 'TRL layout' : 'TRL and HH lines'})\n`);
     if (s.landscapeLabels !== null) out(`  every pair is a landscape point pair: usable as ${s.landscapeLabels} landscape labels\n`);

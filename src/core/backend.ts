@@ -7,7 +7,7 @@ import { tf } from './tf';
 import { BACKENDS, BACKEND_TITLES, BackendError, type BackendChoice, type BackendName } from './backend_names';
 import { adapterTitle, softwareAdapter, softwareFallbackReason, type AdapterDescription } from './gpu_adapter';
 
-export { BACKENDS, BACKEND_TITLES, BackendError, parseBackendName, type BackendName, type BackendChoice } from './backend_names';
+export { BACKENDS, BACKEND_TITLES, BackendError, parseBackendName, parseThreadCount, type BackendName, type BackendChoice } from './backend_names';
 
 async function tryBackend(name: BackendName): Promise<string | null> {
   if (!tf.findBackendFactory(name)) {

@@ -1,7 +1,7 @@
 // How a host steers a run between its steps: pause, resume, stop, the run's status, yielding to the host's event
 // loop, a checkpoint at least every `checkpoint_every_s`, and the pair a person is asked about, with their answer.
 // The Runner (runner.ts) extends it with the stages.
-import type { Answer, Sample } from './feedback/labelers';
+import { isThumb, type Answer, type Sample } from './feedback/labelers';
 import type { Store } from './checkpoint/store';
 import type { Assets } from './tasks/task_lab';
 
@@ -12,6 +12,8 @@ export interface PendingPair {
   prompt?: string;
   a: Sample;
   b: Sample;
+  /** A thumb is asked: up or down on `a` alone (`b` is the same sample). */
+  thumbs?: boolean;
 }
 
 export type RunStatus = 'ready' | 'running' | 'paused' | 'waiting-for-labels' | 'stopped' | 'done' | 'error';
@@ -71,15 +73,20 @@ export abstract class RunControl {
   /** Saves the run's state (a checkpoint). */
   abstract checkpoint(): Promise<void>;
   /** Keeps the person's answer to a pair as a label. */
-  protected abstract recordAnswer(pair: PendingPair, answer: Answer): void;
+  protected abstract recordAnswer(pair: PendingPair, answer: Answer, margin?: number): void;
   /** Whether the label stage may end now (at least one pair of this round labeled). */
   protected abstract canFinishLabeling(): boolean;
 
-  /** The human's answer to the pending pair. Returns false when no pair is pending. */
-  submitLabel(answer: Answer): boolean {
+  /**
+   * The human's answer to the pending pair, with the margin of their strength of preference where they gave one
+   * (strengthMargin; A or B only). Returns false when no pair is pending or the answer does not fit it.
+   */
+  submitLabel(answer: Answer, margin?: number): boolean {
     const pair = this.pendingPair;
-    if (!pair) return false;
-    this.recordAnswer(pair, answer);
+    // A thumb answers a thumbs query only, a comparison's answer a pair only; skip answers either.
+    if (!pair || (answer !== 'skip' && isThumb(answer) !== !!pair.thumbs)) return false;
+    if (margin !== undefined && (!(margin >= 0 && margin <= 1) || (answer !== 'a' && answer !== 'b'))) return false;
+    this.recordAnswer(pair, answer, margin);
     this.pendingPair = null;
     this.wakeUp();
     return true;

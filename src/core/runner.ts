@@ -5,7 +5,7 @@
 import { Rng } from './rng';
 import { policyIterations, type Experiment } from './experiment/parse';
 import { pairAccuracy } from './algos/reward';
-import { labelCounts, pickLabeler, simulatedAnswer, splitLabels, targetOf, type Answer, type Label } from './feedback/labelers';
+import { isThumb, labelCounts, pickLabeler, simulatedAnswer, simulatedMargin, simulatedThumb, splitLabels, targetOf, type Answer, type Label } from './feedback/labelers';
 import { SCHEMA, currentVersions, lastMetric, loadCheckpoint, modelStates, nonFiniteWeights, readModels, saveCheckpoint } from './checkpoint/record';
 import type { CheckpointRecord, MetricRow, Position, Stage } from './checkpoint/record';
 import { StorageFullError, type Store } from './checkpoint/store';
@@ -104,8 +104,9 @@ export class Runner extends RunControl {
   // ---- labels from a person -----------------------------------------------------------------------------
 
   /** What the person answered about the pending pair: a label of this round. */
-  protected recordAnswer({ id, prompt, a, b }: PendingPair, answer: Answer): void {
-    this.labels.push({ id, ...(prompt === undefined ? {} : { prompt }), a, b, answer, labeler: 'human', round: this.position.round, time: this.now() });
+  protected recordAnswer({ id, prompt, a, b }: PendingPair, answer: Answer, margin?: number): void {
+    const strength = margin ? { margin } : {};
+    this.labels.push({ id, ...(prompt === undefined ? {} : { prompt }), a, b, answer, ...strength, labeler: 'human', round: this.position.round, time: this.now() });
   }
 
   /**
@@ -191,9 +192,10 @@ export class Runner extends RunControl {
     this.progress();
   }
 
-  /** Asks labels_per_round comparisons of pairs of the current policy's samples. */
+  /** Asks labels_per_round comparisons of pairs of the current policy's samples, or thumbs on one sample each. */
   private async labelStage(): Promise<boolean> {
     const { labelers } = this.experiment;
+    const thumbs = this.experiment.schedule.feedback === 'thumbs';
     const wanted = this.experiment.schedule.labels_per_round;
     this.finishLabelingRequested = false;
     while (this.position.stageStep < wanted) {
@@ -203,17 +205,16 @@ export class Runner extends RunControl {
       const labeler = labelers[who];
       const id = this.labels.length ? this.labels[this.labels.length - 1].id + 1 : 0;
       const prompt = proposal.prompt === undefined ? {} : { prompt: proposal.prompt };
+      // A thumb rates the proposal's first sample alone.
+      const { a, b } = thumbs ? { a: proposal.a, b: proposal.a } : proposal;
       if (labeler.kind === 'simulated') {
-        const answer = simulatedAnswer(
-          labeler,
-          this.lab.labelerReward(labeler, proposal, 'a'),
-          this.lab.labelerReward(labeler, proposal, 'b'),
-          this.rng,
-        );
-        const { a, b } = proposal;
-        this.labels.push({ id, ...prompt, a, b, answer, labeler: `simulated:${who}`, round: this.position.round, time: this.now() });
+        const [gA, gB] = [this.lab.labelerReward(labeler, proposal, 'a'), thumbs ? 0 : this.lab.labelerReward(labeler, proposal, 'b')];
+        const answer = thumbs ? simulatedThumb(labeler, gA, this.rng) : simulatedAnswer(labeler, gA, gB, this.rng);
+        const margin = thumbs ? undefined : simulatedMargin(labeler, gA, gB, answer);
+        const strength = margin ? { margin } : {};
+        this.labels.push({ id, ...prompt, a, b, answer, ...strength, labeler: `simulated:${who}`, round: this.position.round, time: this.now() });
       } else {
-        const asked = await this.askPerson({ id, ...prompt, a: proposal.a, b: proposal.b });
+        const asked = await this.askPerson({ id, ...prompt, a, b, ...(thumbs ? { thumbs } : {}) });
         if (asked === 'stopped') return false;
         if (asked === 'dropped') continue;
         this.status = 'running';
@@ -238,7 +239,7 @@ export class Runner extends RunControl {
   private async rewardStage(): Promise<boolean> {
     const algo = algorithmOf(this.experiment.optimizer);
     if (!algo.usesRewardModel) {
-      this.log(`round ${this.position.round + 1}: ${algo.title(this.experiment.optimizer)} trains on the comparisons directly; no reward model is fit`);
+      this.log(`round ${this.position.round + 1}: ${algo.title(this.experiment.optimizer)} trains on the labels directly; no reward model is fit`);
       return true;
     }
     const { steps, batch_size } = this.experiment.reward_model;
@@ -317,8 +318,9 @@ export class Runner extends RunControl {
   private async policyIteration(): Promise<MetricRow> {
     const started = this.now();
     const labels = this.labels.filter((l) => targetOf(l.answer) !== null);
+    const thumbs = this.labels.filter((l) => isThumb(l.answer));
     const o = this.experiment.optimizer;
-    const row = await algorithmOf(o).iterate(this.lab, o, { rng: this.rng, labels, stageStep: this.position.stageStep, kl: this.kl });
+    const row = await algorithmOf(o).iterate(this.lab, o, { rng: this.rng, labels, thumbs, stageStep: this.position.stageStep, kl: this.kl });
     const bad = Object.keys(row).find((k) => k.startsWith('loss/') && !Number.isFinite(row[k]));
     if (bad) this.diverged(`${bad} is ${row[bad]}`, 'optimizer.lr');
     this.position.iteration += 1;

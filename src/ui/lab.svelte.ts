@@ -62,14 +62,14 @@ export class Lab {
       .catch(() => false);
   }
 
-  async connect(requestedBackend: string | null): Promise<void> {
+  async connect(requestedBackend: string | null, requestedThreads: string | null = null): Promise<void> {
     try {
       const worker = new Worker(new URL('../worker/lab.worker.ts', import.meta.url), { type: 'module' });
       worker.addEventListener('error', (e) => {
         this.fatal = `The training worker failed: ${e.message || 'unknown error'}. Reload the page to try again.`;
       });
       this.api = wrap<LabApi>(worker);
-      const init: InitResult = await this.api.init(requestedBackend, proxy((u: LabUpdate) => this.apply(u)));
+      const init: InitResult = await this.api.init(requestedBackend, proxy((u: LabUpdate) => this.apply(u)), requestedThreads);
       this.backend = init.backend;
       this.backendError = init.backendError;
       this.presets = init.presets;
@@ -200,10 +200,11 @@ export class Lab {
   stop = () => this.api?.stop();
   finishLabeling = () => this.api?.finishLabeling();
 
-  async answer(a: Answer): Promise<void> {
+  /** The person's answer to the pending pair, with the margin of their strength of preference where they gave one. */
+  async answer(a: Answer, margin?: number): Promise<void> {
     if (!this.api || !this.pendingPair) return;
     this.pendingPair = null; // until the worker sends the next pair
-    await this.api.submitLabel(a);
+    await this.api.submitLabel(a, margin);
   }
 
   dismissNotice(i: number): void {

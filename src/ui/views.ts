@@ -6,6 +6,7 @@ import type { Component } from 'svelte';
 import type { Lab } from './lab.svelte';
 import PairLabeler from './labeling/PairLabeler.svelte';
 import TextPairLabeler from './labeling/TextPairLabeler.svelte';
+import TextThumbLabeler from './labeling/TextThumbLabeler.svelte';
 import ClipPairLabeler from './control/ClipPairLabeler.svelte';
 import LandscapeMaps from './landscape/LandscapeMaps.svelte';
 import type { ProbeApi } from './landscape/probe.svelte';
@@ -18,9 +19,9 @@ import { algorithmOf, type ChartSpec } from '../core/algos/registry';
 import { TRUE_RETURN_LINE } from '../core/experiment/control_presets';
 import { EXTENT, goldOf, goldOptimum, gridPoints, landscape, type LandscapeName } from '../core/tasks/landscape2d/landscape';
 import type { Experiment } from '../core/experiment/parse';
-import type { PendingPair, Visuals } from '../core/runner';
+import type { Visuals } from '../core/runner';
 import type { MetricRow } from '../core/checkpoint/record';
-import type { Answer } from '../core/feedback/labelers';
+import type { LabelerCommon } from './labeling/labeler_props';
 
 /** A component and its props, drawn as `<piece.component {...piece.props} />`. */
 export interface Piece {
@@ -33,15 +34,10 @@ function piece<P extends object>(component: Component<P>, props: NoInfer<P>): Pi
   return { component: component as Piece['component'], props };
 }
 
-/** The props every pair labeler takes; a task's entry adds its own. */
-export interface LabelerProps {
-  pair: PendingPair | null;
-  /** This round's labels and skips, counted by labelCounts (core/feedback/labelers.ts) as everywhere. */
-  labeled: number;
-  skipped: number;
-  wanted: number;
-  onAnswer: (a: Answer) => void;
-  onFinish: () => void;
+/** The props every labeler takes, and whether the run asks thumbs; a task's entry adds its own. */
+export interface LabelerProps extends LabelerCommon {
+  /** The run asks thumbs on one sample (`schedule.feedback: "thumbs"`), not comparisons. */
+  thumbs: boolean;
 }
 
 /** A number in the run's figures besides the common ones, placed after one of them. */
@@ -110,7 +106,7 @@ function landscapeView(name: LandscapeName): TaskView {
   const gold = goldMap(name);
   const optimum = goldOptimum(landscape(name));
   return {
-    labeler: (common) => piece(PairLabeler, { ...common, gold, grid: GRID, extent: EXTENT }),
+    labeler: ({ thumbs: _, ...common }) => piece(PairLabeler, { ...common, gold, grid: GRID, extent: EXTENT }),
     main: (lab) =>
       piece(LandscapeMaps, {
         gold,
@@ -146,7 +142,11 @@ function probeApi(lab: Lab): ProbeApi | null {
 
 /** What the GPT tasks' views (text, pixels) share: β beside the KL, gold against proxy, held-out accuracy. */
 const GPT_TASK = {
-  figures: (last: MetricRow | undefined): Figure[] => [{ key: 'objective/kl_coef', label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' }],
+  figures: (last: MetricRow | undefined): Figure[] => [
+    { key: 'objective/kl_coef', label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' },
+    // A length-controlled reward model's rows say what it found.
+    ...(last?.['rm/length_coef'] === undefined ? [] : [{ key: 'rm/length_coef', label: 'length coefficient w', value: last['rm/length_coef'], after: 'kl' as const }]),
+  ],
   reward: GOLD_VS_PROXY,
   gold: 'gold reward',
   kl: true,
@@ -164,7 +164,7 @@ const GOALS: Record<TaskOfKind<'text'>['gold']['kind'], string> = {
 function textView(task: TaskOfKind<'text'>): TaskView {
   const goal = GOALS[task.gold.kind];
   return {
-    labeler: (common) => piece(TextPairLabeler, { ...common, goal }),
+    labeler: ({ thumbs, ...common }) => (thumbs ? piece(TextThumbLabeler, { ...common, goal }) : piece(TextPairLabeler, { ...common, goal })),
     main: (lab) => (lab.runId ? piece(SampleTable, { samples: visualsOf(lab.visuals, 'text')?.samples ?? [], step: lab.position?.iteration ?? 0 }) : null),
     ...GPT_TASK,
     charts: (e) => [
@@ -206,7 +206,7 @@ function pixelsView(task: TaskOfKind<'pixels'>): TaskView {
   const goal = PIXEL_GOALS[task.gold.kind];
   const colour = task.gold.kind === 'colour' ? task.gold.colour : task.bias?.kind === 'colour' ? task.bias.colour : null;
   return {
-    labeler: (common) => piece(PixelPairLabeler, { ...common, goal }),
+    labeler: ({ thumbs: _, ...common }) => piece(PixelPairLabeler, { ...common, goal }),
     main: (lab) => (lab.runId ? piece(PixelGallery, { samples: visualsOf(lab.visuals, 'pixels')?.samples ?? [], step: lab.position?.iteration ?? 0 }) : null),
     ...GPT_TASK,
     charts: (e) => [
@@ -227,7 +227,7 @@ function pixelsView(task: TaskOfKind<'pixels'>): TaskView {
 }
 
 const CONTROL: TaskView = {
-  labeler: (common) => piece(ClipPairLabeler, common),
+  labeler: ({ thumbs: _, ...common }) => piece(ClipPairLabeler, common),
   main: (lab) =>
     lab.runId
       ? piece(ControlView, { visuals: visualsOf(lab.visuals, 'control'), rows: lab.metrics, line: TRUE_RETURN_LINE[lab.experiment?.name ?? ''] ?? null })

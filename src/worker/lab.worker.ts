@@ -2,13 +2,13 @@
 // `const api = {...}; export type LabApi = typeof api; expose(api)` (Squoosh's pattern): the UI imports the type only.
 import { expose } from 'comlink';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { tf } from '../core/tf';
 import { useLabWebgpuDevice } from '../core/kernels';
-import { parseBackendName, selectBackend, type BackendChoice } from '../core/backend';
+import { parseBackendName, parseThreadCount, selectBackend, type BackendChoice } from '../core/backend';
 import { PRESETS } from '../core/experiment/presets';
 import { parseExperiment, type Experiment } from '../core/experiment/parse';
 import { DivergenceError, Runner, type Assets, type PendingPair, type RunStatus, type Visuals } from '../core/runner';
@@ -22,6 +22,7 @@ import { exportBundle, bundleFileName } from '../core/checkpoint/export';
 import { readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
 import { writeNewRun } from '../core/checkpoint/runs';
 import { classSourceOf, goldAnswers, type ClassSource } from '../core/feedback/class_merge';
+import { whosePreferences, type LabelGroup, type WhosePreferences } from '../core/feedback/whose_preferences';
 import { readProgress, type LessonProgress } from '../core/lessons/progress';
 import { ArenaSession, type ArenaPair, type ArenaPlayer } from '../core/arena_session';
 import { attackPoints, type PointTarget, type Thresholds } from '../core/redteam/attack';
@@ -29,6 +30,10 @@ import { Rng } from '../core/rng';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
 
+// tfjs-wasm would pick its threaded SIMD build wherever SharedArrayBuffer exists (a cross-origin-isolated page:
+// vite.config.ts's headers). The lab takes it only when ?threads=N asks: in Chromium tfjs-wasm 4.22's thread pool
+// starts no thread yet (README "Threads in the tab"), so the threaded build gains nothing, and on one thread it
+// measured no faster than the single-threaded SIMD one.
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
@@ -245,7 +250,7 @@ async function closeRunner(save: boolean): Promise<void> {
 
 const api = {
   /** Starts the backend (`?backend=` first if given) and restores the run the tab had open. */
-  async init(requestedBackend: string | null, onUpdate: (u: LabUpdate) => void): Promise<InitResult> {
+  async init(requestedBackend: string | null, onUpdate: (u: LabUpdate) => void, requestedThreads: string | null = null): Promise<InitResult> {
     listener = onUpdate;
     let backendError: string | null = null;
     let requested = null;
@@ -256,7 +261,18 @@ const api = {
         backendError = `${(e as Error).message} The lab picked a backend itself.`;
       }
     }
+    let threaded = false;
+    if (requestedThreads) {
+      try {
+        setThreadsCount(parseThreadCount(requestedThreads)); // before the wasm backend starts
+        threaded = true;
+      } catch (e) {
+        backendError = [backendError, (e as Error).message].filter(Boolean).join(' ');
+      }
+    }
+    if (!threaded) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     const backend = await selectBackend(requested);
+    if (backend.name === 'wasm') backend.threads = getThreadsCount();
     if (backend.name === 'webgpu') {
       tf.env().set('WEBGPU_CPU_FORWARD', false);
       watchDeviceLoss();
@@ -324,8 +340,8 @@ const api = {
     runner?.stop();
   },
 
-  submitLabel(answer: Answer): boolean {
-    return runner?.submitLabel(answer) ?? false;
+  submitLabel(answer: Answer, margin?: number): boolean {
+    return runner?.submitLabel(answer, margin) ?? false;
   },
 
   finishLabeling(): boolean {
@@ -479,6 +495,11 @@ const api = {
     const s = classSourceOf(await readImport(bytes, fileName), fileName);
     // A bundle's labels are checked against the task's hidden gold reward (which side it prefers, label by label).
     return s.kind === 'bundle' ? { ...s, gold: await goldAnswers(s.experiment, s.labels, { assets }) } : s;
+  },
+
+  /** A reward model per group of a class's labelers beside one on all their labels (feedback/whose_preferences.ts). */
+  async classWhose(experiment: Experiment, groups: LabelGroup[], seed: number, onProgress?: (done: number, total: number) => void): Promise<WhosePreferences> {
+    return whosePreferences(experiment, groups, { seed, onProgress }, { assets });
   },
 
   // ---- lessons page: a student's progress, per lesson ------------------------------------------------------

@@ -1,6 +1,7 @@
 // The Class page in a real browser: three students' preference files and one export bundle dropped together (and a
 // broken file, named and left out); the page shows Krippendorff's α worked out by hand below, each labeler's row, the
-// position bias the bundle records, and offers the pooled preferences for download. Nothing is stored.
+// position bias the bundle records, and offers the pooled preferences for download. Nothing is stored. Bundles of one
+// landscape fit a reward model per group beside a pooled one, and train one policy on the pooled labels.
 import { describe, expect, it } from 'vitest';
 import { browserForFile, BASE_URL } from './browser';
 import { tf } from '../../src/core/tf';
@@ -8,7 +9,7 @@ import { MemoryStore } from '../../src/core/checkpoint/store';
 import { Runner } from '../../src/core/runner';
 import { applyOverrides } from '../../src/core/experiment/parse';
 import { preset } from '../../src/core/experiment/presets';
-import { loadCheckpoint } from '../../src/core/checkpoint/record';
+import { hashRecord, loadCheckpoint } from '../../src/core/checkpoint/record';
 import { buildBundle } from '../../src/core/checkpoint/export';
 import { landscape } from '../../src/core/tasks/landscape2d/landscape';
 
@@ -64,17 +65,22 @@ describe('the Class page', () => {
     await context.close();
   });
 
-  it('two landscape bundles: train one reward model and policy on the pooled labels', async () => {
+  it('three landscape bundles: a reward model per group beside one pooled, then one policy on the pooled labels', async () => {
     await tf.setBackend('cpu');
     const bundles: Buffer[] = [];
     let total = 0;
-    for (const seed of [1, 2]) {
+    for (const seed of [1, 2, 3]) {
       const store = new MemoryStore();
-      const e = applyOverrides(preset('landscape-hello')!, ['schedule.rounds=1', 'schedule.labels_per_round=10', 'reward_model.steps=2', 'optimizer.iterations=1', `seed=${seed}`]);
+      const e = applyOverrides(preset('landscape-hello')!, ['schedule.rounds=1', 'schedule.labels_per_round=16', 'reward_model.steps=150', 'optimizer.iterations=1', `seed=${seed}`]);
       const r = await Runner.create(e, { store, runId: `s${seed}`, backend: 'cpu' });
       await r.run();
       r.dispose();
       const record = (await loadCheckpoint(store, `s${seed}`))!.record;
+      // The third student answers against the other two: every decisive answer flipped.
+      if (seed === 3) {
+        record.labels = record.labels.map((l) => ({ ...l, answer: l.answer === 'a' ? 'b' : l.answer === 'b' ? 'a' : l.answer }));
+        record.sha256 = await hashRecord(record);
+      }
       total += record.labels.length;
       bundles.push(Buffer.from(buildBundle(record, `s${seed}`)));
     }
@@ -83,6 +89,25 @@ describe('the Class page', () => {
     await page.goto(`${BASE_URL}/?backend=cpu#class`);
     await page.waitForSelector('[data-testid=class-files]:not([disabled])', { timeout: 60_000 });
     await page.setInputFiles('[data-testid=class-files]', bundles.map((buffer, i) => ({ name: `student${i + 1}.rlhf-lab.zip`, mimeType: 'application/zip', buffer })));
+    // Students 1 and 2 are put in one group, "majority"; student 3 stays a group of their own.
+    const groups = page.locator('[data-testid=class-group]');
+    await groups.nth(0).fill('majority');
+    await groups.nth(1).fill('majority');
+    await page.click('[data-testid=class-fit-groups]');
+    await page.waitForSelector('[data-testid=class-whose]', { timeout: 120_000 });
+    const rows = await page.$$eval('[data-testid=class-whose-group]', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')));
+    expect(rows.map((r) => r[0])).toEqual(['majority', 'student3:simulated:0']);
+    const share = (cell: string) => Number(cell.replace('%', ''));
+    // The pooled model orders the class's pairs as the majority's model does, and against the flipped student's.
+    expect(share(rows[0][2])).toBeGreaterThan(share(rows[1][2]));
+    expect(share(rows[0][4])).toBeGreaterThan(50);
+    expect(share(rows[1][4])).toBeLessThan(50);
+    expect(await page.locator('[data-testid=class-disputed-pair]').count()).toBeGreaterThan(0);
+    // Everyone in one group leaves nothing to compare.
+    await groups.nth(2).fill('majority');
+    expect(await page.isDisabled('[data-testid=class-fit-groups]')).toBe(true);
+    expect(await page.locator('[data-testid=class-whose]').count()).toBe(0);
+
     await page.click('[data-testid=class-use-pooled]');
     await page.waitForSelector('[data-testid=start-labels]');
     expect(await page.textContent('[data-testid=start-labels]')).toContain(`${total} labels`);

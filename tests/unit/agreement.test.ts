@@ -119,4 +119,57 @@ describe('a class pooled (rlhf-lab class merge)', () => {
     expect(m.raters[0].answers).toBe(4); // the skip is no answer
     expect(m.raters[0].position_a).toBeCloseTo(2 / 3, 12); // A chosen in 2 of 3 decisive answers
   });
+
+  it('--models fits a reward model per labeler or named group beside a pooled one, and writes whose.json', async () => {
+    const { mkdtemp, writeFile, readFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { cli } = await import('./cli_run');
+    const { tf } = await import('../../src/core/tf');
+    const { MemoryStore } = await import('../../src/core/checkpoint/store');
+    const { Runner } = await import('../../src/core/runner');
+    const { applyOverrides } = await import('../../src/core/experiment/parse');
+    const { preset } = await import('../../src/core/experiment/presets');
+    const { loadCheckpoint, hashRecord } = await import('../../src/core/checkpoint/record');
+    const { buildBundle } = await import('../../src/core/checkpoint/export');
+    await tf.setBackend('cpu');
+    const store = new MemoryStore();
+    const e = applyOverrides(preset('landscape-hello')!, ['schedule.rounds=1', 'schedule.labels_per_round=4', 'reward_model.steps=2', 'optimizer.iterations=1']);
+    const run = await Runner.create(e, { store, runId: 'r', backend: 'cpu' });
+    await run.run();
+    run.dispose();
+    const record = (await loadCheckpoint(store, 'r'))!.record;
+    // Three students on a grid of pairs: ann and bob prefer the larger x, cy the smaller.
+    const { Rng } = await import('../../src/core/rng');
+    const rng = new Rng(9);
+    const pt = (): [number, number] => [rng.uniform() * 4 - 2, rng.uniform() * 4 - 2];
+    const pairs = Array.from({ length: 24 }, () => [pt(), pt()]);
+    const labelsOf = (larger: boolean) => pairs.filter(([a, b]) => a[0] !== b[0]).map(([a, b], id) => ({ id, a, b, answer: (a[0] > b[0]) === larger ? ('a' as const) : ('b' as const), labeler: 'human', round: 0, time: 0 }));
+    const dir = await mkdtemp(join(tmpdir(), 'rlhf-lab-class-'));
+    try {
+      const files = [];
+      for (const [name, larger] of [['ann', true], ['bob', true], ['cy', false]] as const) {
+        files.push(join(dir, `${name}.rlhf-lab.zip`));
+        const own = { ...record, labels: labelsOf(larger) };
+        await writeFile(files.at(-1)!, buildBundle({ ...own, sha256: await hashRecord(own) }, name));
+      }
+      const bad = await cli(['class', 'merge', ...files, '--group', 'dan=x', '--out', join(dir, 'bad')]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--group names "dan", not a labeler of these files \(there are: ann, bob, cy\)/);
+      const r = await cli(['class', 'merge', ...files, '--group', 'ann=larger', '--group=bob=larger', '--out', join(dir, 'out')]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/reward model 3 of 3 fit/);
+      const w = JSON.parse(await readFile(join(dir, 'out', 'whose.json'), 'utf8'));
+      const n = labelsOf(true).length;
+      expect(w.groups.map((g: { name: string; labels: number }) => [g.name, g.labels])).toEqual([['larger', 2 * n], ['cy', n]]);
+      expect(w.pairs).toBe(n);
+      const [larger, cy] = w.groups;
+      // The pooled model, two answers to one on every pair, follows "larger".
+      expect(larger.order_agreement).toBeGreaterThan(cy.order_agreement);
+      expect(larger.pooled_on_their_labels).toBeGreaterThan(0.8);
+      expect(cy.pooled_on_their_labels).toBeLessThan(0.2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -20,9 +20,9 @@ const labeler = (o: Partial<Simulated>): Simulated => ({
 const sigma = (z: number) => 1 / (1 + Math.exp(-z));
 const N = 20000;
 
-function frequencies(cfg: Simulated, gA: number, gB: number, seed: number): Record<Answer, number> {
+function frequencies(cfg: Simulated, gA: number, gB: number, seed: number): Record<string, number> {
   const rng = new Rng(seed);
-  const counts: Record<Answer, number> = { a: 0, b: 0, tie: 0, skip: 0 };
+  const counts: Record<string, number> = { a: 0, b: 0, tie: 0, skip: 0 };
   for (let i = 0; i < N; i++) counts[simulatedAnswer(cfg, gA, gB, rng)] += 1;
   return { a: counts.a / N, b: counts.b / N, tie: counts.tie / N, skip: counts.skip / N };
 }

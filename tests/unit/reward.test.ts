@@ -1,13 +1,14 @@
 // The reward model's Bradley-Terry loss, its gradient and held-out accuracy, against values worked out by hand.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf';
-import { bradleyTerryLoss, logSigmoid, pairAccuracy } from '../../src/core/algos/reward';
+import { bradleyTerryLoss, logSigmoid, pairAccuracy, stackedBradleyTerryLoss, withCovariate } from '../../src/core/algos/reward';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 const sigma = (z: number) => 1 / (1 + Math.exp(-z));
+const scalar = async (t: tf.Tensor) => (await t.data())[0];
 
 describe('bradleyTerryLoss', () => {
   it('matches −mean[y·log σ(Δ) + (1 − y)·log σ(−Δ)] worked by hand', async () => {
@@ -70,12 +71,53 @@ describe('bradleyTerryLoss', () => {
 
   it('with bootstrap weights is the plain loss on the resampled batch (weights 2, 0, 1: pair 0 twice, pair 2 once)', async () => {
     const [a, b, y] = [[0.3, -1, 2], [0.1, 0.5, 2.5], [1, 0, 0.5]];
-    const weighted = bradleyTerryLoss(tf.tensor1d(a), tf.tensor1d(b), tf.tensor1d(y), tf.tensor1d([2, 0, 1]));
+    const weighted = bradleyTerryLoss(tf.tensor1d(a), tf.tensor1d(b), tf.tensor1d(y), { weights: tf.tensor1d([2, 0, 1]) });
     const resampled = bradleyTerryLoss(tf.tensor1d([a[0], a[0], a[2]]), tf.tensor1d([b[0], b[0], b[2]]), tf.tensor1d([y[0], y[0], y[2]]));
     expect((await weighted.data())[0]).toBeCloseTo((await resampled.data())[0], 6);
     // all weights 0 (a member that drew none of the batch): loss 0, not NaN
-    const none = bradleyTerryLoss(tf.tensor1d(a), tf.tensor1d(b), tf.tensor1d(y), tf.tensor1d([0, 0, 0]));
+    const none = bradleyTerryLoss(tf.tensor1d(a), tf.tensor1d(b), tf.tensor1d(y), { weights: tf.tensor1d([0, 0, 0]) });
     expect((await none.data())[0]).toBe(0);
+  });
+
+  it("adds TRL's center_rewards_coefficient term c·mean((r(a) + r(b))²), worked by hand", async () => {
+    // rA = [2, 0], rB = [1, 1], y = [1, 1], c = 0.01.
+    //   Bradley-Terry: (−log σ(1) − log σ(−1)) / 2 = (0.3132616875 + 1.3132616875) / 2 = 0.8132616875
+    //   centering: 0.01·((2 + 1)² + (0 + 1)²) / 2 = 0.01·5 = 0.05 → 0.8632616875
+    const [rA, rB, y] = [tf.tensor1d([2, 0]), tf.tensor1d([1, 1]), tf.tensor1d([1, 1])];
+    const loss = bradleyTerryLoss(rA, rB, y, { center: 0.01 });
+    expect((await loss.data())[0]).toBeCloseTo(0.8632616875, 6);
+    // Its gradient in r(a)_0 adds c·2·(rA + rB)/n = 0.01·2·3/2 = 0.03 to (σ(1) − 1)/2 = −0.1344707107.
+    const [gA] = tf.grads((a: tf.Tensor) => bradleyTerryLoss(a, rB, y, { center: 0.01 }))([rA]);
+    expect((await gA.data())[0]).toBeCloseTo(-0.1344707107 + 0.03, 6);
+    // c = 0 is the plain loss.
+    expect((await bradleyTerryLoss(rA, rB, y, { center: 0 }).data())[0]).toBeCloseTo(0.8132616875, 6);
+  });
+
+  it("takes TRL's margin off the preferred side's lead, −log σ(r_c − r_r − m), worked by hand", async () => {
+    // rA = [2, 0], rB = [1, 1]; pair 0 prefers a with m = 0.5, pair 1 prefers b with m = 1.
+    //   pair 0: −log σ(1 − 0.5) = log(1 + e^−0.5) = 0.4740769842
+    //   pair 1: the lead of b is 1, −log σ(1 − 1) = log 2 = 0.6931471806
+    //   mean: 0.5836120824
+    const [rA, rB, y, m] = [tf.tensor1d([2, 0]), tf.tensor1d([1, 1]), tf.tensor1d([1, 0]), tf.tensor1d([0.5, 1])];
+    expect((await bradleyTerryLoss(rA, rB, y, { margin: m }).data())[0]).toBeCloseTo(0.5836120824, 6);
+    // The stacked form (the text reward model's) bypasses the fused kernel and gives the same value.
+    const stacked = stackedBradleyTerryLoss(tf.tensor1d([2, 0, 1, 1]), y, { margin: m, center: 0.01 });
+    expect((await stacked.data())[0]).toBeCloseTo(0.5836120824 + 0.05, 6);
+    // A margin makes a pair the model already ranks right cost more: m = 0 < m = 0.5.
+    const plain = (await bradleyTerryLoss(rA, rB, y).data())[0];
+    expect(plain).toBeLessThan(0.5836120824);
+  });
+
+  it('with a length covariate (style control) fits r_θ + w·length, and w gets the gradient worked by hand', async () => {
+    // r_θ: A [1, 0], B [0, 0]; lengths A [10, 2], B [4, 6]; w = 0.05; both pairs prefer A.
+    //   scores A [1.5, 0.1], B [0.2, 0.3] → leads 1.3, −0.2
+    //   L = (−log σ(1.3) − log σ(−0.2)) / 2 = 0.5195736616
+    //   ∂L/∂w = mean(−(1 − σ(lead))·(len A − len B)) = (−(1 − σ(1.3))·6 + (1 − σ(−0.2))·4) / 2 = 0.4571729438
+    const [r, len, y] = [tf.tensor1d([1, 0, 0, 0]), tf.tensor1d([10, 2, 4, 6]), tf.tensor1d([1, 1])];
+    const loss = (w: tf.Tensor) => stackedBradleyTerryLoss(withCovariate(r, len, w), y);
+    expect(await scalar(loss(tf.scalar(0.05)))).toBeCloseTo(0.5195736616, 6);
+    const [g] = tf.grads(loss)([tf.scalar(0.05)]);
+    expect(await scalar(g)).toBeCloseTo(0.4571729438, 6);
   });
 
   it('leaves no tensors behind', () => {

@@ -1,7 +1,8 @@
 // The wasm backend's batched and transposed matMul through our SIMD kernel (kernels/wasm_batch_matmul.*): products
 // of every layout a GPT takes (attention's batches, transposes on either side, broadcast batches, ragged sizes)
 // against a float64 triple loop written here, a GPT's gradients against tfjs-wasm's own kernel, nothing left behind
-// in the wasm heap, tfjs's kernel back when turned off; and the shipped bytes are the assembled source.
+// in the wasm heap, tfjs's kernel back when turned off; the shipped bytes are the assembled source; and the variant
+// for a shared heap (tfjs-wasm's threaded build) multiplies in a shared memory as the triple loop does.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
@@ -10,7 +11,7 @@ import { Rng } from '../../src/core/rng';
 import { makeParams, disposeParams } from '../../src/core/models/params';
 import { referenceWeights } from '../../src/core/bench/workloads';
 import { useWasmBatchMatMul, wasmBatchMatMulOn } from '../../src/core/kernels/wasm_batch_matmul';
-import { WASM_BATCH_MATMUL } from '../../src/core/kernels/wasm_batch_matmul_wasm';
+import { WASM_BATCH_MATMUL, WASM_BATCH_MATMUL_SHARED } from '../../src/core/kernels/wasm_batch_matmul_wasm';
 import { assembleWat } from '../../scripts/wat';
 import { SMALL_GPT, expectGradsClose, lmGrads } from './wasm_gpt';
 
@@ -64,6 +65,31 @@ describe('useWasmBatchMatMul', () => {
     const wat = readFileSync('src/core/kernels/wasm_batch_matmul.wat', 'utf8');
     const bytes = await assembleWat('wasm_batch_matmul.wat', wat);
     expect(Buffer.from(bytes).toString('base64')).toBe(WASM_BATCH_MATMUL);
+    const shared = await assembleWat('wasm_batch_matmul.wat', wat, { shared: true });
+    expect(Buffer.from(shared).toString('base64')).toBe(WASM_BATCH_MATMUL_SHARED);
+  });
+
+  it('multiplies in a shared memory (the threaded build\'s heap) with its shared variant, which the plain one cannot import', () => {
+    const decode = (b64: string) => new WebAssembly.Module(Buffer.from(b64, 'base64'));
+    // tfjs-wasm's threaded heap: shared, with a maximum of 4 GB (65536 pages); a smaller one here.
+    const memory = new WebAssembly.Memory({ initial: 2, maximum: 1024, shared: true } as WebAssembly.MemoryDescriptor);
+    expect(memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(() => new WebAssembly.Instance(decode(WASM_BATCH_MATMUL), { env: { memory } })).toThrow();
+    const bmm = new WebAssembly.Instance(decode(WASM_BATCH_MATMUL_SHARED), { env: { memory } }).exports.bmm as (...args: number[]) => void;
+    // [3, 5, 9]ᵀ-A (stored [3, 9, 5]) times B [3, 9, 21]: a transposed, batched product with a ragged N.
+    const [batch, M, K, N] = [3, 5, 9, 21];
+    const rng = new Rng(5);
+    const av = Float32Array.from({ length: batch * K * M }, () => rng.normal());
+    const bv = Float32Array.from({ length: batch * K * N }, () => rng.normal());
+    const f32 = new Float32Array(memory.buffer);
+    const [a, b, c] = [64, 64 + av.length * 4, 64 + (av.length + bv.length) * 4];
+    f32.set(av, a / 4);
+    f32.set(bv, b / 4);
+    bmm(a, b, c, batch, M, K, N, M * K, K * N, 1, M);
+    const got = f32.slice(c / 4, c / 4 + batch * M * N);
+    const want = reference(av, [batch, K, M], bv, [batch, K, N], true, false);
+    const scale = Math.max(...want.map(Math.abs));
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(2e-6 * scale);
   });
 
   it('multiplies every layout as a float64 triple loop does, within 2e-6 of the largest value, leaving nothing behind', async () => {

@@ -26,3 +26,39 @@ export const DpoConfig = v.strictObject({
   iterations: int(0, 100000),
 });
 export type DpoConfig = v.InferOutput<typeof DpoConfig>;
+
+/** TRL 1.x's DPOConfig options that train as a DPO config does, and where TRL's definition differs from the lab's. */
+export interface TrlDpoLoss {
+  loss_type: string[];
+  loss_weights: number[] | null;
+  label_smoothing: number;
+  notes: string[];
+}
+
+/** The config's loss as TRL's DPOTrainer takes it (the export's train_trl.py --dpo). */
+export function trlDpoLoss(o: DpoConfig): TrlDpoLoss {
+  const notes: string[] = [];
+  let loss_type = ['sigmoid'];
+  let label_smoothing = 0;
+  if (o.loss === 'ipo') {
+    loss_type = ['ipo'];
+    notes.push(
+      "TRL's IPO divides each completion's log-ratio by its token count before the square, (mean_t logratio_w - mean_t logratio_l - 1/(2 beta))^2; the lab sums over tokens, as the IPO paper writes it",
+    );
+  } else if (o.loss === 'cdpo') {
+    loss_type = ['robust'];
+    label_smoothing = o.label_smoothing ?? 0.1;
+    notes.push(
+      `TRL 1.x has no conservative DPO (its label_smoothing acts only in 'robust' and 'exo_pair'); this uses 'robust' with label_smoothing ${label_smoothing}: (-(1-e) log s(bz) + e log s(-bz)) / (1-2e) (Chowdhury et al. 2024), where the lab minimizes -(1-e) log s(bz) - e log s(-bz) (Mitchell 2023)`,
+    );
+  }
+  let loss_weights: number[] | null = null;
+  if (o.rpo_alpha !== undefined && o.rpo_alpha !== null) {
+    loss_type = [...loss_type, 'sft'];
+    loss_weights = [1, o.rpo_alpha];
+    notes.push(
+      `RPO: loss_type + ['sft'] weighted ${o.rpo_alpha} (TRL 1.x's form of rpo_alpha); TRL's sft term averages the NLL over all chosen tokens of a batch, the lab over each completion's tokens, then over pairs`,
+    );
+  }
+  return { loss_type, loss_weights, label_smoothing, notes };
+}

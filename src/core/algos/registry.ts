@@ -13,7 +13,7 @@ import { ReinforceConfig } from './reinforce_config';
 import { RlooConfig } from './rloo_config';
 import { GrpoConfig } from './grpo_config';
 import { ReinforcePpConfig } from './reinforce_pp_config';
-import { DpoConfig } from './dpo_config';
+import { DpoConfig, trlDpoLoss, type TrlDpoLoss } from './dpo_config';
 import { SimpoConfig } from './simpo_config';
 import { OrpoConfig } from './orpo_config';
 import { KtoConfig } from './kto_config';
@@ -24,6 +24,8 @@ export interface IterationContext {
   rng: Rng;
   /** The run's comparisons with a decisive or tie answer, in the order given (DPO trains on them). */
   labels: readonly Label[];
+  /** The run's thumbs, up or down on one sample each (`schedule.feedback: "thumbs"`; KTO trains on them). */
+  thumbs?: readonly Label[];
   /** The iteration's index within this round's policy stage (best-of-n: which n). */
   stageStep: number;
   /** The run's KL coefficient β, adapted where the algorithm has a KL target (PPO). */
@@ -61,6 +63,8 @@ export interface Algorithm<C> {
   klTarget?(c: C): { target: number | null; horizon: number };
   /** False where it learns from the comparisons directly (no reward model is fit). */
   usesRewardModel: boolean;
+  /** Learns from thumbs, one sample up or down (KTO), as well as from comparisons. */
+  unpaired?: boolean;
   /** Uses the policy's value head. */
   usesValueHead?: boolean;
   iterate(task: PolicyTask, c: C, ctx: IterationContext): Promise<MetricRow>;
@@ -72,6 +76,8 @@ export interface Algorithm<C> {
   lengthsByAdvantage?: boolean;
   /** Its own charts beside the lab's common ones. */
   charts(c: C): ChartSpec[];
+  /** Its loss as TRL's DPOTrainer options, where it is one of DPO's (the export's train_trl.py --dpo). */
+  trlDpoLoss?(c: C): TrlDpoLoss;
 }
 
 /** "40 PPO iterations with KL coefficient 0.1" */
@@ -155,6 +161,7 @@ const ALGORITHMS = {
     lr: (o) => o.lr,
     usesRewardModel: false,
     iterate: async (task, o, ctx) => (await import('./dpo')).dpoIteration(task, o, ctx.labels, ctx.rng),
+    trlDpoLoss,
     charts: (o) => [
       ...(rpo(o) ? [nllChart('RPO')] : []),
       { testid: 'chart-dpo', title: 'DPO: the margin grows, the chosen log-probability may fall', series: [{ key: 'rewards/margins', label: 'margin (implicit reward)', color: '#a5d6a7' }, { key: 'logps/chosen', label: 'log π(chosen)', color: '#ffd54f' }, { key: 'logps/rejected', label: 'log π(rejected)', color: '#ef9a9a' }] },
@@ -200,13 +207,17 @@ const ALGORITHMS = {
     title: () => 'KTO',
     summary: (o) => perRound(o, 'KTO', 'steps'),
     describe: (o) =>
-      `KTO on the comparisons split into desirable (chosen) and undesirable (rejected) completions, weights ${o.desirable_weight} and ${o.undesirable_weight}, the reference point from mismatched prompt/completion pairs (no reward model); ${offline(o)}`,
+      `KTO on desirable and undesirable completions (thumbs up and down, or each comparison's chosen and rejected side), weights ${o.desirable_weight} and ${o.undesirable_weight}, the reference point from mismatched prompt/completion pairs (no reward model); ${offline(o)}`,
     iterations: (o) => o.iterations,
     samples: (o) => o.eval_samples,
     klCoef: (o) => o.kl_coef,
     lr: (o) => o.lr,
     usesRewardModel: false,
-    iterate: async (task, o, ctx) => (await import('./kto')).ktoIteration(task, o, ctx.labels, ctx.rng),
+    unpaired: true,
+    iterate: async (task, o, ctx) => {
+      const kto = await import('./kto');
+      return ctx.thumbs?.length ? kto.ktoUnpairedIteration(task, o, ctx.thumbs, ctx.rng) : kto.ktoIteration(task, o, ctx.labels, ctx.rng);
+    },
     charts: () => [
       { testid: 'chart-kto', title: 'KTO: implicit rewards β·log(π/π_ref) of desirable and undesirable completions, and the reference point', series: [{ key: 'rewards/chosen', label: 'desirable', color: '#ffd54f' }, { key: 'rewards/rejected', label: 'undesirable', color: '#ef9a9a' }, { key: 'kl', label: 'z_ref (KL)', color: '#90caf9' }] },
     ],

@@ -50,6 +50,11 @@ export const GLOSSARY: Record<string, Explanation> = {
     how: 'The mean over generated characters of −Σ p·log p of the next-character distribution.',
     healthy: 'It falls slowly as the policy commits to what pays. A collapse toward 0 means it repeats itself; a rise means it babbles.',
   },
+  'rm/length_coef': {
+    what: 'w, the length-controlled reward model\'s coefficient: how much of the labels\' preference it puts down to length alone, in raw reward per character.',
+    how: 'Comparisons are fit to r(x, y) + w·characters(y), w fit beside the model (LMArena\'s style control); the policy is scored by r alone, so w·length never reaches it.',
+    healthy: 'Near 0 where the labelers do not care about length; positive where they favour long completions (a biased labeler), negative where they favour short ones.',
+  },
   'rm/accuracy': {
     what: 'How often the reward model agrees with the labels it was not trained on (held-out pairs).',
     how: 'The share of held-out pairs where the chosen sample scores higher than the rejected one. From n pairs, each pair moves it by 1/n.',

@@ -26,7 +26,7 @@ export function rewardReport(record: CheckpointRecord): string {
   const norm = (rm?.spec.norm as { mean: number; std: number } | undefined) ?? { mean: 0, std: 1 };
   const report = taskOf(e.task).report;
   const optimum = report.optimum?.(e) ?? null;
-  const counts = { a: 0, b: 0, tie: 0, skip: 0 };
+  const counts = { a: 0, b: 0, tie: 0, skip: 0, up: 0, down: 0 };
   const byLabeler = new Map<string, number>();
   for (const l of record.labels) {
     counts[l.answer] += 1;
@@ -73,7 +73,7 @@ of run \`${record.runId}\`, saved ${new Date(record.createdAt).toISOString()}, $
 ${report.data(record)}
 
 ## Feedback
-- Comparisons: ${record.labels.length} asked; ${counts.a + counts.b} decisive, ${counts.tie} ties, ${counts.skip} skipped
+- Comparisons: ${record.labels.length} asked; ${counts.a + counts.b} decisive, ${counts.tie} ties, ${counts.skip} skipped${counts.up + counts.down ? `; thumbs: ${counts.up} up, ${counts.down} down` : ''}
   (${e.schedule.labels_per_round} per round over ${e.schedule.rounds} rounds, on pairs of the current policy's samples).
 - Labelers (${e.labelers.length === 1 ? 'one' : `a panel of ${e.labelers.length}, sharing queries by weight`}):
 ${e.labelers.map((_, i) => `  - #${i}: ${labelerLine(e, i)}`).join('\n')}

@@ -5,6 +5,7 @@ import { tf } from '../tf';
 import { buildWorkload, type BenchModel, type Workload } from './workloads';
 import type { PpoBenchSettings } from './ppo_iteration';
 import { countDispatches, fusedKernels, kernelsInUse, useKernels } from '../kernels';
+import { median, timePairs, type PairSummary, type PairTimes } from './pairs';
 
 export { countDispatches };
 
@@ -66,12 +67,6 @@ export interface BenchResult {
   loss: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
 /** Runs a built workload: warm-up, one counted step, then the measured steps. */
 export async function measure(w: Workload, opts: BenchOptions, adapter: string | null = null): Promise<BenchResult> {
   const run = async () => {
@@ -116,12 +111,39 @@ export async function measure(w: Workload, opts: BenchOptions, adapter: string |
 
 /** Builds, measures and disposes one workload on the current backend. */
 export async function benchWorkload(name: string, opts: BenchOptions, adapter: string | null = null): Promise<BenchResult> {
+  return withWorkload(name, opts, (w) => measure(w, opts, adapter));
+}
+
+/**
+ * `--vs-torch`: the workload built once, then `pairs` alternating pairs of the lab's measured steps (measure(): the
+ * warm-up before the first pair only) and `reference()`, which times the same step elsewhere and returns its median
+ * ms per step (pairs.ts). `lab` is the last pair's full line (tensor counts from that pair's steps).
+ */
+export async function benchPaired(
+  name: string,
+  opts: BenchOptions & { pairs: number },
+  reference: () => Promise<number>,
+  adapter: string | null = null,
+  progress?: (i: number, p: PairTimes) => void,
+): Promise<{ lab: BenchResult; summary: PairSummary }> {
+  return withWorkload(name, opts, async (w) => {
+    let lab: BenchResult | null = null;
+    const labSide = async () => {
+      lab = await measure(w, { ...opts, warmup: lab ? 0 : opts.warmup }, adapter);
+      return lab.ms_per_step;
+    };
+    const summary = await timePairs(opts.pairs, labSide, reference, progress);
+    return { lab: lab!, summary };
+  });
+}
+
+async function withWorkload<R>(name: string, opts: BenchOptions, body: (w: Workload) => Promise<R>): Promise<R> {
   const before = kernelsInUse();
   // The wasm paths change only wasm's kernels, the fused ones run only on webgpu
   useKernels({ wasmMatMulGrad: opts.wasmMatMulGrad ?? true, wasmBatchMatMul: opts.wasmBatchMatMul ?? true, fused: opts.fused ?? true });
   const w = buildWorkload(name, opts.seed ?? 0, opts.models, opts.ppo);
   try {
-    return await measure(w, opts, adapter);
+    return await body(w);
   } finally {
     w.dispose();
     useKernels(before); // as the host had them (the CLI: tfjs's own on wasm, as its pretrain has them)

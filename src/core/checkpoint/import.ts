@@ -8,8 +8,8 @@ import { readSafetensors, SafetensorsError } from './safetensors';
 import { nonFiniteWeights, verifyRecord, type CheckpointRecord } from './record';
 import { writeNewRun } from './runs';
 import { ExperimentError, parseExperiment } from '../experiment/parse';
-import { parsePreferencesJsonl, PreferenceFileError, landscapeLabels, type PreferenceFile } from '../feedback/preferences_io';
-import type { Label } from '../feedback/labelers';
+import { parsePreferencesJsonl, PreferenceFileError, landscapeLabels, landscapeThumbs, type PreferenceFile } from '../feedback/preferences_io';
+import { ANSWERS, type Label } from '../feedback/labelers';
 import type { Store } from './store';
 import { taskOf } from '../tasks/registry';
 
@@ -50,7 +50,8 @@ const RecordSchema = v.object({
         prompt: v.optional(v.pipe(v.string(), v.maxLength(10_000))),
         a: v.union([Point, v.pipe(v.string(), v.maxLength(10_000)), SegmentSchema]),
         b: v.union([Point, v.pipe(v.string(), v.maxLength(10_000)), SegmentSchema]),
-        answer: v.picklist(['a', 'b', 'tie', 'skip']),
+        answer: v.picklist(ANSWERS),
+        margin: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1e6))),
         labeler: v.pipe(v.string(), v.maxLength(200)),
         round: nonNeg,
         time: finite,
@@ -218,12 +219,16 @@ export interface PreferenceSummary {
   kind: 'preferences';
   file: string;
   pairs: number;
+  /** Lines in TRL's unpaired layout (thumbs up or down). */
+  thumbs: number;
   layout: PreferenceFile['layout'];
   ignoredColumns: string[];
   /** Set when every pair is a landscape point pair (as the lab exports them). */
   landscapeLabels: number | null;
   /** The first few pairs, to show (as text). */
   preview: { prompt: string; chosen: string; rejected: string }[];
+  /** The first few thumbs, to show (as text). */
+  thumbPreview: { prompt: string; completion: string; label: boolean }[];
 }
 
 export interface ReadPreferences {
@@ -247,7 +252,7 @@ export function readPreferences(bytes: Uint8Array, file = 'the file'): ReadPrefe
     if (e instanceof PreferenceFileError) throw new ImportError(e.message);
     throw e;
   }
-  const labels = landscapeLabels(parsed.preferences);
+  const labels = parsed.thumbs.length ? landscapeThumbs(parsed.thumbs) : landscapeLabels(parsed.preferences);
   const clip = (s: string) => (s.length > 300 ? `${s.slice(0, 300)}…` : s);
   return {
     file: parsed,
@@ -256,10 +261,12 @@ export function readPreferences(bytes: Uint8Array, file = 'the file'): ReadPrefe
       kind: 'preferences',
       file,
       pairs: parsed.preferences.length,
+      thumbs: parsed.thumbs.length,
       layout: parsed.layout,
       ignoredColumns: parsed.ignoredColumns,
       landscapeLabels: labels ? labels.length : null,
       preview: parsed.preferences.slice(0, 5).map((p) => ({ prompt: clip(p.prompt), chosen: clip(p.chosen), rejected: clip(p.rejected) })),
+      thumbPreview: parsed.thumbs.slice(0, 5).map((t) => ({ prompt: clip(t.prompt), completion: clip(t.completion), label: t.label })),
     },
   };
 }

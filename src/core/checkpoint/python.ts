@@ -1,6 +1,8 @@
 // The two Python files of an export bundle: a loader (numpy and the standard library only) and a TRL script set up
 // with the run's preferences and hyperparameters, for the user who moves on to real GPUs.
 import { klCoef, type Experiment } from '../experiment/parse';
+import { algorithmOf } from '../algos/registry';
+import type { TrlDpoLoss } from '../algos/dpo_config';
 
 export const LOAD_IN_PYTHON = `"""Load an RLHF Lab export with numpy and the Python standard library only.
 
@@ -114,34 +116,15 @@ if __name__ == "__main__":
 `;
 
 /** The run's preference loss as TRL 1.x's DPOConfig options, and where TRL's definition differs from the lab's. */
-export function trlLoss(e: Experiment): { loss_type: string[]; loss_weights: number[] | null; label_smoothing: number; notes: string[] } {
-  const o = e.optimizer as { algo: string; loss?: 'sigmoid' | 'ipo' | 'cdpo'; label_smoothing?: number; rpo_alpha?: number | null };
-  const notes: string[] = [];
-  let loss_type = ['sigmoid'];
-  let label_smoothing = 0;
-  if (o.algo !== 'dpo') {
-    notes.push(`the run trained with ${o.algo}, not DPO; --dpo uses DPO's sigmoid loss with beta = the run's KL coefficient`);
-  } else if (o.loss === 'ipo') {
-    loss_type = ['ipo'];
-    notes.push(
-      "TRL's IPO divides each completion's log-ratio by its token count before the square, (mean_t logratio_w - mean_t logratio_l - 1/(2 beta))^2; the lab sums over tokens, as the IPO paper writes it",
-    );
-  } else if (o.loss === 'cdpo') {
-    loss_type = ['robust'];
-    label_smoothing = o.label_smoothing ?? 0.1;
-    notes.push(
-      `TRL 1.x has no conservative DPO (its label_smoothing acts only in 'robust' and 'exo_pair'); this uses 'robust' with label_smoothing ${label_smoothing}: (-(1-e) log s(bz) + e log s(-bz)) / (1-2e) (Chowdhury et al. 2024), where the lab minimizes -(1-e) log s(bz) - e log s(-bz) (Mitchell 2023)`,
-    );
-  }
-  let loss_weights: number[] | null = null;
-  if (o.algo === 'dpo' && o.rpo_alpha !== undefined && o.rpo_alpha !== null) {
-    loss_type = [...loss_type, 'sft'];
-    loss_weights = [1, o.rpo_alpha];
-    notes.push(
-      `RPO: loss_type + ['sft'] weighted ${o.rpo_alpha} (TRL 1.x's form of rpo_alpha); TRL's sft term averages the NLL over all chosen tokens of a batch, the lab over each completion's tokens, then over pairs`,
-    );
-  }
-  return { loss_type, loss_weights, label_smoothing, notes };
+export function trlLoss(e: Experiment): TrlDpoLoss {
+  return (
+    algorithmOf(e.optimizer).trlDpoLoss?.(e.optimizer) ?? {
+      loss_type: ['sigmoid'],
+      loss_weights: null,
+      label_smoothing: 0,
+      notes: [`the run trained with ${e.optimizer.algo}, not DPO; --dpo uses DPO's sigmoid loss with beta = the run's KL coefficient`],
+    }
+  );
 }
 
 /** train_trl.py with the run's hyperparameters written in. */

@@ -99,6 +99,10 @@ function crossCheck(e: Experiment): string[] {
   if (!algorithmOf(e.optimizer).usesRewardModel && e.overoptimization && e.overoptimization.bon_n.length > 0) {
     out.push(`overoptimization.bon_n: best-of-n needs a reward model, which a ${algorithmOf(e.optimizer).title(e.optimizer)} run does not train; leave bon_n empty`);
   }
+  const algo = algorithmOf(e.optimizer);
+  if (e.schedule.feedback === 'thumbs' && !algo.unpaired) {
+    out.push(`schedule.feedback: "thumbs" gives one sample up or down, which ${algo.title(e.optimizer)} cannot learn from; use optimizer.algo "kto", or feedback "pairs"`);
+  }
   return out;
 }
 

@@ -127,6 +127,14 @@ const inputs: ExperimentInput[] = [
   },
   {
     ...textBase,
+    name: 'text-sentiment-lengthy-controlled',
+    description:
+      'The length-biased labeler of text-sentiment-lengthy, with a length-controlled reward model (LMArena\'s style control): length is a separate term w·length fit beside the reward model and left out when the policy is scored. The rows report the coefficient found (rm/length_coef); compare completion length with the uncontrolled run.',
+    labelers: [{ kind: 'simulated', beta: 2, epsilon: 0.05, tie_margin: 0.5, skip_prob: 0, length_bias: 0.25 }],
+    reward_model: { ...textBase.reward_model, length_control: true },
+  },
+  {
+    ...textBase,
     name: 'text-sentiment-human',
     description:
       'You are the labeler: for each prompt pick the completion you prefer (the lab\'s gold reward prefers cheerful ones; yours may differ), train the reward model on your answers, then watch PPO follow it.',
@@ -173,6 +181,24 @@ const inputs: ExperimentInput[] = [
       'KTO on the cheerful-sentence comparisons, each split into a desirable (chosen) and an undesirable (rejected) completion: no pairs in the loss, a reference point from mismatched prompts, and a KL leash through β as in DPO.',
     schedule: { rounds: 2, labels_per_round: 120, checkpoint_every_s: 30 },
     optimizer: { algo: 'kto', kl_coef: 0.1, desirable_weight: 1, undesirable_weight: 1, lr: 0.0003, batch_size: 32, eval_samples: 32, iterations: 20 },
+  },
+  {
+    ...textBase,
+    name: 'text-sentiment-kto-thumbs',
+    description:
+      'KTO from thumbs, TRL\'s unpaired feedback: the labeler sees one completion at a time and gives it a thumb up (cheerful enough: gold above 0, with a Boltzmann labeler\'s noise) or down. No pairs anywhere: each thumb is a desirable or an undesirable completion.',
+    labelers: [{ kind: 'simulated', beta: 2, epsilon: 0.05, tie_margin: 0, skip_prob: 0, thumb_threshold: 0 }],
+    schedule: { rounds: 2, labels_per_round: 240, checkpoint_every_s: 30, feedback: 'thumbs' },
+    optimizer: { algo: 'kto', kl_coef: 0.1, desirable_weight: 1, undesirable_weight: 1, lr: 0.0003, batch_size: 32, eval_samples: 32, iterations: 20 },
+  },
+  {
+    ...textBase,
+    name: 'text-kto-thumbs-human',
+    description:
+      'You give the thumbs: each completion gets up (↑ or U) or down (↓ or D), and KTO trains the policy on them with no reward model. The lab\'s gold reward likes cheerful completions; your thumbs may like something else.',
+    labelers: [{ kind: 'human' }],
+    schedule: { rounds: 2, labels_per_round: 24, checkpoint_every_s: 30, feedback: 'thumbs' },
+    optimizer: { algo: 'kto', kl_coef: 0.1, desirable_weight: 1, undesirable_weight: 1, lr: 0.0003, batch_size: 16, eval_samples: 16, iterations: 10 },
   },
   {
     ...textBase,

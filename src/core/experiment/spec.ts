@@ -20,6 +20,13 @@ const SimulatedLabeler = v.strictObject({
   weight: v.optional(num(0), 1),
   /** Text task: a biased labeler adds this much per character of the completion to the gold reward (0: none). */
   length_bias: v.optional(num(-10, 10), 0),
+  /**
+   * States a strength of preference with each decisive answer, from the gold gap: level 1 + floor(|Δg| / strength_step)
+   * (at most 4), whose margin (0, 1/3, 2/3, 1) the reward model's loss takes (TRL's margin). Absent: no strength.
+   */
+  strength_step: v.optional(num(1e-9, 1e6)),
+  /** Thumbs (`schedule.feedback: "thumbs"`): the gold reward above which a completion is more likely up than down (absent: 0). */
+  thumb_threshold: v.optional(num(-1e6, 1e6)),
   /** Control task: a myopic labeler judges a segment by its last k steps only (0 or absent: the whole segment). */
   myopic_steps: v.optional(int(0, 10000)),
 });
@@ -60,6 +67,19 @@ export const RewardModelSpec = v.strictObject({
   steps: int(0, 100000),
   /** Pairs per gradient step. */
   batch_size: int(1, 4096),
+  /**
+   * Text: a length-controlled reward model (LMArena's style control). Comparisons are fit to r_θ + w·length, the
+   * completion's length in characters a separate covariate with its own coefficient w (reported as
+   * `rm/length_coef`, per character); the policy is scored by r_θ alone.
+   */
+  length_control: v.optional(v.boolean()),
+  /** Adam learning rate of the length coefficient w (absent: 0.01; the head's lr would take hundreds of steps to move it). */
+  length_lr: v.optional(num(1e-7, 1)),
+  /**
+   * TRL's `center_rewards_coefficient`: c·mean((r(a) + r(b))²) is added to the loss, pulling the rewards toward mean
+   * zero (Eisenstein et al. 2023; TRL suggests 0.01). Absent or 0: the plain Bradley-Terry loss.
+   */
+  center_rewards_coefficient: v.optional(num(0, 100)),
   /** Every k-th label is held out for accuracy (k = round(1 / holdout)). */
   holdout: num(0, 0.5),
   /** Members of the reward-model ensemble (1: a single model); each starts from its own seed. */
@@ -89,6 +109,11 @@ export const ScheduleSpec = v.strictObject({
    * it started before it is optimized on the retrained reward model; the labels still come from the latest policy.
    */
   rollback: v.optional(v.boolean(), false),
+  /**
+   * What a labeler gives: "pairs" (absent: A, B, tie or skip on two samples) or "thumbs" (up or down on one sample,
+   * KTO's unpaired feedback; needs an optimizer that learns from it, `kto`).
+   */
+  feedback: v.optional(v.picklist(['pairs', 'thumbs'])),
 });
 
 export type LabelerConfig = v.InferOutput<typeof LabelerSpec>;

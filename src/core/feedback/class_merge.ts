@@ -4,7 +4,7 @@
 // shown as A/B to one student and B/A to another is one item; an answer is "first" or "second" of the pair in a fixed
 // order, or "tie". A bundle also says which side sat in position A, so each labeler's position bias can be read.
 import type { Experiment } from '../experiment/parse';
-import type { Label } from './labelers';
+import { isThumb, type Label } from './labelers';
 import type { Preference } from './preferences_io';
 import { goldOfSamples, preferenceText, type LabHost } from '../tasks/registry';
 import { agreement, type Agreement, type Rating } from '../analysis/agreement';
@@ -95,7 +95,7 @@ export function mergeClass(sources: readonly ClassSource[]): ClassMerge {
           if (l.answer === g) h.hits++;
           goldHits.set(key, h);
         }
-        if (l.answer === 'skip') continue;
+        if (l.answer === 'skip' || isThumb(l.answer)) continue;
         // The task's own words for the two sides, in the order they were shown (A, B).
         const t = preferenceText(s.experiment, l, l.a, l.b);
         answers.push(answerOf(raterOf(s.name, l.labeler), s.name, t.prompt, t.chosen, t.rejected, l.answer === 'tie' ? 'tie' : l.answer === 'a' ? 'x' : 'y', l.answer));
@@ -147,4 +147,20 @@ export function classPreferencesJsonl(m: ClassMerge): string {
       return JSON.stringify({ prompt: a.prompt, chosen, rejected, labeler: a.rater, source: a.source });
     });
   return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+/**
+ * Where every file is an export bundle of one task (the same `task` block): the first bundle's experiment and every
+ * student's labels, each under its labeler's class name (as agreement names them), numbered anew as one first round.
+ * Otherwise, why not: pooled training and a reward model per labeler need the task's own samples, which only bundles carry.
+ */
+export function classBundles(sources: readonly ClassSource[]): { experiment: Experiment; labels: Label[] } | { reason: string } {
+  const bundles = sources.filter((s) => s.kind === 'bundle');
+  if (!bundles.length) return { reason: 'no export bundle was added: preference files carry text only, not the samples a reward model is fit on' };
+  if (bundles.length !== sources.length) return { reason: 'preference files carry text only; remove them to fit reward models on the bundles' };
+  const first = bundles[0].experiment;
+  const other = bundles.find((b) => JSON.stringify(b.experiment.task) !== JSON.stringify(first.task));
+  if (other) return { reason: `${other.name} is a run of another task than ${bundles[0].name}; a class's bundles must share one task` };
+  const labels = bundles.flatMap((b) => b.labels.map((l) => ({ ...l, labeler: raterOf(b.name, l.labeler) })));
+  return { experiment: first, labels: labels.map((l, id) => ({ ...l, id, round: 0 })) };
 }

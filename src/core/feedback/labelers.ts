@@ -2,8 +2,12 @@
 import type { Rng } from '../rng';
 import type { LabelerConfig } from '../experiment/parse';
 
-export type Answer = 'a' | 'b' | 'tie' | 'skip';
-export const ANSWERS: readonly Answer[] = ['a', 'b', 'tie', 'skip'];
+/** A comparison's answer, or a thumb on one completion ('up', 'down': KTO's unpaired feedback, `schedule.feedback: "thumbs"`). */
+export type Answer = 'a' | 'b' | 'tie' | 'skip' | 'up' | 'down';
+export const ANSWERS: readonly Answer[] = ['a', 'b', 'tie', 'skip', 'up', 'down'];
+
+/** A thumb: the label rates its sample `a` alone (its `b` is the same sample, so every label keeps two sides). */
+export const isThumb = (answer: Answer): answer is 'up' | 'down' => answer === 'up' || answer === 'down';
 
 /**
  * A control task's trajectory segment, what its clip draws: per step the observation, the action taken and the true
@@ -33,6 +37,11 @@ export interface Label {
   a: Sample;
   b: Sample;
   answer: Answer;
+  /**
+   * How far the preferred side must lead in reward (TRL's `margin` column): from the labeler's strength of preference
+   * (strengthMargin), or read from an imported file. Absent: 0. Ties and skips carry none.
+   */
+  margin?: number;
   /** "human" or "simulated:<index in the panel>" */
   labeler: string;
   round: number;
@@ -57,6 +66,35 @@ export function simulatedAnswer(
   if (rng.uniform() < cfg.epsilon) return rng.uniform() < 0.5 ? 'a' : 'b';
   if (Math.abs(goldA - goldB) < cfg.tie_margin) return 'tie';
   return rng.uniform() < sigmoid(cfg.beta * (goldA - goldB)) ? 'a' : 'b';
+}
+
+/**
+ * The margin of a strength of preference, 1 (negligibly better) to 4 (much better): Llama 2's "margin small" scale
+ * (Touvron et al. 2023, table 28), 0, 1/3, 2/3, 1, as TRL's RewardTrainer takes it in its `margin` column.
+ */
+export const STRENGTHS = ['negligibly better', 'slightly better', 'better', 'much better'] as const;
+export function strengthMargin(level: number): number {
+  if (!Number.isInteger(level) || level < 1 || level > STRENGTHS.length) throw new Error(`a strength of preference is 1 to ${STRENGTHS.length}, not ${level}`);
+  return (level - 1) / (STRENGTHS.length - 1);
+}
+
+/**
+ * A simulated labeler's strength of preference from the gold gap, as its margin (undefined where it states none: no
+ * `strength_step`, or no decisive answer): level 1 + floor(|g(a) − g(b)| / strength_step), at most 4.
+ */
+export function simulatedMargin(cfg: Extract<LabelerConfig, { kind: 'simulated' }>, goldA: number, goldB: number, answer: Answer): number | undefined {
+  if (!cfg.strength_step || (answer !== 'a' && answer !== 'b')) return undefined;
+  return strengthMargin(Math.min(STRENGTHS.length, 1 + Math.floor(Math.abs(goldA - goldB) / cfg.strength_step)));
+}
+
+/**
+ * One simulated thumb on a sample of gold reward g, with the labeler's noise as in simulatedAnswer: skip with
+ * skip_prob; with ε a coin flip; else up with probability σ(β·(g − thumb_threshold)).
+ */
+export function simulatedThumb(cfg: Extract<LabelerConfig, { kind: 'simulated' }>, gold: number, rng: Rng): Answer {
+  if (rng.uniform() < cfg.skip_prob) return 'skip';
+  if (rng.uniform() < cfg.epsilon) return rng.uniform() < 0.5 ? 'up' : 'down';
+  return rng.uniform() < sigmoid(cfg.beta * (gold - (cfg.thumb_threshold ?? 0))) ? 'up' : 'down';
 }
 
 /** Picks the panel member who answers the next query, by weight. */

@@ -8,7 +8,7 @@
 // is transposed first (one Transpose kernel, a pass over memory); a transposed A is read through strides.
 // Same numbers up to float rounding (the k-sums run in order, in f32): tests/unit/wasm_batch_matmul.test.ts.
 import { tf } from '../tf';
-import { WASM_BATCH_MATMUL } from './wasm_batch_matmul_wasm';
+import { WASM_BATCH_MATMUL, WASM_BATCH_MATMUL_SHARED } from './wasm_batch_matmul_wasm';
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 type KernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs: Record<string, unknown> }) => TensorInfo;
@@ -32,12 +32,13 @@ function programFor(backend: WasmBackend): Bmm | null {
   if (programs.has(backend)) return programs.get(backend)!;
   let bmm: Bmm | null = null;
   const memory = backend.wasm?.asm?.memory;
-  // A shared memory (the threaded build) would need a shared import; without SIMD the module does not validate.
-  // (A page that is not cross-origin isolated has no SharedArrayBuffer at all.)
+  // tfjs-wasm's threaded build (a cross-origin-isolated page) has a shared heap, which imports only into the module
+  // built to import a shared memory (the same code); the product then runs on the calling thread. Without SIMD the
+  // module does not validate. (A page that is not cross-origin isolated has no SharedArrayBuffer at all.)
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory?.buffer instanceof SharedArrayBuffer;
-  if (memory instanceof WebAssembly.Memory && !shared) {
+  if (memory instanceof WebAssembly.Memory) {
     try {
-      const bytes = Uint8Array.from(atob(WASM_BATCH_MATMUL), (ch) => ch.charCodeAt(0));
+      const bytes = Uint8Array.from(atob(shared ? WASM_BATCH_MATMUL_SHARED : WASM_BATCH_MATMUL), (ch) => ch.charCodeAt(0));
       const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
       bmm = instance.exports.bmm as Bmm;
     } catch {

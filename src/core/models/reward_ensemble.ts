@@ -9,7 +9,7 @@ import { tf, type Tensor } from '../tf';
 import { Rng } from '../rng';
 import { disposeParams, gradsOf, makeParams, type Params, type Weights } from './params';
 import { Adam, type AdamState } from '../optim';
-import { bradleyTerryLoss } from '../algos/reward';
+import { bradleyTerryLoss, labelTerms } from '../algos/reward';
 import { argmax, bootstrapWeight, conservativeScore, memberStats, pairDisagreement, type Conservative } from '../algos/ensemble';
 import { mean, normalizeScores, type RewardNorm } from './reward_norm';
 import type { Label } from '../feedback/labelers';
@@ -22,6 +22,7 @@ export interface EnsembleConfig {
   conservative: Conservative;
   conservative_lambda: number;
   lr: number;
+  center_rewards_coefficient?: number;
 }
 
 /** Checkpoint names of the members: `reward_model`, then `reward_model_1`, … (one model: as before ensembles). */
@@ -92,9 +93,10 @@ export class RewardEnsemble {
     const bootstrap = K > 1 && this.cfg.bootstrap;
     return tf.tidy(() => {
       const y = tf.tensor1d(targets);
+      const terms = labelTerms(labels, this.cfg.center_rewards_coefficient);
       const losses = this.members.map((m, k) => {
         const w = bootstrap ? tf.tensor1d(Float32Array.from(labels, (l) => bootstrapWeight(this.seed, k, l.id))) : undefined;
-        const { value, grads } = gradsOf(m.params, () => bradleyTerryLoss(pool(this.score(m.params, a)), pool(this.score(m.params, b)), y, w));
+        const { value, grads } = gradsOf(m.params, () => bradleyTerryLoss(pool(this.score(m.params, a)), pool(this.score(m.params, b)), y, { ...terms, weights: w }));
         m.opt.step(grads);
         return value;
       });

@@ -38,8 +38,8 @@ export class LinkError extends Error {
   override name = 'LinkError';
 }
 
-const ANSWER_CODE: Record<Answer, number> = { a: 0, b: 1, tie: 2, skip: 3 };
-const CODE_ANSWER: Answer[] = ['a', 'b', 'tie', 'skip'];
+const ANSWER_CODE: Record<Answer, number> = { a: 0, b: 1, tie: 2, skip: 3, up: 4, down: 5 };
+const CODE_ANSWER: Answer[] = ['a', 'b', 'tie', 'skip', 'up', 'down'];
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 export function base64url(bytes: Uint8Array): string {
@@ -132,7 +132,7 @@ const LabelTuple = v.strictTuple([
   v.pipe(v.number(), v.finite(), v.minValue(-POINT_BOUND), v.maxValue(POINT_BOUND)),
   v.pipe(v.number(), v.finite(), v.minValue(-POINT_BOUND), v.maxValue(POINT_BOUND)),
   v.pipe(v.number(), v.finite(), v.minValue(-POINT_BOUND), v.maxValue(POINT_BOUND)),
-  v.picklist([0, 1, 2, 3]),
+  v.picklist([0, 1, 2, 3, 4, 5]),
 ]);
 
 const Payload = v.strictObject({

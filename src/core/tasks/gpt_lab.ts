@@ -10,7 +10,8 @@ import type { Experiment } from '../experiment/parse';
 import { backboneOf, gptHidden, gptReward, initHead, maskedSequenceLogp, sampleGpt, type GptConfig, type Samples } from '../models/gpt';
 import { disposeParams, gradsOf, makeParams, restoreParams, type Params, type Weights } from '../models/params';
 import { Adam } from '../optim';
-import { stackedBradleyTerryLoss } from '../algos/reward';
+import { labelTerms, stackedBradleyTerryLoss } from '../algos/reward';
+import { LengthControl } from './text/length_control';
 import { algorithmOf } from '../algos/registry';
 import type { Candidates } from '../algos/policy_task';
 import { gptForward, gptRollout, type GptModels, type GptRollout } from './text/gpt_rollout';
@@ -80,9 +81,10 @@ export function oncePerHost<T>(load: (assets: Assets) => Promise<T>): (assets: A
 }
 
 /** The weights of a new run: policy and reward model from the base model, with fresh heads from the run's generator. */
-export function freshGptWeights(cfg: GptConfig, base: Weights, rng: Rng): TaskState['weights'] {
+export function freshGptWeights(cfg: GptConfig, base: Weights, rng: Rng, lengthControl = false): TaskState['weights'] {
   const backbone = backboneOf(base);
   const rmHead = initHead(cfg, 'reward', new Rng(rng.seed()));
+  if (lengthControl) Object.assign(rmHead, LengthControl.initialWeights());
   const valueHead = initHead(cfg, 'value', new Rng(rng.seed()));
   return { policy: { ...backbone, ...valueHead }, reference: backbone, reward_model: { ...backbone, ...rmHead } };
 }
@@ -97,6 +99,8 @@ export abstract class GptLab implements TaskLab {
   protected readonly rm: Params;
   protected readonly policyOpt: Adam;
   protected readonly rmOpt: Adam;
+  /** The length covariate's w and its Adam, where the reward model is length-controlled (text/length_control.ts). */
+  private readonly length: LengthControl | null;
   readonly policy: { params: Params; opt: Adam };
   /** The policy, reference and reward model as the shared GPT rollout takes them. */
   private readonly models_: GptModels;
@@ -118,10 +122,13 @@ export abstract class GptLab implements TaskLab {
     this.policyOpt = new Adam(this.pi, algorithmOf(experiment.optimizer).lr(experiment.optimizer));
     this.policy = { params: this.pi, opt: this.policyOpt };
     this.models_ = { cfg, policy: this.pi, reference: this.reference, rm: this.rm };
-    this.rmOpt = new Adam(this.rm, experiment.reward_model.lr);
+    const { head, control } = LengthControl.split(this.rm, experiment.reward_model.length_lr);
+    this.rmOpt = new Adam(head, experiment.reward_model.lr);
+    this.length = control;
     if (state.optimizers) {
       this.policyOpt.load(state.optimizers.policy);
       this.rmOpt.load(state.optimizers.reward_model);
+      if (this.length && state.optimizers.reward_model_length) this.length.opt.load(state.optimizers.reward_model_length);
     }
     this.rmNorm = (state.specs.reward_model?.norm as RewardNorm) ?? { mean: 0, std: 1 };
     this.shown = (state.specs.policy?.shown as TextSampleRow[] | undefined) ?? [];
@@ -152,7 +159,7 @@ export abstract class GptLab implements TaskLab {
   }
 
   optimizers() {
-    return { policy: this.policyOpt, reward_model: this.rmOpt };
+    return { policy: this.policyOpt, reward_model: this.rmOpt, ...(this.length ? { reward_model_length: this.length.opt } : {}) };
   }
 
   protected sample(promptIdx: number[], rng: Rng, params: Params = this.pi): Promise<Samples> {
@@ -188,11 +195,13 @@ export abstract class GptLab implements TaskLab {
     ];
     return tf.tidy(() => {
       const y = tf.tensor1d(targets);
+      const terms = labelTerms(batch, this.experiment.reward_model.center_rewards_coefficient);
       const { value, grads } = gradsOf(this.rm, () => {
         const r = this.rawRewardTensor(pairs);
-        return stackedBradleyTerryLoss(r, y);
+        return stackedBradleyTerryLoss(this.length ? this.length.fitScore(r, pairs.map(([, c]) => c)) : r, y, terms);
       });
       this.rmOpt.step(grads);
+      this.length?.opt.step(grads);
       return value;
     });
   }
@@ -256,7 +265,7 @@ export abstract class GptLab implements TaskLab {
     const completions = Array.from({ length: B }, (_, b) => this.codec.completionOf(r.samples, b));
     const gold = completions.map((c, b) => this.gold(prompts[b], c));
     const metrics = { 'gold/mean': mean(gold), ...this.measures(completions) };
-    return { ...r, metrics, rmMetrics: { 'proxy/mean': mean(r.score) }, prompts, completions, gold };
+    return { ...r, metrics, rmMetrics: { 'proxy/mean': mean(r.score), ...this.length?.coef() }, prompts, completions, gold };
   }
 
   forward(r: GptTaskRollout, rows: number[], values = false) {
@@ -348,5 +357,6 @@ export abstract class GptLab implements TaskLab {
     for (const p of [this.pi, this.reference, this.rm]) disposeParams(p);
     this.policyOpt.dispose();
     this.rmOpt.dispose();
+    this.length?.dispose();
   }
 }

@@ -1,7 +1,7 @@
 // The keyboard shortcuts, as the key handlers read them: the labeling keys are answer_keys.ts's own map, P is the key
 // Controls.svelte reads, ? and Escape are the overlay's (ShortcutsDialog.svelte). The `?` overlay lists these.
-import type { Answer } from '../../core/feedback/labelers';
-import { KEYS } from '../labeling/answer_keys';
+import { STRENGTHS, type Answer } from '../../core/feedback/labelers';
+import { KEYS, THUMB_KEYS } from '../labeling/answer_keys';
 
 /** Pauses a training run, or resumes a paused one (training/Controls.svelte). */
 export const PAUSE_KEY = 'p';
@@ -19,15 +19,25 @@ export function keyName(key: string): string {
   return names[key] ?? key.toUpperCase();
 }
 
-const ANSWERS: Record<Answer, string> = { a: 'A is better', b: 'B is better', tie: 'a tie', skip: 'skip this pair' };
+const ANSWERS: Record<Answer, string> = { a: 'A is better', b: 'B is better', tie: 'a tie', skip: 'skip this pair', up: 'thumb up', down: 'thumb down' };
+
+/** The keys of a key map by the answer they give, each key name once. */
+function byAnswer(keys: Record<string, Answer>, skip: string): Shortcut[] {
+  const by = new Map<Answer, string[]>();
+  for (const [key, answer] of Object.entries(keys)) by.set(answer, [...new Set([...(by.get(answer) ?? []), keyName(key)])]);
+  // Arrows before digits (an object lists its digit keys first).
+  return [...by].map(([answer, names]) => ({ keys: names.sort((x, y) => +/^\d$/.test(x) - +/^\d$/.test(y)), does: answer === 'skip' ? skip : ANSWERS[answer] }));
+}
 
 /** The shortcuts by where they work. */
 export function shortcuts(): { where: string; keys: Shortcut[] }[] {
-  const byAnswer = new Map<Answer, string[]>();
-  for (const [key, answer] of Object.entries(KEYS)) byAnswer.set(answer, [...(byAnswer.get(answer) ?? []), keyName(key)]);
   return [
-    // Arrows before digits (an object lists its digit keys first).
-    { where: 'Comparing a pair', keys: [...byAnswer].map(([answer, keys]) => ({ keys: keys.sort((x, y) => +/^\d$/.test(x) - +/^\d$/.test(y)), does: ANSWERS[answer] })) },
+    { where: 'Comparing a pair', keys: byAnswer(KEYS, ANSWERS.skip) },
+    {
+      where: 'Comparing a pair: how much better, before A or B (text; the reward model\'s margin)',
+      keys: STRENGTHS.map((s, i) => ({ keys: [`Shift+${i + 1}`], does: s })),
+    },
+    { where: 'Rating one completion (thumbs)', keys: byAnswer(THUMB_KEYS, 'skip this completion') },
     { where: 'A run', keys: [{ keys: [keyName(PAUSE_KEY)], does: 'pause the run, or resume a paused one' }] },
     {
       where: 'Anywhere',

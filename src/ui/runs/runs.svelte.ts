@@ -106,7 +106,7 @@ export class Runs {
         return;
       }
       this.imported = { summary: r.summary, labels: r.labels };
-      this.info = `${file.name}: ${r.summary.pairs} preference pairs, valid. Nothing was stored.`;
+      this.info = `${file.name}: ${r.summary.thumbs ? `${r.summary.thumbs} thumbs` : `${r.summary.pairs} preference pairs`}, valid. Nothing was stored.`;
     });
   }
 

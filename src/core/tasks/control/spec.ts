@@ -4,6 +4,7 @@ import * as v from 'valibot';
 import { int } from '../../experiment/fields';
 import type { TaskSpec } from '../registry';
 import type { PpoConfig } from '../../algos/ppo_config';
+import { textOnlySettings } from '../landscape2d/spec';
 
 export const CONTROL_ENVS = ['cartpole', 'reacher'] as const;
 
@@ -45,7 +46,7 @@ export const controlSpec = {
   // A segment as compact JSON (observations, actions, true rewards): the pair a reward model over (s, a) trains on.
   preference: (task, _l, chosen, rejected) => ({ prompt: task.env, chosen: JSON.stringify(chosen), rejected: JSON.stringify(rejected) }),
   check: (e, task) => {
-    const out: string[] = [];
+    const out: string[] = [...textOnlySettings(e)];
     // Its optimizers' fields (PPO's): checked when the optimizer is one of them (another is refused by its name).
     const optimizer = e.optimizer as PpoConfig;
     if ((ALGOS as readonly string[]).includes(optimizer.algo)) {

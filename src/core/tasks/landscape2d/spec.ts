@@ -3,7 +3,7 @@
 import * as v from 'valibot';
 import { num, int } from '../../experiment/fields';
 import type { TaskSpec } from '../registry';
-import type { ExperimentOf } from '../../experiment/parse';
+import type { Experiment, ExperimentOf } from '../../experiment/parse';
 
 export const LANDSCAPES = ['one-hill', 'two-hills', 'ridge'] as const;
 
@@ -30,6 +30,19 @@ export const pointText = (p: readonly number[]) => JSON.stringify(p.map((x) => N
 export const POINT_BOUND = 100;
 const coordinate = v.pipe(v.number(), v.finite(), v.minValue(-POINT_BOUND), v.maxValue(POINT_BOUND));
 
+/**
+ * The settings that read a completion's text or ask a person about one (text only), refused on a task of points or
+ * clips with what to do: a length-controlled reward model, and thumbs from a person (the tab rates completions).
+ */
+export function textOnlySettings(e: Experiment): string[] {
+  const out: string[] = [];
+  if (e.reward_model.length_control) out.push('reward_model.length_control: the length covariate is a text completion\'s length (text only); leave it out');
+  if (e.schedule.feedback === 'thumbs' && e.labelers.some((l) => l.kind === 'human')) {
+    out.push('schedule.feedback: the tab asks a person for thumbs on text completions only; use simulated labelers here, or a text task');
+  }
+  return out;
+}
+
 export const landscapeSpec = {
   sample: v.strictTuple([coordinate, coordinate]),
   models: ['reward_model', 'policy', 'reference'],
@@ -42,6 +55,7 @@ export const landscapeSpec = {
   // A point as compact JSON text, 6 decimals ("[0.123457,-1.5]"); the plane has no prompt.
   preference: (_t, _l, chosen, rejected) => ({ prompt: '', chosen: pointText(chosen as number[]), rejected: pointText(rejected as number[]) }),
   check: (e) => [
+    ...textOnlySettings(e),
     ...e.labelers.flatMap((l, i) =>
       l.kind === 'simulated' && l.length_bias !== 0 ? [`labelers[${i}].length_bias: a length bias applies to text only; set it to 0`] : [],
     ),

@@ -4,6 +4,7 @@
 import * as v from 'valibot';
 import { int, num } from '../../experiment/fields';
 import { GptPolicy } from '../text/spec';
+import { textOnlySettings } from '../landscape2d/spec';
 import { COLOUR_NAMES, PIXELS, PROMPTS, SIZE } from './picture';
 import type { TaskSpec } from '../registry';
 
@@ -54,6 +55,7 @@ export const pixelsSpec = {
   // A picture as its digits, row by row; the prompt is the class asked for.
   preference: (_t, label, chosen, rejected) => ({ prompt: label.prompt ?? '', chosen: String(chosen), rejected: String(rejected) }),
   check: (e) => [
+    ...textOnlySettings(e),
     ...e.labelers.flatMap((l, i) =>
       l.kind === 'simulated' && l.length_bias !== 0
         ? [`labelers[${i}].length_bias: every picture has ${PIXELS} pixels, so a length bias means nothing here; set it to 0 (task.bias sets a brightness or colour bias)`]

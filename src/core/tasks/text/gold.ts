@@ -48,13 +48,16 @@ export function goldReward(gold: TextGold, prompt: string, completion: string, l
     case 'syllables':
       return -Math.abs(syllables(prompt + completion, lexicon) - gold.target);
     case 'length':
-      return -Math.abs(completion.replace(/\n$/, '').length - gold.target) / 5;
+      return -Math.abs(completionChars(completion) - gold.target) / 5;
     case 'keyword':
       return words(completion).includes(gold.word) ? 1 : 0;
   }
 }
 
+/** A completion's length in characters, a final line break (which ends a completion) not counted. */
+export const completionChars = (completion: string) => completion.replace(/\n$/, '').length;
+
 /** What a biased labeler adds to the gold reward: `length_bias` per character of the completion. */
 export function labelerBias(lengthBias: number, completion: string): number {
-  return lengthBias * completion.replace(/\n$/, '').length;
+  return lengthBias * completionChars(completion);
 }

@@ -11,7 +11,7 @@ import type { MetricRow } from '../../checkpoint/record';
 import type { Assets, Proposal, TaskState, TextVisuals } from '../task_lab';
 import { mean } from '../../models/reward_norm';
 import { BASE_BIN, BASE_JSON, LEXICON, decodeBaseModel, type BaseModel } from './base_model';
-import { goldReward, labelerBias, type Lexicon } from './gold';
+import { completionChars, goldReward, labelerBias, type Lexicon } from './gold';
 import { BOS, EOS, decode, encode } from './vocab';
 
 type TextExperiment = ExperimentOf<'text'>;
@@ -59,7 +59,7 @@ export class TextLab extends GptLab {
   static async create(experiment: Experiment, rng: Rng, assets: Assets): Promise<TextLab> {
     const { base, lexicon } = await loadTextAssets(assets);
     return new TextLab(experiment, base.config, lexicon, {
-      weights: freshGptWeights(base.config, base.weights, rng),
+      weights: freshGptWeights(base.config, base.weights, rng, experiment.reward_model.length_control),
       // An imported base model is named in the reference's spec, so the Reward Report and model cards say so.
       specs: base.meta.source ? { reference: { base: base.meta.source } } : {},
     });
@@ -86,7 +86,7 @@ export class TextLab extends GptLab {
 
   /** Mean length of completions in characters (a final line break, which ends a completion, not counted). */
   protected measures(completions: string[]): MetricRow {
-    return { 'text/length': mean(completions.map((c) => c.replace(/\n$/, '').length)) };
+    return { 'text/length': mean(completions.map(completionChars)) };
   }
 
   // ---- the red team (redteam/text_attack.ts) --------------------------------------------------------------

@@ -28,7 +28,7 @@ import { readSafetensors } from '../core/checkpoint/safetensors';
 import { BASE_BIN, BASE_JSON, encodeBaseModel } from '../core/tasks/text/base_model';
 import { VOCAB } from '../core/tasks/text/vocab';
 import type { Assets } from '../core/tasks/task_lab';
-import { pretrainCommand, PRETRAIN_DEFAULTS } from './pretrain';
+import { pretrainCommand, PRETRAIN_DEFAULTS, PIXEL_PRETRAIN_DEFAULTS } from './pretrain';
 import { benchCommand, BENCH_USAGE } from './bench';
 import { CorpusError } from '../core/tasks/text/corpus';
 import { BaseModelError } from '../core/tasks/text/base_model';
@@ -59,7 +59,9 @@ const COMMAND_USAGE: Record<string, string> = {
   class: CLASS_USAGE,
   monitors: MONITORS_USAGE,
   pretrain: `  rlhf-lab pretrain                    rebuild the text task's base model (public/text/base.json, base.bin)
-      --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)`,
+      --seed N --steps N --batch N --lr X   (defaults ${JSON.stringify(PRETRAIN_DEFAULTS).replace(/"/g, '')}; backend wasm)
+      --task pixels                        the pixels task's instead (public/pixels/base.json, base.bin; defaults
+                                           ${JSON.stringify(PIXEL_PRETRAIN_DEFAULTS).replace(/"/g, '')})`,
   bench: BENCH_USAGE,
   help: `  rlhf-lab help [COMMAND]              this text, or one command's (also: rlhf-lab COMMAND --help)`,
 };

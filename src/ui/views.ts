@@ -13,6 +13,9 @@ import type { ProbeApi } from './landscape/probe.svelte';
 import type { AttackApi } from './redteam/attack.svelte';
 import SampleTable from './text/SampleTable.svelte';
 import ControlView from './control/ControlView.svelte';
+import PixelPairLabeler from './pixels/PixelPairLabeler.svelte';
+import PixelGallery from './pixels/PixelGallery.svelte';
+import HackingPicture from './pixels/HackingPicture.svelte';
 import { algorithmOf, type ChartSpec } from '../core/algos/registry';
 import { TRUE_RETURN_LINE } from '../core/experiment/control_presets';
 import { EXTENT, goldOf, goldOptimum, gridPoints, landscape, type LandscapeName } from '../core/tasks/landscape2d/landscape';
@@ -67,6 +70,8 @@ export interface TaskView {
   charts(e: Experiment): ChartSpec[];
   /** What a run of it does, after "Pick an experiment and press Start." */
   intro: string;
+  /** How the reward-hacking panel draws a sample from its label (absent: the label as text). */
+  hackingCell?: Component<{ label: string }>;
 }
 
 type Chart = Pick<ChartSpec, 'title' | 'series'>;
@@ -142,6 +147,19 @@ function attackApi(lab: Lab): AttackApi | null {
   return { attack: (budget, seed) => api.attack(budget, seed), labelFinds: (finds) => api.labelFinds(finds) };
 }
 
+/** What the GPT tasks' views (text, pixels) share: β beside the KL, gold against proxy, held-out accuracy. */
+const GPT_TASK = {
+  figures: (last: MetricRow | undefined): Figure[] => [
+    { key: 'objective/kl_coef', label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' },
+    // A length-controlled reward model's rows say what it found.
+    ...(last?.['rm/length_coef'] === undefined ? [] : [{ key: 'rm/length_coef', label: 'length coefficient w', value: last['rm/length_coef'], after: 'kl' as const }]),
+  ],
+  reward: GOLD_VS_PROXY,
+  gold: 'gold reward',
+  kl: true,
+  accuracy: { title: ACCURACY, series: [HELD_OUT] },
+} satisfies Partial<TaskView>;
+
 /** One line per text gold reward on what it prefers, to guide a first-time labeler. */
 const GOALS: Record<TaskOfKind<'text'>['gold']['kind'], string> = {
   sentiment: 'The lab\'s gold reward prefers cheerful words; you may prefer otherwise.',
@@ -162,15 +180,7 @@ function textView(task: TaskOfKind<'text'>): TaskView {
             inspect: (prompt: string, completion: string) => lab.remote?.inspectText(prompt, completion) ?? Promise.resolve(null),
           })
         : null,
-    figures: (last) => [
-      { key: 'objective/kl_coef', label: 'KL coefficient β', value: last?.['objective/kl_coef'], after: 'kl' },
-      // A length-controlled reward model's rows say what it found.
-      ...(last?.['rm/length_coef'] === undefined ? [] : [{ key: 'rm/length_coef', label: 'length coefficient w', value: last['rm/length_coef'], after: 'kl' as const }]),
-    ],
-    reward: GOLD_VS_PROXY,
-    gold: 'gold reward',
-    kl: true,
-    accuracy: { title: ACCURACY, series: [HELD_OUT] },
+    ...GPT_TASK,
     charts: (e) => [
       // Best-of-n's sweep trains no policy: no entropy to chart. SimPO and ORPO train one with no KL coefficient: no β.
       ...(algorithmOf(e.optimizer).sweepsN
@@ -195,6 +205,38 @@ function textView(task: TaskOfKind<'text'>): TaskView {
     ],
     intro:
       'A tiny character-level language model, pretrained in the lab on short sentences, completes prompts; labelers compare two completions of the same prompt; a reward model (the same small GPT with a scalar head) learns their preference; PPO pulls the model toward it, while a per-token KL penalty to the starting model keeps it from drifting into text that only the reward model likes.',
+  };
+}
+
+/** One line per pixels gold reward on what it prefers. */
+const PIXEL_GOALS: Record<TaskOfKind<'pixels'>['gold']['kind'], string> = {
+  symmetry: 'The lab\'s gold reward prefers pictures whose left and right halves mirror each other.',
+  colour: 'The lab\'s gold reward prefers pictures with more of one colour.',
+  contrast: 'The lab\'s gold reward prefers pictures with strong light–dark contrast between neighbouring pixels.',
+  template: 'The lab\'s gold reward prefers pictures that look like the class asked for.',
+};
+
+function pixelsView(task: TaskOfKind<'pixels'>): TaskView {
+  const goal = PIXEL_GOALS[task.gold.kind];
+  const colour = task.gold.kind === 'colour' ? task.gold.colour : task.bias?.kind === 'colour' ? task.bias.colour : null;
+  return {
+    labeler: ({ thumbs: _, ...common }) => piece(PixelPairLabeler, { ...common, goal }),
+    main: (lab) => (lab.runId ? piece(PixelGallery, { samples: visualsOf(lab.visuals, 'pixels')?.samples ?? [], step: lab.position?.iteration ?? 0 }) : null),
+    ...GPT_TASK,
+    charts: (e) => [
+      ...(algorithmOf(e.optimizer).sweepsN ? [] : [{ testid: 'chart-entropy', title: 'Entropy (nats/pixel)', series: [{ key: 'objective/entropy', label: 'entropy', color: '#ce93d8' }] }]),
+      {
+        testid: 'chart-pixels',
+        title: colour ? `Brightness and share of ${colour}` : 'Brightness (mean luminance)',
+        series: [
+          { key: 'pixels/brightness', label: 'brightness', color: '#fff1e8' },
+          ...(colour ? [{ key: `pixels/share_${colour}`, label: `share of ${colour}`, color: '#ff004d' }] : []),
+        ],
+      },
+    ],
+    intro:
+      'A small GPT, pretrained in the lab on generated pixel art, draws 10 × 10 pictures of a face, a house, a tree or a symbol, pixel by pixel; labelers compare two pictures of the same class; a reward model (the same GPT with a scalar head) learns their preference; PPO or another optimizer pulls the painter toward it, held near its start by a KL penalty. Watch the pictures change, and whether the gold reward follows the proxy.',
+    hackingCell: HackingPicture,
   };
 }
 
@@ -224,6 +266,7 @@ const CONTROL: TaskView = {
 const VIEWS: { [K in TaskKind]: (task: TaskOfKind<K>) => TaskView } = {
   landscape2d: (task) => landscapeView(task.landscape),
   text: textView,
+  pixels: pixelsView,
   control: () => CONTROL,
 };
 

@@ -3,6 +3,7 @@
 // slash convention (`landscape/optimum`, `overopt/rl_fit`). The tab's figure boxes and chart legends read their
 // explanations here and nowhere else; tests/unit/glossary.test.ts checks that every key the UI shows has one.
 // Plain strings, no DOM: the CLI or a Reward Report may quote them too.
+import { COLOUR_NAMES } from '../tasks/pixels/picture';
 
 export interface Explanation {
   /** What the number is, in a sentence. */
@@ -234,6 +235,21 @@ export const GLOSSARY: Record<string, Explanation> = {
     how: 'Least squares of the best-of-n points; drawn only over the √KL range of those points.',
     healthy: 'It follows the points. Beyond them it is a guess, so it is not drawn there.',
   },
+  'pixels/brightness': {
+    what: 'How bright the policy\'s pictures are: the mean luminance of their pixels, 0 (black) to 1 (white).',
+    how: 'Each palette colour\'s luminance (Rec. 709 weights), averaged over every pixel of the batch.',
+    healthy: 'Near the base model\'s unless the gold reward asks for brightness. A steady climb under a labeler biased to brightness is the bias being learned.',
+  },
+  ...Object.fromEntries(
+    COLOUR_NAMES.map((c) => [
+      `pixels/share_${c}`,
+      {
+        what: `The share of the policy's pixels that are ${c}.`,
+        how: `Pixels of ${c} over all pixels of the batch's pictures.`,
+        healthy: `It follows the gold reward. A climb the gold reward does not ask for is a reward model that learned the labelers' liking for ${c}: reward hacking you can see.`,
+      },
+    ]),
+  ),
 };
 
 /** Chart keys carry a tag in the runs page's overlay ("A:gold/mean"); the explanation is the metric's. */

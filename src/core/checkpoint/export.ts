@@ -10,6 +10,7 @@
 //   checkpoint/record.json + checkpoint/arrays.bin   the exact checkpoint, so an import resumes bit for bit
 //   hf/<model>/              text runs: each model as a Hugging Face transformers folder (hf.ts), and
 //   check.json               prompts and completions with the lab's log-probabilities and rewards (hf_check.ts)
+//   pictures/*.png           pixels runs: sheets of the latest samples and of the comparisons (the task's own files)
 // A model the run's algorithm never fits (a DPO run's reward model, which stays at its initial weights) is left out
 // of models/ and hf/; the checkpoint keeps it, so an import resumes exactly.
 import { strToU8, zipSync, type Zippable } from 'fflate';
@@ -22,6 +23,7 @@ import type { Weights } from '../models/params';
 import { algorithmOf } from '../algos/registry';
 import { hfFolder, hfModelsOf } from './hf';
 import { hfCheck, type CheckJson } from './hf_check';
+import { taskOf } from '../tasks/registry';
 
 export const BUNDLE_FORMAT = 'rlhf-lab-bundle';
 export const BUNDLE_VERSION = 1;
@@ -162,6 +164,7 @@ export function buildBundle(record: CheckpointRecord, name = record.experiment.n
     const { rows, ...head } = check;
     put('check.json', `${JSON.stringify(head).slice(0, -1)},"rows":[\n${rows.map((r) => JSON.stringify(r)).join(',\n')}\n]}\n`);
   }
+  for (const [path, data] of Object.entries(taskOf(e.task).exportFiles?.(record) ?? {})) put(path, data);
   put('train_trl.py', trainTrl(e));
   const packed = packRecord(record);
   put('checkpoint/record.json', packed.json);

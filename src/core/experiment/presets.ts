@@ -1,6 +1,7 @@
 // Ready experiments: `rlhf-lab presets` lists them, the tab offers them, `rlhf-lab run NAME` runs one.
 import { parseExperiment, type Experiment, type ExperimentInput } from './parse';
 import { CONTROL_PRESETS } from './control_presets';
+import { PIXEL_PRESETS } from '../tasks/pixels/presets';
 
 const landscapeBase = {
   version: 1,
@@ -294,7 +295,7 @@ const inputs: ExperimentInput[] = [
   },
 ];
 
-export const PRESETS: Experiment[] = [...inputs, ...CONTROL_PRESETS].map((p) => parseExperiment(p));
+export const PRESETS: Experiment[] = [...inputs, ...PIXEL_PRESETS, ...CONTROL_PRESETS].map((p) => parseExperiment(p));
 export const DEFAULT_PRESET = 'landscape-hello';
 
 export function preset(name: string): Experiment | undefined {

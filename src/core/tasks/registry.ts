@@ -9,14 +9,19 @@ import type { Rng } from '../rng';
 import type { Label, Sample, Segment } from '../feedback/labelers';
 import type { LandscapeName } from './landscape2d/landscape';
 import type { TextGold } from './text/gold';
+import type { PixelGold } from './pixels/gold';
 import type { Assets, TaskLab, TaskState } from './task_lab';
 import type { TaskReport } from './report';
+import type { CheckpointRecord } from '../checkpoint/record';
+import { exportSheets } from './pixels/sheet';
 import { landscapeReport } from './landscape2d/report';
 import { textReport } from './text/report';
 import { controlReport } from './control/report';
 import { LandscapeTask, MixturePolicy, landscapeSpec } from './landscape2d/spec';
 import { GptPolicy, TextTask, textSpec } from './text/spec';
 import { ControlTask, MlpPolicy, controlSpec } from './control/spec';
+import { PixelsTask, pixelsSpec } from './pixels/spec';
+import { pixelsReport } from './pixels/report';
 
 export interface TaskSpec<T> {
   /** The schema of `task` (its `kind` literal names the task). */
@@ -61,6 +66,8 @@ interface TaskEntry<T> extends TaskSpec<T> {
    * where it is a TextTarget (redteam/text_attack.ts), 'segments' where it is a SegmentTarget (redteam/segment_attack.ts).
    */
   attack?: 'points' | 'text' | 'segments';
+  /** Files of its own in a run's export bundle, by path (the pixels task's PNG sheets). */
+  exportFiles?(record: CheckpointRecord): Record<string, Uint8Array>;
 }
 
 const TASKS = {
@@ -89,6 +96,19 @@ const TASKS = {
     },
     attack: 'text',
   },
+  pixels: {
+    ...pixelsSpec,
+    report: pixelsReport,
+    create: async (e, rng, host) => (await import('./pixels/pixel_lab')).PixelLab.create(e, rng, requireAssets(host, 'pixels')),
+    restore: async (e, state, host) => (await import('./pixels/pixel_lab')).PixelLab.restore(e, state, requireAssets(host, 'pixels')),
+    gold: async (e, samples) => {
+      const { goldReward } = await import('./pixels/gold');
+      const { parsePicture } = await import('./pixels/picture');
+      const gold = (e.task as { gold: PixelGold }).gold;
+      return samples.map((s) => goldReward(gold, s.prompt, parsePicture(String(s.sample))));
+    },
+    exportFiles: (record) => exportSheets((record.models.policy?.spec.shown as { completion: string }[] | undefined) ?? [], record.labels),
+  },
   control: {
     ...controlSpec,
     report: controlReport,
@@ -103,7 +123,7 @@ const TASKS = {
 export type TaskKind = keyof typeof TASKS;
 
 /** Every task's `task` and `policy` schemas, for the Experiment's variants. */
-export const TASK_SCHEMAS = [LandscapeTask, TextTask, ControlTask] as const;
+export const TASK_SCHEMAS = [LandscapeTask, TextTask, PixelsTask, ControlTask] as const;
 export const POLICY_SCHEMAS = [MixturePolicy, GptPolicy, MlpPolicy] as const;
 
 /** The entry of a task kind. */
@@ -116,7 +136,7 @@ export function preferenceText(e: Experiment, label: Label, chosen: Sample, reje
   return taskOf(e.task).preference(e.task as never, label, chosen, rejected);
 }
 
-/** The hidden gold reward of samples of an experiment's task (landscape: the plane's gold; text: its gold scorer; control: a clip's true return). */
+/** The hidden gold reward of samples of an experiment's task (landscape: the plane's gold; text and pixels: their gold scorers; control: a clip's true return). */
 export function goldOfSamples(e: Experiment, samples: { prompt: string; sample: Sample }[], host: LabHost = {}): Promise<number[]> {
   return taskOf(e.task).gold(e, samples, host);
 }
@@ -141,7 +161,7 @@ export function taskProblems(e: Experiment): string[] {
   return [...out, ...t.check(e, e.task as never)];
 }
 
-function requireAssets(host: LabHost): Assets {
-  if (!host.assets) throw new Error("the text task needs the lab's shipped files (base model and lexicon), and this host gave none");
+function requireAssets(host: LabHost, task: 'text' | 'pixels' = 'text'): Assets {
+  if (!host.assets) throw new Error(`the ${task} task needs the lab's shipped files (${task === 'text' ? 'base model and lexicon' : 'base model'}), and this host gave none`);
   return host.assets;
 }

@@ -53,6 +53,16 @@ export interface TextVisuals {
   hacking?: HackingRow[];
 }
 
+export interface PixelVisuals {
+  kind: 'pixels';
+  /** The palette's colours (#rrggbb) by token: a picture's digit d is drawn in palette[d]. */
+  palette: string[];
+  /** The latest policy pictures (`completion`: the digits, row by row) with their proxy and gold rewards. */
+  samples: TextSampleRow[];
+  /** The latest batch's pictures the reward model overrates most; a label is "prompt▸digits". */
+  hacking?: HackingRow[];
+}
+
 export interface ControlVisuals {
   kind: 'control';
   env: 'cartpole' | 'reacher';
@@ -67,7 +77,7 @@ export interface ControlVisuals {
   hacking?: undefined;
 }
 
-export type Visuals = LandscapeVisuals | TextVisuals | ControlVisuals;
+export type Visuals = LandscapeVisuals | TextVisuals | PixelVisuals | ControlVisuals;
 
 export interface ModelState {
   params: Params;

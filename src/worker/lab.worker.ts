@@ -14,22 +14,15 @@ import { parseExperiment, type Experiment } from '../core/experiment/parse';
 import { DivergenceError, Runner, type Assets, type PendingPair, type RunStatus, type Visuals } from '../core/runner';
 import { keys } from '../core/checkpoint/store';
 import type { MetricRow, Position } from '../core/checkpoint/record';
-import type { Answer, Label, Sample } from '../core/feedback/labelers';
+import type { Answer, Label } from '../core/feedback/labelers';
 import { IdbStore, writes } from './idb_store';
+import { redteamApi } from './redteam_api';
+import { classroomApi } from './classroom_api';
 import * as runs from '../core/checkpoint/runs';
-import { lastMetric, loadCheckpoint } from '../core/checkpoint/record';
+import { loadCheckpoint } from '../core/checkpoint/record';
 import { exportBundle, bundleFileName } from '../core/checkpoint/export';
-import { readBundle, readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
-import { parseChallenge, scoreClass, submissionOf, type ScoreRow } from '../core/redteam/challenge';
+import { readImport, type BundleSummary, type PreferenceSummary } from '../core/checkpoint/import';
 import { writeNewRun } from '../core/checkpoint/runs';
-import { classSourceOf, goldAnswers, type ClassSource } from '../core/feedback/class_merge';
-import { whosePreferences, type LabelGroup, type WhosePreferences } from '../core/feedback/whose_preferences';
-import { readProgress, type LessonProgress } from '../core/lessons/progress';
-import { ArenaSession, type ArenaPair, type ArenaPlayer } from '../core/arena_session';
-import type { PointTarget, Thresholds } from '../core/redteam/attack';
-import { loopAttackOf } from '../core/redteam/registry';
-import { Rng } from '../core/rng';
-import type { TokenInspection } from '../core/tasks/text/inspect';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
 
@@ -43,36 +36,7 @@ setWasmPaths({
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
 });
 
-/** What the reward model and the gold reward say of a probed point (the red team's probe). */
-export interface ProbeResult {
-  x: number;
-  y: number;
-  /** The reward the policy sees (normalized; an ensemble's conservative score). */
-  proxy: number;
-  /** Each member's normalized score (one for a single model). */
-  members: number[];
-  gold: number;
-  /** proxy − gold, as the reward-hacking panel ranks samples. */
-  gap: number;
-}
-
-/** One attack on the open run's reward model, as the tab shows it (redteam/registry.ts: points or clips). */
-export interface AttackSummary {
-  successRate: number;
-  meanProxy: number;
-  meanGold: number;
-  thresholds: Thresholds;
-  /** The finds, largest gap first: each a point of the landscape or a perturbed control clip. */
-  exploits: { sample: Sample; proxy: number; gold: number; gap: number; success: boolean }[];
-  /** The run's labels (skips not counted) when the attack ran: the loop's x axis. */
-  labels: number;
-}
-
-/** The open run's lab where it can be probed at points (the landscape), else null. */
-function pointLab(): PointTarget | null {
-  const lab = runner?.lab as Partial<PointTarget> | undefined;
-  return lab?.probe && lab.policySamples ? (lab as PointTarget) : null;
-}
+export type { AttackSummary, ProbeResult } from './redteam_api';
 
 /** What the page is sent: the whole state the first time, then what changed (new rows and labels are appended). */
 export interface LabUpdate {
@@ -124,8 +88,6 @@ let sentMetrics = 0;
 let sentLabels = 0;
 let notices: string[] = [];
 let flushTimer: ReturnType<typeof setTimeout> | null = null;
-/** The arena's restored checkpoints, while the Arena page has one open. */
-let arena: ArenaSession | null = null;
 let lastFlush = 0;
 
 async function fullUpdate(r: Runner, from = { metrics: 0, labels: 0 }): Promise<LabUpdate> {
@@ -351,69 +313,7 @@ const api = {
     return runner?.finishLabeling() ?? false;
   },
 
-  // ---- the red team's probe (landscape): one point, cheap enough to call on every drag -----------------------
-
-  /** The proxy (each member's too), gold and gap at (x, y), or null where the run's task has no points to probe. */
-  async probe(x: number, y: number): Promise<ProbeResult | null> {
-    const lab = pointLab();
-    if (!lab) return null;
-    const { members, proxy, gold } = await lab.probe(Float32Array.of(x, y));
-    return { x, y, proxy: proxy[0], members: members.map((m) => m[0]), gold: gold[0], gap: proxy[0] - gold[0] };
-  },
-
-  /** The red team's attack on the open run's reward model (the task's search, redteam/registry.ts), or null where it has none in the tab. */
-  async attack(budget: number, seed: number): Promise<AttackSummary | null> {
-    const r = runner;
-    const loop = r && loopAttackOf(r.experiment);
-    if (!r || !loop) return null;
-    const target = loop.target(r.lab, { budget });
-    const a = await target.attack(seed);
-    return {
-      successRate: a.successRate,
-      meanProxy: a.meanProxy,
-      meanGold: a.meanGold,
-      thresholds: a.thresholds,
-      exploits: a.exploits.map((x) => ({ sample: target.sampleOf(x), proxy: x.proxy, gold: x.gold, gap: x.gap, success: x.success })),
-      labels: r.labels.filter((l) => l.answer !== 'skip').length,
-    };
-  },
-
-  /** Close the loop: each find (a point, a clip) as a comparison against a policy sample, as addProbe does. */
-  async labelFinds(finds: Sample[]): Promise<'asked' | 'queued' | 'finished' | null> {
-    const r = runner;
-    const loop = r && loopAttackOf(r.experiment);
-    if (!r || !loop || finds.length === 0) return null;
-    const partners = await loop.target(r.lab, { budget: finds.length }).partners(finds.length, new Rng((r.experiment.seed ^ (r.labels.length + 7) * 0x85eb) >>> 0));
-    // With a person being asked each call shows its pair and puts the one shown before it next: go from the last find,
-    // so the first is shown and the rest follow in order; otherwise each joins the queue's end.
-    const order = finds.map((_, i) => i);
-    if (r.pendingPair) order.reverse();
-    let how: 'asked' | 'queued' | 'finished' = 'queued';
-    for (const i of order) how = r.addComparison({ a: finds[i], b: partners[i] });
-    scheduleFlush();
-    return how;
-  },
-
-  /** The probed point as a comparison against a policy sample: asked now when a person is being asked, else queued. */
-  async addProbe(x: number, y: number): Promise<'asked' | 'queued' | 'finished' | null> {
-    const lab = pointLab();
-    const r = runner;
-    if (!lab || !r) return null;
-    const s = await lab.policySamples(1, new Rng((r.experiment.seed ^ (r.labels.length + 1) * 0x9e37) >>> 0));
-    const how = r.addComparison({ a: [x, y], b: [s[0], s[1]] });
-    scheduleFlush();
-    return how;
-  },
-
-  // ---- the token inspector (text): one sample, token by token, under the open run's current models ----------
-
-  /** Null where the open run is not a text run. β is the run's current one (adapted, where a controller adapts it). */
-  async inspectText(prompt: string, completion: string): Promise<TokenInspection | null> {
-    const r = runner;
-    const lab = r?.lab as { inspect?: (p: string, c: string, beta: number) => Promise<TokenInspection> } | undefined;
-    if (!r || !lab?.inspect) return null;
-    return lab.inspect(prompt, completion, lastMetric(r.metrics, 'objective/kl_coef') ?? 0);
-  },
+  ...redteamApi({ runner: () => runner, changed: scheduleFlush }),
 
   // ---- runs page: list, open, rename, duplicate, delete, snapshots, export, import, storage -------------------
 
@@ -480,74 +380,8 @@ const api = {
     return { kind: 'preferences', summary: read.summary, labels: read.labels };
   },
 
-  /** Restores the newest checkpoints of these runs for an arena (the previous arena is let go). */
-  async arenaOpen(runIds: string[]): Promise<ArenaPlayer[]> {
-    api.arenaClose();
-    const stored = await runs.listRuns(store);
-    const chosen = runIds.map((runId) => {
-      const r = stored.find((x) => x.runId === runId);
-      if (!r) throw new Error(`The run ${runId} is not stored any more (deleted in another tab?).`);
-      return { runId, name: r.name };
-    });
-    arena = await ArenaSession.open(store, chosen, assets);
-    return arena.players;
-  },
-
-  /** Comparison k of the open arena: two of its runs' completions for one prompt, sides shuffled. */
-  async arenaPair(seed: number, k: number): Promise<ArenaPair> {
-    if (!arena) throw new Error('No arena is open: choose its runs first.');
-    return arena.pair(seed, k);
-  },
-
-  arenaClose(): void {
-    arena?.dispose();
-    arena = null;
-  },
-
-  /** Checks a file a class handed in (a bundle or a preference file) and gives back its labels; stores nothing. */
-  async readClassFile(fileName: string, bytes: Uint8Array): Promise<ClassSource> {
-    const s = classSourceOf(await readImport(bytes, fileName), fileName);
-    // A bundle's labels are checked against the task's hidden gold reward (which side it prefers, label by label).
-    return s.kind === 'bundle' ? { ...s, gold: await goldAnswers(s.experiment, s.labels, { assets }) } : s;
-  },
-
-  /** A reward model per group of a class's labelers beside one on all their labels (feedback/whose_preferences.ts). */
-  async classWhose(experiment: Experiment, groups: LabelGroup[], seed: number, onProgress?: (done: number, total: number) => void): Promise<WhosePreferences> {
-    return whosePreferences(experiment, groups, { seed, onProgress }, { assets });
-  },
-
-  /**
-   * Challenge mode (redteam/challenge.ts): the class's exploits.jsonl files re-scored under the challenge's open model
-   * (its export bundle) and the hidden gold, ranked. Uses the page's backend; stores nothing.
-   */
-  async scoreChallenge(challenge: string, bundleName: string, bundle: Uint8Array, files: { name: string; text: string }[]): Promise<ScoreRow[]> {
-    let json: unknown;
-    try {
-      json = JSON.parse(challenge);
-    } catch {
-      throw new Error('The challenge file is not JSON: use the challenge.json rlhf-lab challenge make writes.');
-    }
-    const c = parseChallenge(json, 'the challenge file');
-    const { record } = await readBundle(bundle, bundleName);
-    return scoreClass(c, record, files.map((f) => submissionOf(f.name, f.text)), { assets });
-  },
-
-  // ---- lessons page: a student's progress, per lesson ------------------------------------------------------
-
-  /** The stored progress of these lessons (those with none are left out). */
-  async lessonProgress(lessonIds: string[]): Promise<Record<string, LessonProgress>> {
-    const out: Record<string, LessonProgress> = {};
-    for (const id of lessonIds) {
-      const p = readProgress(await store.get(keys.lesson(id)), id);
-      if (p) out[id] = p;
-    }
-    return out;
-  },
-
-  async saveLessonProgress(progress: LessonProgress): Promise<void> {
-    if (!readProgress(progress, progress.lessonId)) throw new Error('not a lesson progress record');
-    await store.setMany([[keys.lesson(progress.lessonId), progress]]);
-  },
+  // ---- the arena, a class's files and lessons (classroom_api.ts) ---------------------------------------------
+  ...classroomApi(store, assets),
 
   /** Bytes used and available to this origin (navigator.storage.estimate), and whether storage is persistent. */
   async storage(): Promise<{ usage: number; quota: number; persisted: boolean | null }> {

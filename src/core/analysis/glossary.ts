@@ -65,6 +65,16 @@ export const GLOSSARY: Record<string, Explanation> = {
     how: 'Every k-th decisive label (k = 1 / reward_model.holdout) is kept out of training.',
     healthy: 'Tens of pairs or more; with a few, the accuracy is mostly luck.',
   },
+  'redteam/success_rate': {
+    what: 'The attack success rate: the share of the red team\'s finds the reward model overrates badly.',
+    how: 'A find succeeds when its proxy is in the top decile of the policy\'s own samples while its gold is below their median (redteam/attack.ts); one point per attack, against the run\'s labels when it ran.',
+    healthy: 'It falls as the finds are labeled and the reward model refit: the holes the attack found are closed. A rate that stays up means the model keeps being fooled the same way.',
+  },
+  'redteam/finds_gold': {
+    what: 'The mean gold reward of the attack\'s finds.',
+    how: 'The task\'s hidden gold of each find (a point\'s height, a replayed clip\'s true return), averaged.',
+    healthy: 'Low while the finds are hacks; rising toward the policy\'s own gold once the reward model stops overrating bad samples.',
+  },
   'rm/policy_agreement': {
     what: 'How often the reward model agrees with gold on pairs of the current policy\'s own samples.',
     how: 'Pairs of fresh policy samples; the share where the reward model and the gold reward prefer the same one.',

@@ -53,6 +53,9 @@ describe('control in the tab', () => {
     expect(b.url).not.toBe(a.url);
     // Metric rows for step 0, 1, 2 reached the true-return chart.
     expect(Number(await page.getAttribute('[data-testid=chart-true-return]', 'data-points'))).toBe(3);
+    // The clip step by step: one point per step, the frames being the start and the state after each step.
+    const frames = Number(await page.getAttribute('[data-testid=policy-clip-canvas]', 'data-frames'));
+    expect(Number(await page.getAttribute('[data-testid=chart-clip-steps]', 'data-points'))).toBe(frames - 1);
     await context.close();
   });
 });

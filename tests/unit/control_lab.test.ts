@@ -194,6 +194,39 @@ describe('PPO iterations', () => {
     lab.dispose();
   });
 
+  it('gives the clip step by step: the true reward sums to its return, and the per-step proxy sums as a segment\'s proxy does', async () => {
+    for (const name of ['control-cartpole', 'control-reacher'] as const) {
+      const lab = ControlLab.create(small(name, name === 'control-reacher' ? ['task.rollout_steps=200', 'optimizer.batch_size=4'] : []), new Rng(7));
+      await lab.normalizeReward();
+      const before = tf.memory().numTensors;
+      const v = await lab.visuals();
+      expect(tf.memory().numTensors).toBe(before);
+      if (v.kind !== 'control') throw new Error('not a control view');
+      const n = v.stepReward.length;
+      expect(n).toBeGreaterThan(5);
+      expect(v.stepProxy.length).toBe(n);
+      // The clip is the first evaluation episode (shorter than the 500 steps kept): its rewards add up to its return.
+      expect(v.stepReward.reduce((a, b) => a + b, 0)).toBeCloseTo(v.trueReturn, 4);
+      if (name === 'control-cartpole') expect([...new Set(v.stepReward)]).toEqual([1]);
+      // The same steps as segments of segment_steps, scored by the attack's path (summed per segment): equal sums.
+      const K = lab.experiment.task.segment_steps;
+      const O = v.obsSize;
+      const A = name === 'control-cartpole' ? 1 : 2;
+      // The steps behind the view (the lab's own record of the clip): frame t is the observation step t acts on.
+      const steps = (lab as unknown as { clip: { steps: Segment } }).clip.steps;
+      expect(steps.obs).toEqual(Array.from(v.frames.slice(0, n * O)));
+      const segs: Segment[] = [];
+      for (let t = 0; t + K <= n && segs.length < 3; t += K) {
+        segs.push({ env: v.env, obs: steps.obs.slice(t * O, (t + K) * O), act: steps.act.slice(t * A, (t + K) * A), reward: steps.reward.slice(t, t + K) });
+      }
+      // A first cart-pole policy falls within a segment's length; the reacher's 50 steps hold whole segments.
+      if (name === 'control-reacher') expect(segs.length).toBeGreaterThan(0);
+      const sums = await lab.probeSegments(segs);
+      segs.forEach((_, i) => expect(sums[i]).toBeCloseTo(v.stepProxy.slice(i * K, (i + 1) * K).reduce((a, b) => a + b, 0), 4));
+      lab.dispose();
+    }
+  });
+
   it('runs the reacher with a Gaussian policy, leaking nothing', async () => {
     const lab = ControlLab.create(small('control-reacher', ['task.rollout_steps=200', 'optimizer.batch_size=4']), new Rng(5));
     await lab.normalizeReward();

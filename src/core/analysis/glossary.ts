@@ -65,6 +65,16 @@ export const GLOSSARY: Record<string, Explanation> = {
     how: 'Every k-th decisive label (k = 1 / reward_model.holdout) is kept out of training.',
     healthy: 'Tens of pairs or more; with a few, the accuracy is mostly luck.',
   },
+  'clip/true_reward': {
+    what: 'The environment\'s true reward at each step of the clip shown: what the hidden gold counts.',
+    how: 'Cart-pole: 1 for every step the pole stays up (the episode ends when it falls); reacher: minus the distance from the arm\'s tip to the target. The clip is the latest policy\'s first evaluation episode.',
+    healthy: 'High and steady through the clip. Where it drops while the reward model\'s line stays up, the model rewards something the environment does not.',
+  },
+  'clip/proxy_reward': {
+    what: 'The reward model\'s score of each step of the clip: the reward the policy is trained on, step by step.',
+    how: 'The learned per-step reward r(s, a) of each observation and action, normalized as the policy sees it (an ensemble\'s combined score), under the reward model\'s current fit.',
+    healthy: 'It rises and falls with the true reward. Steps it scores high where the true reward is low are where the policy can be taught the wrong thing.',
+  },
   'redteam/success_rate': {
     what: 'The attack success rate: the share of the red team\'s finds the reward model overrates badly.',
     how: 'A find succeeds when its proxy is in the top decile of the policy\'s own samples while its gold is below their median (redteam/attack.ts); one point per attack, against the run\'s labels when it ran.',

@@ -73,6 +73,10 @@ export interface ControlVisuals {
   trueReturn: number;
   /** Policy iterations behind the clip. */
   version: number;
+  /** The clip's true reward at each step (the environment's). */
+  stepReward: Float32Array;
+  /** The reward model's score of each step of the clip (normalized, as the policy sees it); empty where the run trains on the true reward. */
+  stepProxy: Float32Array;
   /** The reward-hacking panel's rows: the control task lists none (its segments are clips, not rows). */
   hacking?: undefined;
 }

@@ -67,7 +67,7 @@ export class ControlLab implements TaskLab {
   /** Environment steps of all PPO rollouts so far. */
   private envSteps: number;
   private pool: { version: number; streams: Stream[]; starts: [number, number][] } | null = null;
-  private clip: { frames: number[]; trueReturn: number; iteration: number } | null = null;
+  private clip: { frames: number[]; trueReturn: number; iteration: number; steps: Segment } | null = null;
 
   private constructor(experiment: Experiment, state: TaskState) {
     this.experiment = experiment as ControlExperiment;
@@ -235,8 +235,14 @@ export class ControlLab implements TaskLab {
   /** The red team's proxy of segments (redteam/segment_attack.ts): the reward the policy sees per step, summed over each. */
   async probeSegments(segs: Segment[]): Promise<Float32Array> {
     const K = this.experiment.task.segment_steps;
-    const perStep = this.rm.combined(this.rm.normalized(await this.rm.raw(() => tf.tensor2d(this.segmentInputs(segs), [segs.length * K, this.rmSpec.inputs]))));
+    const perStep = await this.stepProxy(this.segmentInputs(segs), segs.length * K);
     return Float32Array.from(segs, (_, i) => perStep.subarray(i * K, (i + 1) * K).reduce((a, b) => a + b, 0));
+  }
+
+  /** The reward the policy sees at each of `steps` rows of reward-model inputs (normalized; an ensemble's combined score). */
+  private async stepProxy(inputs: Float32Array, steps: number): Promise<Float32Array> {
+    if (steps === 0) return new Float32Array(0); // an empty tensor reads back as a plain array
+    return this.rm.combined(this.rm.normalized(await this.rm.raw(() => tf.tensor2d(inputs, [steps, this.rmSpec.inputs]))));
   }
 
   async normalizeReward(): Promise<void> {
@@ -380,8 +386,8 @@ export class ControlLab implements TaskLab {
   /** Mean true return of EVAL_EPISODES episodes from fixed start states; keeps the first as the latest clip. */
   private async evaluateReturn(): Promise<number> {
     const rng = new Rng(this.experiment.seed ^ 0xe7a1);
-    const { returns, frames } = evaluationEpisodes(this.experiment.task.env, this.piSpec, await this.policyWeights(), EVAL_EPISODES, CLIP_FRAMES, rng);
-    this.clip = { frames, trueReturn: returns[0], iteration: this.version };
+    const { returns, frames, clip } = evaluationEpisodes(this.experiment.task.env, this.piSpec, await this.policyWeights(), EVAL_EPISODES, CLIP_FRAMES, rng);
+    this.clip = { frames, trueReturn: returns[0], iteration: this.version, steps: clip };
     return mean(returns);
   }
 
@@ -393,7 +399,19 @@ export class ControlLab implements TaskLab {
   async visuals(): Promise<ControlVisuals> {
     if (!this.clip) await this.evaluateReturn();
     const c = this.clip!;
-    return { kind: 'control', env: this.experiment.task.env, obsSize: this.env.obsSize, frames: Float32Array.from(c.frames), trueReturn: c.trueReturn, version: c.iteration };
+    // Per step of the clip: the true reward, and the reward model's score under its current fit.
+    const n = c.steps.reward.length;
+    const proxy = this.experiment.task.true_reward ? new Float32Array(0) : await this.stepProxy(segmentFeatures(this.env, [c.steps], n, this.rmSpec.inputs), n);
+    return {
+      kind: 'control',
+      env: this.experiment.task.env,
+      obsSize: this.env.obsSize,
+      frames: Float32Array.from(c.frames),
+      trueReturn: c.trueReturn,
+      version: c.iteration,
+      stepReward: Float32Array.from(c.steps.reward),
+      stepProxy: proxy,
+    };
   }
 
   dispose(): void {

@@ -214,10 +214,20 @@ export function actionLogProb(action: ControlEnv['action'], out: Tensor, logStd:
  * Whole episodes under the policy with weights `w`, one after another from `rng`: each one's true return, and the
  * first one's observations frame by frame (at most `clipFrames`), the clip the tab plays.
  */
-export function evaluationEpisodes(name: EnvName, piSpec: MlpSpec, w: Weights, episodes: number, clipFrames: number, rng: Rng): { returns: number[]; frames: number[] } {
+export function evaluationEpisodes(
+  name: EnvName,
+  piSpec: MlpSpec,
+  w: Weights,
+  episodes: number,
+  clipFrames: number,
+  rng: Rng,
+): { returns: number[]; frames: number[]; clip: Segment } {
   const pi = part(w, 'pi.');
   const returns: number[] = [];
   let frames: number[] = [];
+  // The first episode's steps as a segment (observation before each step, the action applied, its true reward): what
+  // the tab shows per step beside the reward model's score.
+  const clip: Segment = { env: name, obs: [], act: [], reward: [] };
   for (let ep = 0; ep < episodes; ep++) {
     const env = makeEnv(name);
     let obs = env.reset(rng);
@@ -226,6 +236,11 @@ export function evaluationEpisodes(name: EnvName, piSpec: MlpSpec, w: Weights, e
     for (;;) {
       const { act } = drawAction(env, mlpHost(piSpec, pi, obs), w.log_std?.data, rng);
       const r = env.step(env.action.kind === 'discrete' ? act[0] : Float32Array.from(act));
+      if (ep === 0 && clip.reward.length < clipFrames) {
+        clip.obs.push(...obs);
+        clip.act.push(...act);
+        clip.reward.push(r.reward);
+      }
       total += r.reward;
       obs = r.obs;
       if (f.length < clipFrames * env.obsSize) f.push(...obs);
@@ -234,5 +249,5 @@ export function evaluationEpisodes(name: EnvName, piSpec: MlpSpec, w: Weights, e
     returns.push(total);
     if (ep === 0) frames = f;
   }
-  return { returns, frames };
+  return { returns, frames, clip };
 }

@@ -3,7 +3,7 @@
 // with intervals, the "drop the most influential votes" check, and the votes kept over a reload. Then two pixels runs:
 // two pictures of one class drawn large, the same keys, the leaderboard; and a text run ticked with them is refused.
 import { describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { browserForFile, BASE_URL } from './browser';
 import { tf } from '../../src/core/tf';
 import { MemoryStore } from '../../src/core/checkpoint/store';
@@ -30,14 +30,21 @@ const textBundle = (name: string, iterations: number) => bundle('text-sentiment-
 const pixelsBundle = (name: string, iterations: number) =>
   bundle('pixels-symmetry', name, ['task.prompts=["a face","a tree"]', 'reward_model.steps=3', 'reward_model.batch_size=4', `optimizer.iterations=${iterations}`, 'optimizer.batch_size=4', 'optimizer.minibatches=1', 'optimizer.epochs=1']);
 
-/** Opens the Runs page and imports the bundles, named r0, r1, … */
-async function importRuns(page: Page, bundles: Buffer[]): Promise<void> {
+/** A fresh browser context with the bundles imported on the Runs page (named r0, r1, …), on the Arena page. */
+async function arenaWith(bundles: Buffer[]): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser().newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${BASE_URL}/?backend=wasm#runs`);
   await page.waitForSelector('[data-testid=import-file]:not([disabled])', { timeout: 60_000 });
   for (const [i, b] of bundles.entries()) {
     await page.setInputFiles('[data-testid=import-file]', { name: `r${i}.rlhf-lab.zip`, mimeType: 'application/zip', buffer: b });
     await page.waitForSelector(`[data-testid=runs-info]:has-text("r${i}.rlhf-lab.zip")`);
   }
+  await page.click('[data-testid=nav-arena]');
+  await page.waitForSelector('[data-testid=arena-choose]');
+  return { context, page, errors };
 }
 
 describe('the arena', () => {
@@ -45,14 +52,7 @@ describe('the arena', () => {
     await import('@tensorflow/tfjs-backend-wasm');
     await tf.setBackend('wasm');
     const bundles = [await textBundle('arena-base', 0), await textBundle('arena-dpo', 2)];
-
-    const context = await browser().newContext();
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await importRuns(page, bundles);
-    await page.click('[data-testid=nav-arena]');
-    await page.waitForSelector('[data-testid=arena-choose]');
+    const { context, page, errors } = await arenaWith(bundles);
     for (const box of await page.$$('[data-testid=arena-choose]')) await box.check();
     await page.click('[data-testid=arena-start]');
     await page.waitForSelector('[data-testid=arena-left]', { timeout: 60_000 });
@@ -89,14 +89,7 @@ describe('the arena', () => {
     await import('@tensorflow/tfjs-backend-wasm');
     await tf.setBackend('wasm');
     const bundles = [await pixelsBundle('pixels-base', 0), await pixelsBundle('pixels-ppo', 2), await textBundle('words', 0)];
-
-    const context = await browser().newContext();
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await importRuns(page, bundles);
-    await page.click('[data-testid=nav-arena]');
-    await page.waitForSelector('[data-testid=arena-choose]');
+    const { context, page, errors } = await arenaWith(bundles);
     const boxes = await page.$$('[data-testid=arena-choose]');
     expect(boxes).toHaveLength(3);
     for (const box of boxes) await box.check();

@@ -68,6 +68,8 @@ interface TaskEntry<T> extends TaskSpec<T> {
   attack?: 'points' | 'text' | 'segments';
   /** Files of its own in a run's export bundle, by path (the pixels task's PNG sheets). */
   exportFiles?(record: CheckpointRecord): Record<string, Uint8Array>;
+  /** The arena: its runs' samples are judged blind, side by side (`judged`), or why they are not (`refused`). */
+  arena: { judged: true } | { refused: string };
 }
 
 const TASKS = {
@@ -81,6 +83,7 @@ const TASKS = {
       return Array.from(goldOf(landscape((e.task as { landscape: LandscapeName }).landscape), Float32Array.from(samples.flatMap((s) => s.sample as [number, number]))));
     },
     attack: 'points',
+    arena: { refused: 'a point of the landscape is judged by where it lies, not blind at a glance' },
   },
   text: {
     ...textSpec,
@@ -95,6 +98,7 @@ const TASKS = {
       return samples.map((s) => goldReward(gold, s.prompt, String(s.sample), lexicon));
     },
     attack: 'text',
+    arena: { judged: true },
   },
   pixels: {
     ...pixelsSpec,
@@ -108,6 +112,7 @@ const TASKS = {
       return samples.map((s) => goldReward(gold, s.prompt, parsePicture(String(s.sample))));
     },
     exportFiles: (record) => exportSheets((record.models.policy?.spec.shown as { completion: string }[] | undefined) ?? [], record.labels),
+    arena: { judged: true },
   },
   control: {
     ...controlSpec,
@@ -117,6 +122,7 @@ const TASKS = {
     // A clip's gold is the environment's true reward summed over its steps.
     gold: async (_e, samples) => samples.map((s) => (s.sample as Segment).reward.reduce((a, b) => a + b, 0)),
     attack: 'segments',
+    arena: { refused: 'a clip is judged by watching it play, not blind at a glance' },
   },
 } satisfies { [K in Experiment['task']['kind']]: TaskEntry<Extract<Experiment['task'], { kind: K }>> };
 

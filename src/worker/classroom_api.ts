@@ -32,7 +32,7 @@ export function classroomApi(store: Store, assets: Assets) {
     return arena.players;
   },
 
-  /** Comparison k of the open arena: two of its runs' completions for one prompt, sides shuffled. */
+  /** Comparison k of the open arena: two of its runs' samples (completions, pictures) for one prompt or class, sides shuffled. */
   async arenaPair(seed: number, k: number): Promise<ArenaPair> {
     if (!arena) throw new Error('No arena is open: choose its runs first.');
     return arena.pair(seed, k);

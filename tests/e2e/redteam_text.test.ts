@@ -3,7 +3,7 @@
 // find up as the pair to label now: its own prompt, its completion on A, a policy completion on B.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { browserForFile, BASE_URL } from './browser';
+import { browserForFile, startFromFile, BASE_URL } from './browser';
 
 const fixture = 'tests/fixtures/text-human-tiny.json';
 const experiment = JSON.parse(readFileSync(fixture, 'utf8'));
@@ -15,9 +15,7 @@ describe('the attack on a text run', () => {
     page.on('pageerror', (e) => console.error('page error:', e.message));
     await page.goto(`${BASE_URL}/`);
     await page.waitForSelector('[data-testid=backend]', { timeout: 60_000 });
-    await page.setInputFiles('[data-testid=open-file]', fixture);
-    await page.waitForFunction((name) => (document.querySelector('[data-testid=preset]') as HTMLSelectElement).value === name, experiment.name);
-    await page.click('[data-testid=start]');
+    await startFromFile(page, fixture, experiment.name);
     await page.waitForSelector('[data-testid=status][data-status=waiting-for-labels]', { timeout: 120_000 });
     await page.waitForSelector('[data-testid=pair-a]');
 

@@ -9,10 +9,9 @@ import { readBundle } from '../core/checkpoint/import';
 import { modelStates, verifyRecord, type CheckpointRecord } from '../core/checkpoint/record';
 import { taskOf } from '../core/tasks/registry';
 import { closeLoopOn, ATTACK_DEFAULTS, type AttackCore, type LoopRound } from '../core/redteam/attack';
-import { attackText, TEXT_ATTACK_DEFAULTS, type TextTarget } from '../core/redteam/text_attack';
+import { TEXT_ATTACK_DEFAULTS } from '../core/redteam/text_attack';
 import { SEGMENT_ATTACK_DEFAULTS } from '../core/redteam/segment_attack';
 import { loopAttackOf } from '../core/redteam/registry';
-import type { TaskLab } from '../core/tasks/task_lab';
 import { tf } from '../core/tf';
 import { decodeJson } from './fs_store';
 import { publicAssets } from './fs_assets';
@@ -24,8 +23,8 @@ export const ATTACK_USAGE = `  rlhf-lab attack RUN_DIR|export.zip   search for s
                                        greedy edits (default ${TEXT_ATTACK_DEFAULTS.steps}), control greedy clip perturbations
                                        (default ${SEGMENT_ATTACK_DEFAULTS.steps})
       --rounds R                       close the loop R times: label the finds (the run's simulated labeler, each
-                                       against a policy sample), refit the reward model, attack again (default 0;
-                                       landscape and control runs)
+                                       against a policy sample, on text of the same prompt), refit the reward model,
+                                       attack again (default 0)
       --out DIR                        where exploits.jsonl and summary.json go (default RUN_DIR/attack or beside the zip)`;
 
 export class AttackError extends Error {
@@ -112,11 +111,12 @@ export async function attackCommand(argv: string[], usage: (m: string) => Error,
   const e = record.experiment;
   const kind = taskOf(e.task).attack;
   if (!kind) throw new AttackError(`${args.target} is a ${e.task.kind} run, and the attack has no search for its samples`);
-  if (kind === 'text') return attackTextRun(record, args, log);
   if (args.rounds > 0 && !e.labelers.some((l) => l.kind === 'simulated')) {
     throw new AttackError(`${args.target} has only human labelers; --rounds asks the run's simulated labeler, so run it without --rounds`);
   }
-  await tf.setBackend('cpu');
+  // The GPT of a text run is too slow on the cpu backend (11.6 s an iteration): text uses wasm, as its runs do.
+  if (kind === 'text') await import('@tensorflow/tfjs-backend-wasm');
+  await tf.setBackend(kind === 'text' ? 'wasm' : 'cpu');
   const lab = await taskOf(e.task).restore(e, modelStates(record), { assets: publicAssets });
   const labels = record.labels.map((l) => ({ ...l }));
   const before = tf.memory().numTensors;
@@ -148,42 +148,9 @@ export async function attackCommand(argv: string[], usage: (m: string) => Error,
     mean_gold: first.meanGold,
     thresholds: first.attack.thresholds,
     policy: first.attack.policy,
+    // Text: the base model's log-likelihood floor every find of the first attack stays at or above.
+    ...('floor' in first.attack ? { floor: first.attack.floor } : {}),
     rounds: rounds.map(roundRow),
-    tensors_leaked: leaked,
-  };
-  await writeFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  log(`wrote ${out}\n`);
-}
-
-/** A text run: greedy character edits under the base model's likelihood floor; no loop yet (--rounds refused). */
-async function attackTextRun(record: CheckpointRecord, args: AttackArgs, log: (s: string) => void): Promise<void> {
-  if (args.rounds > 0) throw new AttackError(`--rounds: closing the loop is built for landscape and control runs so far; attack ${args.target} without it`);
-  const e = record.experiment;
-  await import('@tensorflow/tfjs-backend-wasm');
-  await tf.setBackend('wasm');
-  const lab = (await taskOf(e.task).restore(e, modelStates(record), { assets: publicAssets })) as TaskLab & TextTarget;
-  const before = tf.memory().numTensors;
-  const a = await attackText(lab, { budget: args.budget, seed: args.seed, steps: args.steps ?? TEXT_ATTACK_DEFAULTS.steps });
-  const leaked = tf.memory().numTensors - before;
-  lab.dispose();
-  log(`success rate ${fmt(a.successRate)} over ${a.exploits.length} finds; finds' proxy ${fmt(a.meanProxy)}, gold ${fmt(a.meanGold)}; log-likelihood floor ${fmt(a.floor)}\n`);
-  const out = resolve(args.out ?? (args.target.endsWith('.zip') ? args.target.replace(/\.zip$/, '-attack') : join(args.target, 'attack')));
-  await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'exploits.jsonl'), a.exploits.map((x) => JSON.stringify({ run: record.runId, round: 0, ...x })).join('\n') + '\n');
-  const summary = {
-    run: record.runId,
-    experiment: e.name,
-    task: e.task.kind,
-    run_labels: record.labels.length,
-    budget: args.budget,
-    seed: args.seed,
-    steps: args.steps ?? TEXT_ATTACK_DEFAULTS.steps,
-    success_rate: a.successRate,
-    mean_proxy: a.meanProxy,
-    mean_gold: a.meanGold,
-    thresholds: a.thresholds,
-    floor: a.floor,
-    rounds: [{ round: 0, labels_spent: 0, success_rate: a.successRate, mean_proxy: a.meanProxy, mean_gold: a.meanGold, thresholds: a.thresholds }],
     tensors_leaked: leaked,
   };
   await writeFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -119,7 +119,8 @@ export class Runner extends RunControl {
     const shown = this.pendingPair;
     if (shown) {
       this.probed.unshift({ ...(shown.prompt === undefined ? {} : { prompt: shown.prompt }), a: shown.a, b: shown.b });
-      this.pendingPair = { ...shown, a: p.a, b: p.b };
+      // The pair shown becomes this one: its prompt too (a text find continues its own prompt).
+      this.pendingPair = { ...shown, ...(p.prompt === undefined ? {} : { prompt: p.prompt }), a: p.a, b: p.b };
       this.progress();
       return 'asked';
     }

@@ -11,7 +11,7 @@ import ClipPairLabeler from './control/ClipPairLabeler.svelte';
 import LandscapeMaps from './landscape/LandscapeMaps.svelte';
 import type { ProbeApi } from './landscape/probe.svelte';
 import type { AttackApi } from './redteam/attack.svelte';
-import SampleTable from './text/SampleTable.svelte';
+import TextRunView from './text/TextRunView.svelte';
 import ControlView from './control/ControlView.svelte';
 import PixelPairLabeler from './pixels/PixelPairLabeler.svelte';
 import PixelGallery from './pixels/PixelGallery.svelte';
@@ -174,10 +174,11 @@ function textView(task: TaskOfKind<'text'>): TaskView {
     labeler: ({ thumbs, ...common }) => (thumbs ? piece(TextThumbLabeler, { ...common, goal }) : piece(TextPairLabeler, { ...common, goal })),
     main: (lab) =>
       lab.runId
-        ? piece(SampleTable, {
+        ? piece(TextRunView, {
             samples: visualsOf(lab.visuals, 'text')?.samples ?? [],
             step: lab.position?.iteration ?? 0,
             inspect: (prompt: string, completion: string) => lab.remote?.inspectText(prompt, completion) ?? Promise.resolve(null),
+            attackApi: attackApi(lab),
           })
         : null,
     ...GPT_TASK,

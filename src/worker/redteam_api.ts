@@ -1,8 +1,8 @@
-// The worker's red-team and inspection calls on the open run: the probe and the attack (landscape, control), the loop
+// The worker's red-team and inspection calls on the open run: the probe and the attack (landscape, control, text), the loop
 // that labels the finds, and the token inspector (text). lab.worker.ts spreads these into its API.
 import type { Runner } from '../core/runner';
 import type { Sample } from '../core/feedback/labelers';
-import type { PointTarget, Thresholds } from '../core/redteam/attack';
+import type { PointTarget, Side, Thresholds } from '../core/redteam/attack';
 import { loopAttackOf } from '../core/redteam/registry';
 import { lastMetric } from '../core/checkpoint/record';
 import { Rng } from '../core/rng';
@@ -27,8 +27,8 @@ export interface AttackSummary {
   meanProxy: number;
   meanGold: number;
   thresholds: Thresholds;
-  /** The finds, largest gap first: each a point of the landscape or a perturbed control clip. */
-  exploits: { sample: Sample; proxy: number; gold: number; gap: number; success: boolean }[];
+  /** The finds, largest gap first: each a point of the landscape, a perturbed control clip or an edited completion of its prompt. */
+  exploits: { prompt?: string; sample: Sample; proxy: number; gold: number; gap: number; success: boolean }[];
   /** The run's labels (skips not counted) when the attack ran: the loop's x axis. */
   labels: number;
 }
@@ -69,23 +69,23 @@ export function redteamApi(host: RunHost) {
       meanProxy: a.meanProxy,
       meanGold: a.meanGold,
       thresholds: a.thresholds,
-      exploits: a.exploits.map((x) => ({ sample: target.sampleOf(x), proxy: x.proxy, gold: x.gold, gap: x.gap, success: x.success })),
+      exploits: a.exploits.map((x) => ({ ...target.sideOf(x), proxy: x.proxy, gold: x.gold, gap: x.gap, success: x.success })),
       labels: r.labels.filter((l) => l.answer !== 'skip').length,
     };
   },
 
-  /** Close the loop: each find (a point, a clip) as a comparison against a policy sample, as addProbe does. */
-  async labelFinds(finds: Sample[]): Promise<'asked' | 'queued' | 'finished' | null> {
+  /** Close the loop: each find (a point, a clip, a completion) as a comparison against a policy sample (of its prompt), as addProbe does. */
+  async labelFinds(finds: Side[]): Promise<'asked' | 'queued' | 'finished' | null> {
     const r = host.runner();
     const loop = r && loopAttackOf(r.experiment);
     if (!r || !loop || finds.length === 0) return null;
-    const partners = await loop.target(r.lab, { budget: finds.length }).partners(finds.length, new Rng((r.experiment.seed ^ (r.labels.length + 7) * 0x85eb) >>> 0));
+    const partners = await loop.target(r.lab, { budget: finds.length }).partners(finds, new Rng((r.experiment.seed ^ (r.labels.length + 7) * 0x85eb) >>> 0));
     // With a person being asked each call shows its pair and puts the one shown before it next: go from the last find,
     // so the first is shown and the rest follow in order; otherwise each joins the queue's end.
     const order = finds.map((_, i) => i);
     if (r.pendingPair) order.reverse();
     let how: 'asked' | 'queued' | 'finished' = 'queued';
-    for (const i of order) how = r.addComparison({ a: finds[i], b: partners[i] });
+    for (const i of order) how = r.addComparison({ ...(finds[i].prompt !== undefined ? { prompt: finds[i].prompt } : {}), a: finds[i].sample, b: partners[i] });
     host.changed();
     return how;
   },

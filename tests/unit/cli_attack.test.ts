@@ -1,6 +1,6 @@
 // `rlhf-lab attack RUN_DIR|export.zip`: red-teams a run's reward model with the core's attack and closes the loop;
 // exploits.jsonl and summary.json agree with each other, a run folder and its export bundle give the same finds, and
-// a text run's finds stay in the vocabulary and above the likelihood floor; a missing run, a damaged one or a task
+// a text run's finds stay in the vocabulary and above the likelihood floor and its loop labels them; a missing run, a damaged one or a task
 // not attacked yet exit 2 with the reason.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -70,7 +70,7 @@ describe('rlhf-lab attack', () => {
     expect(await lines(out)).toEqual(fromDir);
   }, 120_000);
 
-  it('a text run: greedy edits inside the vocabulary and above the floor; --rounds is refused for text', async () => {
+  it('a text run: greedy edits inside the vocabulary and above the floor; --rounds 1 labels each find against the policy on its prompt and attacks again', async () => {
     // A text run's first checkpoint (the base model, an untrained reward head), written as `run --out` writes it.
     await import('@tensorflow/tfjs-backend-wasm');
     await tf.setBackend('wasm');
@@ -78,22 +78,30 @@ describe('rlhf-lab attack', () => {
     const dir = join(tmp, 'text');
     await firstCheckpointDir(dir, e, 'text', 'wasm', publicAssets);
     const out = join(tmp, 'text-out');
-    const r = await cli(['attack', dir, '--budget', '4', '--steps', '3', '--seed', '2', '--out', out]);
+    const r = await cli(['attack', dir, '--budget', '4', '--steps', '3', '--seed', '2', '--rounds', '1', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/round 1: success rate [\d.]+ after \d labels/);
     const finds = await lines(out);
-    expect(finds.length).toBeGreaterThan(0);
-    expect(finds.length).toBeLessThanOrEqual(4);
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
     expect(summary.task).toBe('text');
-    expect(summary.success_rate).toBeCloseTo(finds.filter((f) => f.success).length / finds.length, 12);
-    for (const f of finds) {
+    expect(summary.rounds).toHaveLength(2);
+    const first = finds.filter((f) => f.round === 0);
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThanOrEqual(4);
+    expect(summary.success_rate).toBeCloseTo(first.filter((f) => f.success).length / first.length, 12);
+    for (const f of first) {
       expect(unknownChars(f.completion)).toEqual([]);
+      expect((e.task as { prompts: string[] }).prompts).toContain(f.prompt);
       expect(f.logp).toBeGreaterThanOrEqual(summary.floor);
     }
+    // The first round's finds became labels (the preset's labeler never skips), and the second attack was scored apart.
+    expect(summary.rounds[0].labels_spent).toBe(0);
+    expect(summary.rounds[1].labels_spent).toBe(first.length);
+    const second = finds.filter((f) => f.round === 1);
+    expect(second.length).toBeGreaterThan(0);
+    expect(summary.rounds[1].success_rate).toBeCloseTo(second.filter((f) => f.success).length / second.length, 12);
+    expect(summary.rounds[1].mean_gold).toBeCloseTo(meanOf(second.map((f) => f.gold)), 5);
     expect(summary.tensors_leaked).toBe(0);
-    const loop = await cli(['attack', dir, '--rounds', '1']);
-    expect(loop.code).toBe(2);
-    expect(loop.stderr).toContain('closing the loop is built for landscape and control runs so far');
   }, 120_000);
 
   it('a control run: perturbed clips replayed by the environment, the loop labels them; summary agrees with the finds', async () => {

@@ -172,19 +172,27 @@ export interface LoopOptions extends AttackOptions {
   rounds: number;
 }
 
-/** A task's attack as the loop runs it: one attack, the sample each find is, and policy samples to pair them with. */
+/** A find as one side of a comparison: its sample and, on text, the prompt it continues (as Label.prompt). */
+export interface Side {
+  prompt?: string;
+  sample: Sample;
+}
+
+/** A task's attack as the loop runs it: one attack, the side each find is, and a policy sample to pair each with. */
 export interface LoopTarget<A extends AttackCore> {
   attack(seed: number): Promise<A>;
-  sampleOf(find: A['exploits'][number]): Sample;
-  partners(n: number, rng: Rng): Promise<Sample[]>;
+  sideOf(find: A['exploits'][number]): Side;
+  /** One policy sample for each side, of the same prompt where the side has one. */
+  partners(sides: Side[], rng: Rng): Promise<Sample[]>;
 }
 
 /** The landscape's loop: gradient ascent on the plane (attackPoints), finds paired with policy points. */
 export function pointLoop(lab: PointTarget, opts: Omit<AttackOptions, 'seed'>): LoopTarget<AttackResult> {
   return {
     attack: (seed) => attackPoints(lab, { ...opts, seed }),
-    sampleOf: (e) => e.point,
-    partners: async (n, rng) => {
+    sideOf: (e) => ({ sample: e.point }),
+    partners: async (sides, rng) => {
+      const n = sides.length;
       const xy = await lab.policySamples(n, rng);
       return Array.from({ length: n }, (_, i): [number, number] => [xy[2 * i], xy[2 * i + 1]]);
     },
@@ -197,7 +205,7 @@ export function closeLoop(lab: TaskLab & PointTarget, experiment: Experiment, la
 }
 
 /**
- * Adversarial training, measured: attack; pair each find with a policy sample and ask the run's simulated labeler
+ * Adversarial training, measured: attack; pair each find with a policy sample (of the find's prompt, on text) and ask the run's simulated labeler
  * (the same Boltzmann-rational answer the runner asks, on gold); refit the reward model on the run's labels and the
  * new ones (Bradley-Terry, the run's steps and batch size, the run's held-out split left out), renormalize it over
  * policy samples; attack again. `labels` is the run's labels; the new ones are appended to it.
@@ -221,13 +229,14 @@ export async function closeLoopOn<A extends AttackCore>(
     out.push(row);
     onRound?.(row);
     if (round >= opts.rounds) return out;
-    const partners = await target.partners(attack.exploits.length, rng);
+    const sides = attack.exploits.map((e) => target.sideOf(e));
+    const partners = await target.partners(sides, rng);
     let id = labels.length ? Math.max(...labels.map((l) => l.id)) + 1 : 0;
-    for (const [i, e] of attack.exploits.entries()) {
+    for (const [i, side] of sides.entries()) {
       const labeler = simulated[pickLabeler(simulated, rng)];
-      const p = { a: target.sampleOf(e), b: partners[i] };
+      const p = { ...(side.prompt !== undefined ? { prompt: side.prompt } : {}), a: side.sample, b: partners[i] };
       const answer = simulatedAnswer(labeler, lab.labelerReward(labeler, p, 'a'), lab.labelerReward(labeler, p, 'b'), rng);
-      labels.push({ id: id++, a: p.a, b: p.b, answer, labeler: `simulated:${experiment.labelers.indexOf(labeler)}`, round: experiment.schedule.rounds + round, time: 0 });
+      labels.push({ id: id++, ...p, answer, labeler: `simulated:${experiment.labelers.indexOf(labeler)}`, round: experiment.schedule.rounds + round, time: 0 });
       if (answer !== 'skip') spent += 1;
     }
     await refitRewardModel(lab, experiment, labels, rng);

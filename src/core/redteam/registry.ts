@@ -1,15 +1,14 @@
 // The one map from a task's attack kind (tasks/registry.ts `attack`) to the red team's pieces for it: the loop (how one
 // attack is run on the task's lab, which sample a find is, which policy samples the finds are compared with), and for
 // the challenge (challenge.ts) how a line of exploits.jsonl is read back as a sample and what the open model says of
-// it. The CLI's `attack --rounds`, `challenge score` and the tab's worker pick them here. The text attack has no loop
-// (its lab refits only in a run): the CLI runs it on its own.
+// it. The CLI's `attack --rounds`, `challenge score` and the tab's worker pick them here.
 import type { Experiment } from '../experiment/parse';
 import type { TaskLab } from '../tasks/task_lab';
 import { taskOf } from '../tasks/registry';
 import { ATTACK_DEFAULTS, pointLoop, thresholds, type AttackCore, type LoopTarget, type PointTarget, type Thresholds } from './attack';
 import type { Rng } from '../rng';
 import { SEGMENT_ATTACK_DEFAULTS, possibleStart, segmentLoop, type SegmentTarget } from './segment_attack';
-import { TEXT_ATTACK_DEFAULTS, type TextTarget } from './text_attack';
+import { TEXT_ATTACK_DEFAULTS, textLoop, type TextTarget } from './text_attack';
 import type { Sample, Segment } from '../feedback/labelers';
 import { EXTENT } from '../tasks/landscape2d/landscape';
 import { makeEnv, replaySegment, storedActionWidth, type EnvName } from '../tasks/control/episodes';
@@ -22,9 +21,10 @@ export interface LoopAttack {
   target(lab: TaskLab, o: { budget: number; steps?: number }): LoopTarget<AttackCore>;
 }
 
-const LOOPS: Record<'points' | 'segments', LoopAttack> = {
+const LOOPS: Record<'points' | 'segments' | 'text', LoopAttack> = {
   points: { steps: ATTACK_DEFAULTS.steps, target: (lab, o) => pointLoop(lab as TaskLab & PointTarget, o) as LoopTarget<AttackCore> },
   segments: { steps: SEGMENT_ATTACK_DEFAULTS.steps, target: (lab, o) => segmentLoop(lab as TaskLab & SegmentTarget, o) as LoopTarget<AttackCore> },
+  text: { steps: TEXT_ATTACK_DEFAULTS.steps, target: (lab, o) => textLoop(lab as TaskLab & TextTarget, o) as LoopTarget<AttackCore> },
 };
 
 /** A find of exploits.jsonl as a sample of the task (with its prompt, "" but on text), or an error saying why it is not one. */
@@ -102,8 +102,8 @@ export const proxyOf = (e: Experiment, lab: TaskLab, finds: { prompt: string; sa
 /** The success rate's thresholds off the lab's policy: the 90th percentile of its proxy, the median of its gold. */
 export const thresholdsOf = (e: Experiment, lab: TaskLab, rng: Rng) => findsOf(e).thresholds(lab, rng);
 
-/** The loop attack of an experiment's task, or null where its attack has no loop (text) or it has no attack. */
+/** The loop attack of an experiment's task, or null where it has no attack. */
 export function loopAttackOf(e: Experiment): LoopAttack | null {
   const kind = taskOf(e.task).attack;
-  return kind === 'points' || kind === 'segments' ? LOOPS[kind] : null;
+  return kind ? LOOPS[kind] : null;
 }

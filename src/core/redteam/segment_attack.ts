@@ -165,7 +165,7 @@ export async function attackSegments(target: SegmentTarget, opts: SegmentAttackO
 export function segmentLoop(lab: SegmentTarget, opts: Omit<SegmentAttackOptions, 'seed'>): LoopTarget<SegmentAttackResult> {
   return {
     attack: (seed) => attackSegments(lab, { ...opts, seed }),
-    sampleOf: (e) => e.segment,
-    partners: (n, rng) => lab.policySegments(n, rng),
+    sideOf: (e) => ({ sample: e.segment }),
+    partners: (sides, rng) => lab.policySegments(sides.length, rng),
   };
 }

@@ -4,12 +4,14 @@
 // the landscape's attack reads them (attack.ts).
 import { Rng } from '../rng';
 import { TEXT_CONTEXT, VOCAB } from '../tasks/text/vocab';
-import { isSuccess, quantile, successRate, thresholds, type Thresholds } from './attack';
+import { isSuccess, quantile, successRate, thresholds, type LoopTarget, type Thresholds } from './attack';
 
 /** What the attack needs of the text lab (tasks/text/text_lab.ts). */
 export interface TextTarget {
   probeText(pairs: [string, string][]): Promise<{ proxy: Float32Array; gold: Float32Array; logp: Float32Array }>;
   textSamples(n: number, rng: Rng): Promise<[string, string][]>;
+  /** One policy completion of each of these prompts (each one of the run's). */
+  completionsOf(prompts: string[], rng: Rng): Promise<string[]>;
 }
 
 export interface TextAttackOptions {
@@ -49,6 +51,8 @@ export interface TextAttackResult {
   floor: number;
   meanProxy: number;
   meanGold: number;
+  /** The policy's own mean proxy and gold (over the samples the thresholds are read from), for scale. */
+  policy: { meanProxy: number; meanGold: number };
 }
 
 /** Characters an edit may write: the vocabulary without the line break, which ends a completion. */
@@ -101,7 +105,7 @@ export async function attackText(target: TextTarget, opts: TextAttackOptions): P
   const exploits = cur
     .map((c): TextExploit => ({ ...c, gap: c.proxy - c.gold, success: isSuccess(t, c.proxy, c.gold) }))
     .sort((a, b) => b.gap - a.gap);
-  const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const meanOf = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   return {
     exploits,
     successRate: successRate(exploits, t),
@@ -109,5 +113,15 @@ export async function attackText(target: TextTarget, opts: TextAttackOptions): P
     floor,
     meanProxy: meanOf(exploits.map((e) => e.proxy)),
     meanGold: meanOf(exploits.map((e) => e.gold)),
+    policy: { meanProxy: meanOf(ref.proxy), meanGold: meanOf(ref.gold) },
+  };
+}
+
+/** The text loop (attack.ts closeLoopOn): each edited completion against a policy completion of the same prompt. */
+export function textLoop(lab: TextTarget, opts: Omit<TextAttackOptions, 'seed'>): LoopTarget<TextAttackResult> {
+  return {
+    attack: (seed) => attackText(lab, { ...opts, seed }),
+    sideOf: (e) => ({ prompt: e.prompt, sample: e.completion }),
+    partners: (sides, rng) => lab.completionsOf(sides.map((s) => s.prompt ?? ''), rng),
   };
 }

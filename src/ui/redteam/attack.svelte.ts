@@ -1,13 +1,13 @@
 // The red team's attack in the tab, for any task whose attack has a loop (redteam/registry.ts: the landscape's points,
-// control's clips): run an attack in the worker, label its finds against policy samples, attack again after the
+// control's clips, text's edited completions): run an attack in the worker, label its finds against policy samples, attack again after the
 // run's next reward stage; each attack is a point of the loop's curve, success rate against the run's labels.
 import type { AttackSummary } from '../../worker/lab.worker';
-import type { Sample } from '../../core/feedback/labelers';
+import type { Side } from '../../core/redteam/attack';
 
 /** What the attack asks of the worker (lab.worker.ts: attack, labelFinds). */
 export interface AttackApi {
   attack(budget: number, seed: number): Promise<AttackSummary | null>;
-  labelFinds(finds: Sample[]): Promise<'asked' | 'queued' | 'finished' | null>;
+  labelFinds(finds: Side[]): Promise<'asked' | 'queued' | 'finished' | null>;
 }
 
 /** Finds per attack in the tab. */
@@ -25,13 +25,15 @@ export class RedTeam {
     private readonly api: () => AttackApi,
     /** How the finds are named in messages ("finds against policy samples", "clips against the policy's clips"). */
     private readonly pairs = 'finds against policy samples',
+    /** Finds per attack (text searches a GPT: fewer, so an attack takes seconds, not minutes). */
+    readonly budget = TAB_BUDGET,
   ) {}
 
   async runAttack(): Promise<void> {
     if (this.attacking) return;
     this.attacking = true;
     try {
-      const a = await this.api().attack(TAB_BUDGET, this.history.length + 1);
+      const a = await this.api().attack(this.budget, this.history.length + 1);
       if (a) {
         this.attack = a;
         this.history = [...this.history, a];
@@ -47,7 +49,7 @@ export class RedTeam {
   async labelFinds(): Promise<void> {
     const a = this.attack;
     if (!a) return;
-    const how = await this.api().labelFinds(a.exploits.map((e) => e.sample));
+    const how = await this.api().labelFinds(a.exploits.map((e) => ({ ...(e.prompt !== undefined ? { prompt: e.prompt } : {}), sample: e.sample })));
     const n = a.exploits.length;
     this.message =
       how === 'asked'

@@ -134,6 +134,19 @@ export class TextLab extends GptLab {
     return idx.map((i, b) => [this.experiment.task.prompts[i], completionOf(s, b)]);
   }
 
+  /** One policy completion of each prompt; a prompt that is not one of the run's is refused by name. */
+  async completionsOf(prompts: string[], rng: Rng): Promise<string[]> {
+    const all = this.experiment.task.prompts;
+    const idx = prompts.map((p) => {
+      const i = all.indexOf(p);
+      if (i < 0) throw new Error(`${JSON.stringify(p)} is not one of this run's prompts (task.prompts): a comparison needs a policy completion of the same prompt`);
+      return i;
+    });
+    if (idx.length === 0) return [];
+    const s = await this.sample(idx, rng);
+    return idx.map((_, b) => completionOf(s, b));
+  }
+
   async visuals(): Promise<TextVisuals> {
     const k = this.experiment.overoptimization?.hacking_samples ?? 0;
     const hacking = hackingSamples(this.recent, k).map((r) => ({ label: `${r.prompt}▸${r.completion}`, proxy: r.proxy, gold: r.gold }));

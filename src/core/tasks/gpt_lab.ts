@@ -265,7 +265,8 @@ export abstract class GptLab implements TaskLab {
     const completions = Array.from({ length: B }, (_, b) => this.codec.completionOf(r.samples, b));
     const gold = completions.map((c, b) => this.gold(prompts[b], c));
     const metrics = { 'gold/mean': mean(gold), ...this.measures(completions) };
-    return { ...r, metrics, rmMetrics: { 'proxy/mean': mean(r.score), 'rm/policy_agreement': policyAgreement(r.score, gold), ...this.length?.coef() }, prompts, completions, gold };
+    const lengthCoef = this.length ? await this.length.coef() : {};
+    return { ...r, metrics, rmMetrics: { 'proxy/mean': mean(r.score), 'rm/policy_agreement': policyAgreement(r.score, gold), ...lengthCoef }, prompts, completions, gold };
   }
 
   forward(r: GptTaskRollout, rows: number[], values = false) {

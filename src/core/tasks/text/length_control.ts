@@ -37,9 +37,9 @@ export class LengthControl {
     return tf.tidy(() => withCovariate(rawScores, tf.tensor1d(completions.map(completionChars)), this.w));
   }
 
-  /** The row entry of the coefficient found, per character. */
-  coef(): MetricRow {
-    return { 'rm/length_coef': this.w.dataSync()[0] };
+  /** The row entry of the coefficient found, per character (read without blocking: once per rollout). */
+  async coef(): Promise<MetricRow> {
+    return { 'rm/length_coef': (await this.w.data())[0] };
   }
 
   dispose(): void {

@@ -3,6 +3,7 @@
 // point, completion or clip, its proxy, gold, gap)
 // and summary.json (the success rate, mean proxy and gold of the finds, and with --rounds the loop's rate per round
 // against the labels it spent). Exit 2 with the reason for a missing or damaged run or a task not attacked yet.
+import { readArgs } from './args';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { readBundle } from '../core/checkpoint/import';
@@ -47,15 +48,7 @@ function parseArgs(argv: string[], usage: (m: string) => Error): AttackArgs {
     if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw usage(`${flag} ${v}: expected an integer from ${min} to ${max}`);
     return Number(v);
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null];
-    const take = () => {
-      if (inline !== null) return inline;
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw usage(`${flag} needs a value`);
-      return v;
-    };
+  readArgs(argv, usage, (flag, take, a) => {
     switch (flag) {
       case '--budget':
         args.budget = int(flag, take(), 1, 100_000);
@@ -77,7 +70,7 @@ function parseArgs(argv: string[], usage: (m: string) => Error): AttackArgs {
         if (args.target) throw usage(`one run at a time (got "${args.target}" and "${a}")`);
         args.target = a;
     }
-  }
+  });
   if (!args.target) throw usage('attack needs a run folder (rlhf-lab run --out DIR) or an export bundle (.zip)');
   return args;
 }

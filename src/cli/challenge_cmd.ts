@@ -2,6 +2,7 @@
 // as a challenge (challenge.json: the run, its checkpoint's SHA-256, the budget and the success thresholds); the class
 // attacks the run's export; `score` re-scores each student's attack output under the open model and the hidden gold
 // and ranks them: DIR/leaderboard.json and a table on stdout.
+import { readArgs } from './args';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { modelStates, type CheckpointRecord } from '../core/checkpoint/record';
@@ -31,14 +32,7 @@ interface Flags {
 
 function parseFlags(argv: string[], usage: (m: string) => Error): Flags {
   const f: Flags = { positional: [], out: null, model: null, budget: 64, name: null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null];
-    const take = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || (inline === null && v.startsWith('--'))) throw usage(`${flag} needs a value`);
-      return v;
-    };
+  readArgs(argv, usage, (flag, take, a) => {
     if (flag === '--out') f.out = take();
     else if (flag === '--model') f.model = take();
     else if (flag === '--name') f.name = take();
@@ -48,7 +42,7 @@ function parseFlags(argv: string[], usage: (m: string) => Error): Flags {
       f.budget = Number(v);
     } else if (a.startsWith('-')) throw usage(`unknown option ${a}`);
     else f.positional.push(a);
-  }
+  });
   return f;
 }
 

@@ -1,6 +1,7 @@
 // rlhf-lab sweep: one experiment over a grid of settings and several seeds, each run its own `rlhf-lab run` process
 // (at most one per core at a time), then one sweep.csv of final and peak figures with their spread over seeds and
 // one plot-ready sweep.json (analysis/sweep.ts), which the tab's Runs page opens and draws.
+import { readArgs } from './args';
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -33,15 +34,7 @@ interface SweepArgs {
 
 function parseSweepArgs(argv: string[], usage: (m: string) => Error): SweepArgs {
   const args: SweepArgs = { target: '', axes: [], seeds: null, jobs: null, backend: 'cpu', sets: [], out: null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null];
-    const take = () => {
-      if (inline !== null) return inline;
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw usage(`${a} needs a value`);
-      return v;
-    };
+  readArgs(argv, usage, (flag, take, a) => {
     switch (flag) {
       case '--grid':
         args.axes.push(parseAxis(take()));
@@ -73,7 +66,7 @@ function parseSweepArgs(argv: string[], usage: (m: string) => Error): SweepArgs 
         if (args.target) throw usage(`one experiment at a time (got "${args.target}" and "${a}")`);
         args.target = a;
     }
-  }
+  });
   if (!args.target) throw usage('sweep needs a preset name or an experiment file');
   if (!args.axes.length && !args.seeds) throw usage("sweep needs a --grid axis or --seeds (e.g. --grid 'optimizer.kl_coef=[0,0.1]' --seeds 1,2)");
   return args;

@@ -1,9 +1,9 @@
-// The wasm backend's batched and transposed matMul through our SIMD kernel (kernels/wasm_batch_matmul.*): products
-// of every layout a GPT takes (attention's batches, transposes on either side, broadcast batches, ragged sizes)
-// against a float64 triple loop written here, a GPT's gradients against tfjs-wasm's own kernel, nothing left behind
-// in the wasm heap, tfjs's kernel back when turned off; the shipped bytes are the assembled source; and the variant
-// for a shared heap (tfjs-wasm's threaded build) multiplies in a shared memory as the triple loop does.
-import { readFileSync } from 'node:fs';
+// The wasm backend's matMul through the lab's SIMD product (kernels/assembly/gemm.ts, wasm_batch_matmul.ts): products
+// of every layout a GPT takes (plain 2-D, attention's batches, transposes on either side, broadcast batches, ragged
+// sizes, sums longer than one k-slice) against a float64 triple loop written here, a GPT's gradients against
+// tfjs-wasm's own kernel, nothing left behind in the wasm heap, tfjs's kernel back when turned off; the shipped bytes
+// are the built source; and the variant for a shared heap (tfjs-wasm's threaded build) multiplies in a shared memory
+// as the triple loop does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../src/core/tf';
@@ -11,8 +11,8 @@ import { Rng } from '../../src/core/rng';
 import { makeParams, disposeParams } from '../../src/core/models/params';
 import { referenceWeights } from '../../src/core/bench/workloads';
 import { useWasmBatchMatMul, wasmBatchMatMulOn } from '../../src/core/kernels/wasm_batch_matmul';
-import { WASM_BATCH_MATMUL, WASM_BATCH_MATMUL_SHARED } from '../../src/core/kernels/wasm_batch_matmul_wasm';
-import { assembleWat } from '../../scripts/wat';
+import { LAB_KERNELS, LAB_KERNELS_SHARED } from '../../src/core/kernels/wasm_kernels_wasm';
+import { compileKernels } from '../../scripts/asc';
 import { SMALL_GPT, expectGradsClose, lmGrads } from './wasm_gpt';
 
 beforeAll(async () => {
@@ -20,6 +20,23 @@ beforeAll(async () => {
   await tf.ready();
 });
 afterAll(() => useWasmBatchMatMul(false));
+
+/** The ids of a WebAssembly module's sections, in order (each: an id byte, a LEB128 length, the contents). */
+function sectionIds(bytes: Uint8Array): number[] {
+  const ids: number[] = [];
+  let at = 8; // magic and version
+  while (at < bytes.length) {
+    ids.push(bytes[at++]);
+    let length = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++];
+      length |= (byte & 0x7f) << shift;
+      if (!(byte & 0x80)) break;
+    }
+    at += length;
+  }
+  return ids;
+}
 
 const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
 
@@ -58,26 +75,33 @@ const CASES: [number[], number[], boolean, boolean][] = [
   [[2, 3, 5, 7], [7, 9], false, false], // a 2-D B for every A
   [[5, 7], [9, 7], false, true], // 2-D and transposed
   [[6, 0, 4], [6, 4, 3], false, false], // empty
+  [[37, 300], [300, 21], false, false], // plain 2-D: rows 4 at a time then one; k in two slices
+  [[300, 6], [300, 13], true, false], // a weight's gradient xᵀ·dy, read through strides
+  [[9, 13], [8, 13], false, true], // an input's gradient dy·Wᵀ
+  [[2, 0], [0, 5], false, false], // an empty sum: zeros
 ];
 
 describe('useWasmBatchMatMul', () => {
-  it('ships the bytes its WebAssembly source assembles to', async () => {
-    const wat = readFileSync('src/core/kernels/wasm_batch_matmul.wat', 'utf8');
-    const bytes = await assembleWat('wasm_batch_matmul.wat', wat);
-    expect(Buffer.from(bytes).toString('base64')).toBe(WASM_BATCH_MATMUL);
-    const shared = await assembleWat('wasm_batch_matmul.wat', wat, { shared: true });
-    expect(Buffer.from(shared).toString('base64')).toBe(WASM_BATCH_MATMUL_SHARED);
-  });
+  it('ships the bytes its AssemblyScript source builds to, a module that imports only its memory', async () => {
+    expect(Buffer.from(await compileKernels()).toString('base64')).toBe(LAB_KERNELS);
+    expect(Buffer.from(await compileKernels({ shared: true })).toString('base64')).toBe(LAB_KERNELS_SHARED);
+    const mod = new WebAssembly.Module(Buffer.from(LAB_KERNELS, 'base64'));
+    expect(WebAssembly.Module.imports(mod)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    // No data section (id 11): its segments would be written into tfjs-wasm's heap at instantiation
+    const ids = sectionIds(Buffer.from(LAB_KERNELS, 'base64'));
+    expect(ids).toContain(10); // code
+    expect(ids).not.toContain(11);
+  }, 60_000);
 
   it('multiplies in a shared memory (the threaded build\'s heap) with its shared variant, which the plain one cannot import', () => {
     const decode = (b64: string) => new WebAssembly.Module(Buffer.from(b64, 'base64'));
     // tfjs-wasm's threaded heap: shared, with a maximum of 4 GB (65536 pages); a smaller one here.
     const memory = new WebAssembly.Memory({ initial: 2, maximum: 1024, shared: true } as WebAssembly.MemoryDescriptor);
     expect(memory.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(() => new WebAssembly.Instance(decode(WASM_BATCH_MATMUL), { env: { memory } })).toThrow();
-    const bmm = new WebAssembly.Instance(decode(WASM_BATCH_MATMUL_SHARED), { env: { memory } }).exports.bmm as (...args: number[]) => void;
-    // [3, 5, 9]ᵀ-A (stored [3, 9, 5]) times B [3, 9, 21]: a transposed, batched product with a ragged N.
-    const [batch, M, K, N] = [3, 5, 9, 21];
+    expect(() => new WebAssembly.Instance(decode(LAB_KERNELS), { env: { memory } })).toThrow();
+    const gemm = new WebAssembly.Instance(decode(LAB_KERNELS_SHARED), { env: { memory } }).exports.gemm as (...args: number[]) => void;
+    // [3, 5, 290]ᵀ-A (stored [3, 290, 5]) times B [3, 290, 21]: a transposed, batched product with a ragged N, k in two slices.
+    const [batch, M, K, N] = [3, 5, 290, 21];
     const rng = new Rng(5);
     const av = Float32Array.from({ length: batch * K * M }, () => rng.normal());
     const bv = Float32Array.from({ length: batch * K * N }, () => rng.normal());
@@ -85,7 +109,7 @@ describe('useWasmBatchMatMul', () => {
     const [a, b, c] = [64, 64 + av.length * 4, 64 + (av.length + bv.length) * 4];
     f32.set(av, a / 4);
     f32.set(bv, b / 4);
-    bmm(a, b, c, batch, M, K, N, M * K, K * N, 1, M);
+    gemm(a, b, c, batch, M, K, N, M * K, K * N, 1, M);
     const got = f32.slice(c / 4, c / 4 + batch * M * N);
     const want = reference(av, [batch, K, M], bv, [batch, K, N], true, false);
     const scale = Math.max(...want.map(Math.abs));

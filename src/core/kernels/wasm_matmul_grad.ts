@@ -5,9 +5,11 @@
 // scalar triple loop. tfjs-core's gradient of C = A·B is dA = matMul(dY, B, false, true) and
 // dB = matMul(A, dY, true, false): both transposed, so every backward matmul of a linear layer takes the slow loop
 // (tf.profile of a gpt-tiny step: ~27 ms for a [1536×64]·[64×256] product there, ~3 ms for the forward's).
-// Here the operand is transposed first (a Transpose kernel: one pass over memory) and the product is the plain one
-// XNNPACK takes. Other backends, and batched or transposed products, keep tfjs-core's gradient.
+// Here B is transposed first (a Transpose kernel: one pass over memory) and the product is a plain one; A is too
+// when tfjs-wasm's own BatchMatMul runs, while the lab's (wasm_batch_matmul.ts) reads a transposed A through strides
+// and takes dB = Aᵀ·dY as it is. Other backends, and batched or transposed products, keep tfjs-core's gradient.
 import { tf, type Tensor } from '../tf';
+import { wasmBatchMatMulOn } from './wasm_batch_matmul';
 
 type GradFunc = (dy: Tensor | Tensor[], saved: Tensor[], attrs: Record<string, unknown>) => Record<string, () => Tensor>;
 interface GradConfig {
@@ -44,7 +46,7 @@ export function useWasmMatMulGradient(on = true): void {
       }
       return {
         a: () => tf.matMul(grad, tf.transpose(b)),
-        b: () => tf.matMul(tf.transpose(a), grad),
+        b: () => (wasmBatchMatMulOn() ? tf.matMul(a, grad, true, false) : tf.matMul(tf.transpose(a), grad)),
       };
     },
   };

@@ -1,0 +1,58 @@
+// The lab's WebAssembly kernels (assembly/*.ts, shipped as wasm_kernels_wasm.ts) instantiated against a tfjs-wasm
+// backend's own heap, so that they read and write tensors where they lie: no copies. Used by wasm_batch_matmul.ts
+// (products) and wasm_ops.ts (layer norm, attention, token log-probabilities, embedding, Adam).
+import { tf, type Tensor } from '../tf';
+import { LAB_KERNELS, LAB_KERNELS_SHARED } from './wasm_kernels_wasm';
+
+export type TensorInfo = { dataId: object; shape: number[]; dtype: string };
+
+/** The parts of tfjs-wasm 4.22's BackendWasm the kernels use. */
+export interface WasmBackend {
+  wasm: { asm: { memory: WebAssembly.Memory } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  disposeData(dataId: object): void;
+}
+
+/** The module's exports: every argument an i32 (a byte address or a count) or an f32. */
+export type LabKernels = Record<string, (...args: number[]) => void>;
+
+const instances = new WeakMap<object, LabKernels | null>();
+
+/**
+ * The kernels on `backend`'s heap (instantiated once per backend), or null where they cannot run: no WebAssembly SIMD
+ * (the module does not validate), or a backend without the heap tfjs-wasm 4.22 has.
+ */
+export function labKernelsFor(backend: WasmBackend): LabKernels | null {
+  if (instances.has(backend)) return instances.get(backend)!;
+  let kernels: LabKernels | null = null;
+  const memory = backend.wasm?.asm?.memory;
+  // tfjs-wasm's threaded build (a cross-origin-isolated page) has a shared heap, which imports only into the module
+  // built to import a shared memory (the same code); the kernels then run on the calling thread.
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory?.buffer instanceof SharedArrayBuffer;
+  if (memory instanceof WebAssembly.Memory) {
+    try {
+      const bytes = Uint8Array.from(atob(shared ? LAB_KERNELS_SHARED : LAB_KERNELS), (ch) => ch.charCodeAt(0));
+      kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as LabKernels;
+    } catch {
+      kernels = null; // no WebAssembly SIMD here: tfjs's kernels run
+    }
+  }
+  instances.set(backend, kernels);
+  return kernels;
+}
+
+/** The active backend as tfjs-wasm's, with its kernels, when the active backend is wasm and they run there. */
+export function activeWasm(): { backend: WasmBackend; kernels: LabKernels } | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const backend = tf.backend() as unknown as WasmBackend;
+  const kernels = labKernelsFor(backend);
+  return kernels ? { backend, kernels } : null;
+}
+
+/** A tensor's byte address in the wasm heap. */
+export function addressOf(backend: WasmBackend, t: TensorInfo | Tensor): number {
+  const entry = backend.dataIdMap.get((t as TensorInfo).dataId);
+  if (!entry) throw new Error('a tensor given to a wasm kernel is not on the wasm backend');
+  return entry.memoryOffset;
+}

@@ -1,7 +1,10 @@
-import { tf } from '/work/main/src/core/tf';
+// Where a wasm training step's time goes: one bench workload's step under tf.profile, its kernels' times summed by
+// kernel and by kernel and input shapes, then the step's unprofiled time. Not a test: times depend on the machine.
+//   npx tsx scripts/kernel_profile.ts [gpt-tiny:lm]
+import { tf } from '../src/core/tf';
 import '@tensorflow/tfjs-backend-wasm';
-import { installKernels } from '/work/main/src/core/kernels';
-import { buildWorkload } from '/work/main/src/core/bench/workloads';
+import { installKernels } from '../src/core/kernels';
+import { buildWorkload } from '../src/core/bench/workloads';
 const name = process.argv[2] ?? 'gpt-tiny:lm';
 await tf.setBackend('wasm'); await tf.ready();
 installKernels();

@@ -13,6 +13,7 @@ import { tf, type Tensor, type Variable } from '../tf';
 import * as plain from './plain';
 import { useWasmMatMulGradient, wasmMatMulGradientOn } from './wasm_matmul_grad';
 import { useWasmBatchMatMul, wasmBatchMatMulOn } from './wasm_batch_matmul';
+import { activeWasm } from './wasm_program';
 import { fusedLayerNorm } from './webgpu_layernorm';
 import { fusedCausalAttention } from './webgpu_attention';
 import { fusedEmbedding } from './webgpu_embedding';
@@ -115,6 +116,14 @@ export function useFusedKernels(on: boolean): void {
 /** Whether the fused kernels run now: they are on and the active backend is webgpu. */
 export function fusedKernels(): boolean {
   return fused && tf.getBackend() === 'webgpu';
+}
+
+/**
+ * Whether the wasm fused kernels run now (wasm_*.ts on assembly/*.ts: the same switch as webgpu's): they are on, the
+ * active backend is wasm and the page has WebAssembly SIMD.
+ */
+export function wasmFusedKernels(): boolean {
+  return fused && activeWasm() !== null;
 }
 
 // ---- the bench's dispatch counter ---------------------------------------------------------------------------------

@@ -56,3 +56,29 @@ export function addressOf(backend: WasmBackend, t: TensorInfo | Tensor): number 
   if (!entry) throw new Error('a tensor given to a wasm kernel is not on the wasm backend');
   return entry.memoryOffset;
 }
+
+/** Calls into the lab's kernels by runWasm since the start (the bench adds them to a step's kernel count). */
+let calls = 0;
+export function wasmCalls(): number {
+  return calls;
+}
+
+/**
+ * One call into the lab's kernels on the active wasm backend: fresh outputs of the given shapes are allocated in the
+ * heap, `kernel` is called with the module, the inputs' byte addresses and the outputs', and the outputs come back
+ * as tensors the caller owns (tracked by tf.tidy as any op's). Only where activeWasm() is not null.
+ */
+export function runWasm(
+  inputs: Tensor[],
+  outputs: { shape: number[]; dtype?: 'float32' | 'int32' }[],
+  kernel: (k: LabKernels, inAt: number[], outAt: number[]) => void,
+): Tensor[] {
+  const wasm = activeWasm();
+  if (!wasm) throw new Error('runWasm: the lab\'s wasm kernels run only on the wasm backend with WebAssembly SIMD');
+  const { backend, kernels } = wasm;
+  const infos = outputs.map((o) => backend.makeOutput(o.shape, o.dtype ?? 'float32'));
+  // Addresses after every allocation: an allocation may grow the heap, never move a tensor.
+  kernel(kernels, inputs.map((x) => addressOf(backend, x)), infos.map((x) => addressOf(backend, x)));
+  calls += 1;
+  return infos.map((info) => tf.engine().makeTensorFromTensorInfo(info as never));
+}

@@ -1,8 +1,9 @@
 // The fence around tfjs internals (kernels/index.ts): installKernels turns the fast paths on for the tfjs they were
 // written for and, on any other, leaves tfjs's own kernels everywhere with a notice naming both versions; it is
-// idempotent; the bench's switches cannot turn a fast path on past the version check; and off webgpu the ops are the
-// plain tf ops, value for value.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// idempotent; the bench's switches cannot turn a fast path on past the version check; the wasm fused kernels are off
+// until a host sets the switch; and off webgpu the ops are the plain tf ops, value for value, but on wasm's own
+// kernels (tests/unit/wasm_rows.test.ts).
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../src/core/tf';
 import {
@@ -14,6 +15,7 @@ import {
   plain,
   runningTfjsVersion,
   useKernels,
+  wasmFusedKernels,
 } from '../../src/core/kernels';
 
 const kernelOf = () => tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
@@ -85,19 +87,36 @@ describe('installKernels', () => {
 });
 
 describe('ops off webgpu', () => {
-  it('are the plain tf ops, value for value, with the fused switch on', async () => {
+  it('are the plain tf ops, value for value, with the fused switch on, but for the ops wasm runs on its own kernels', async () => {
     useKernels({ fused: true });
+    expect(wasmFusedKernels()).toBe(true);
     const before = tf.memory().numTensors;
-    const [x, g, b, w] = [[2, 4], [4], [4], [4, 4]].map((shape, i) =>
+    const [x, g, b, w] = [[2, 5], [5], [5], [5, 5]].map((shape, i) =>
       tf.tensor(Array.from({ length: tf.util.sizeFromShape(shape) }, (_, j) => Math.sin(7 * i + j)), shape),
     );
     const cases = tf.tidy(() => [
-      [ops.layerNorm(x, g, b), plain.layerNorm(x, g, b)],
       [ops.activation('gelu', x), plain.activation('gelu', x)],
       [ops.residual(x, x, w), plain.residual(x, x, w)],
     ]);
     for (const [ours, theirs] of cases) expect(Array.from(await ours.data())).toEqual(Array.from(await theirs.data()));
-    tf.dispose([x, g, b, w, ...cases.flat()]);
+    // Layer norm on wasm: the lab's kernel (its own order of sums), the same up to float rounding
+    const [ours, theirs] = tf.tidy(() => [ops.layerNorm(x, g, b), plain.layerNorm(x, g, b)]);
+    const [o, t] = [await ours.data(), await theirs.data()];
+    expect(Math.max(...o.map((v, i) => Math.abs(v - t[i])))).toBeLessThan(1e-6);
+    tf.dispose([x, g, b, w, ours, theirs, ...cases.flat()]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('the wasm fused kernels', () => {
+  it('are off until a host sets the fused switch (pretrain keeps tfjs\'s own), on with it, off with it off', async () => {
+    vi.resetModules();
+    const fresh = await import('../../src/core/kernels');
+    expect(fresh.wasmFusedKernels()).toBe(false); // a host that never installed them: tfjs's own ops on wasm
+    fresh.installKernels();
+    expect(fresh.wasmFusedKernels()).toBe(true);
+    fresh.useKernels({ fused: false });
+    expect(fresh.wasmFusedKernels()).toBe(false);
+    fresh.useKernels({ fused: true, wasmMatMulGrad: false, wasmBatchMatMul: false }); // as afterAll leaves them
   });
 });

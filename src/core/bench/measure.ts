@@ -4,7 +4,7 @@
 import { tf } from '../tf';
 import { buildWorkload, type BenchModel, type Workload } from './workloads';
 import type { PpoBenchSettings } from './ppo_iteration';
-import { countDispatches, fusedKernels, kernelsInUse, useKernels } from '../kernels';
+import { countDispatches, fusedKernels, kernelsInUse, useKernels, wasmFusedKernels } from '../kernels';
 import { median, timePairs, type PairSummary, type PairTimes } from './pairs';
 
 export { countDispatches };
@@ -29,7 +29,8 @@ export interface BenchOptions {
    */
   wasmBatchMatMul?: boolean;
   /**
-   * On webgpu, run Adam and layer norm as fused WGSL kernels (kernels/webgpu_*.ts; default true, as the lab trains);
+   * On webgpu, run Adam and layer norm as fused WGSL kernels (kernels/webgpu_*.ts), on wasm layer norm, token
+   * log-probabilities and embeddings as the lab's SIMD kernels (kernels/wasm_*.ts); default true, as the lab trains;
    * false measures the tf-op versions.
    */
   fused?: boolean;
@@ -60,7 +61,7 @@ export interface BenchResult {
   wasm_matmul_grad: boolean;
   /** Whether the wasm batched matMul of kernels/wasm_batch_matmul.ts was on (false on other backends). */
   wasm_batch_matmul: boolean;
-  /** Whether the fused webgpu kernels (kernels/index.ts) ran (false on other backends). */
+  /** Whether the fused kernels (kernels/index.ts) ran: webgpu's, or wasm's where it has WebAssembly SIMD (false on cpu). */
   fused: boolean;
   params: number;
   /** The last measured step's loss. */
@@ -103,7 +104,7 @@ export async function measure(w: Workload, opts: BenchOptions, adapter: string |
     warmup: opts.warmup,
     wasm_matmul_grad: tf.getBackend() === 'wasm' && used.wasmMatMulGrad,
     wasm_batch_matmul: tf.getBackend() === 'wasm' && used.wasmBatchMatMul,
-    fused: fusedKernels(),
+    fused: fusedKernels() || wasmFusedKernels(),
     params: w.params,
     loss: Number(loss.toFixed(6)),
   };
@@ -139,7 +140,7 @@ export async function benchPaired(
 
 async function withWorkload<R>(name: string, opts: BenchOptions, body: (w: Workload) => Promise<R>): Promise<R> {
   const before = kernelsInUse();
-  // The wasm paths change only wasm's kernels, the fused ones run only on webgpu
+  // The wasm paths change only wasm's kernels, the fused ones run on webgpu and wasm
   useKernels({ wasmMatMulGrad: opts.wasmMatMulGrad ?? true, wasmBatchMatMul: opts.wasmBatchMatMul ?? true, fused: opts.fused ?? true });
   const w = buildWorkload(name, opts.seed ?? 0, opts.models, opts.ppo);
   try {

@@ -2,7 +2,8 @@
 //
 // The lab's fast paths reach into tfjs-core 4.22 and its wasm and webgpu backends (registries, gradient configs,
 // backend fields, WGSL programs run through the backend's own methods): wasm_matmul_grad.ts and wasm_batch_matmul.ts
-// replace a gradient and a kernel on wasm, webgpu_*.ts are fused kernels on webgpu. Each is the same numbers up to float
+// replace a gradient and a kernel on wasm, wasm_layernorm.ts, wasm_token_logp.ts and wasm_embedding.ts (on wasm_op.ts)
+// are fused kernels on wasm, webgpu_*.ts on webgpu. Each is the same numbers up to float
 // rounding. Hosts call installKernels() once a backend is chosen (the runner does, for each run); it checks that the
 // running tfjs is the one the kernels were written for and otherwise leaves tfjs's own kernels everywhere, with a
 // notice for the user. Model code calls `ops`, which picks the fused or the plain op (plain.ts: tf ops only) per call;
@@ -14,6 +15,9 @@ import * as plain from './plain';
 import { useWasmMatMulGradient, wasmMatMulGradientOn } from './wasm_matmul_grad';
 import { useWasmBatchMatMul, wasmBatchMatMulOn } from './wasm_batch_matmul';
 import { activeWasm } from './wasm_program';
+import { wasmLayerNorm } from './wasm_layernorm';
+import { wasmEntropy, wasmTokenLogp } from './wasm_token_logp';
+import { wasmEmbedding } from './wasm_embedding';
 import { fusedLayerNorm } from './webgpu_layernorm';
 import { fusedCausalAttention } from './webgpu_attention';
 import { fusedEmbedding } from './webgpu_embedding';
@@ -49,6 +53,12 @@ export function kernelsSupport(version: string): boolean {
 let compatible = kernelsSupport(runningTfjsVersion());
 /** The fused webgpu kernels' switch (they run when it is on and the backend is webgpu). On by default, as the lab trains. */
 let fused = compatible;
+/**
+ * The same switch for the wasm fused kernels, which are off until a host sets it (installKernels, the bench's
+ * useKernels): as the wasm products, they change tfjs's numbers by float rounding, and `rlhf-lab pretrain` keeps
+ * tfjs's own so that the shipped base models rebuild byte for byte.
+ */
+let wasmFused = false;
 
 export interface KernelsInstalled {
   /** Whether the fast paths are on (false: tfjs's own kernels everywhere). */
@@ -60,8 +70,9 @@ export interface KernelsInstalled {
 }
 
 /**
- * The fast paths for every backend: on wasm, matMul's gradient through XNNPACK's plain product and batched products
- * through the lab's SIMD kernel; on webgpu, the fused kernels; the cpu backend unchanged. Call it once a backend is
+ * The fast paths for every backend: on wasm, matMul's gradient through XNNPACK's plain product, batched products
+ * through the lab's SIMD kernel and the row-wise ops (layer norm, token log-probabilities, embeddings) through its
+ * own kernels; on webgpu, the fused kernels; the cpu backend unchanged. Call it once a backend is
  * registered (the wasm kernel is replaced only where the wasm backend is). Idempotent: calling it again changes
  * nothing and returns the same answer. On a tfjs other than 4.22.x, every fast path is turned off (tfjs's own kernels
  * and the plain ops: slower, the same results) and `notice` says so. `tfjsVersion` stands in for the running version
@@ -84,7 +95,7 @@ export function installKernels(opts: { tfjsVersion?: string } = {}): KernelsInst
 
 /** Which fast paths are switched on. */
 export interface KernelChoice {
-  /** The fused webgpu kernels (they run only on webgpu). */
+  /** The fused kernels: webgpu's, and wasm's row-wise ops (each runs only on its backend). */
   fused: boolean;
   /** The wasm matMul gradient (wasm_matmul_grad.ts; it changes only wasm's products). */
   wasmMatMulGrad: boolean;
@@ -97,7 +108,7 @@ export interface KernelChoice {
  * tfjs they were written for. Returns the switches as they are now. Off, wasm's are tfjs's own kernel and gradient.
  */
 export function useKernels(choice: Partial<KernelChoice>): KernelChoice {
-  if (choice.fused !== undefined) fused = choice.fused && compatible;
+  if (choice.fused !== undefined) wasmFused = fused = choice.fused && compatible;
   if (choice.wasmMatMulGrad !== undefined) useWasmMatMulGradient(choice.wasmMatMulGrad && compatible);
   if (choice.wasmBatchMatMul !== undefined) useWasmBatchMatMul(choice.wasmBatchMatMul && compatible);
   return kernelsInUse();
@@ -108,7 +119,7 @@ export function kernelsInUse(): KernelChoice {
   return { fused, wasmMatMulGrad: wasmMatMulGradientOn(), wasmBatchMatMul: wasmBatchMatMulOn() };
 }
 
-/** useKernels({ fused: on }): the fused webgpu kernels on or off; off, webgpu runs the plain ops. */
+/** useKernels({ fused: on }): the fused kernels on or off; off, webgpu and wasm run the plain ops. */
 export function useFusedKernels(on: boolean): void {
   useKernels({ fused: on });
 }
@@ -119,11 +130,11 @@ export function fusedKernels(): boolean {
 }
 
 /**
- * Whether the wasm fused kernels run now (wasm_*.ts on assembly/*.ts: the same switch as webgpu's): they are on, the
- * active backend is wasm and the page has WebAssembly SIMD.
+ * Whether the wasm fused kernels run now (wasm_*.ts on assembly/*.ts: the same switch as webgpu's, once a host has
+ * set it): they are on, the active backend is wasm and the page has WebAssembly SIMD.
  */
 export function wasmFusedKernels(): boolean {
-  return fused && activeWasm() !== null;
+  return wasmFused && activeWasm() !== null;
 }
 
 // ---- the bench's dispatch counter ---------------------------------------------------------------------------------
@@ -172,9 +183,11 @@ export interface AdamMoments {
  * function) and else plain.ts's tf ops. Callers do not branch: they call these.
  */
 export const ops = {
-  /** LayerNorm over the last axis (eps 1e-5): 1 dispatch forward, 4 backward when fused. */
+  /** LayerNorm over the last axis (eps 1e-5): 1 dispatch forward, 4 backward when fused; on wasm, 1 kernel each way. */
   layerNorm(x: Tensor, g: Tensor, b: Tensor): Tensor {
-    return fusedKernels() ? fusedLayerNorm(x, g, b) : plain.layerNorm(x, g, b);
+    if (fusedKernels()) return fusedLayerNorm(x, g, b);
+    if (wasmFusedKernels() && x.dtype === 'float32') return wasmLayerNorm(x, g, b);
+    return plain.layerNorm(x, g, b);
   },
 
   /** ReLU or GELU (tanh form), elementwise: one dispatch each way when fused. */
@@ -182,9 +195,15 @@ export const ops = {
     return fusedKernels() ? fusedActivation(act, x) : plain.activation(act, x);
   },
 
-  /** Token plus position embeddings of ids [B, N] from `offset`: [B·N, d]. Fused for int32 ids: 1 dispatch forward, 2 backward. */
+  /**
+   * Token plus position embeddings of ids [B, N] from `offset`: [B·N, d]. Fused for int32 ids: 1 dispatch forward, 2
+   * backward; on wasm, 1 kernel each way.
+   */
   embedding(ids: Tensor, wte: Tensor, wpe: Tensor, offset = 0): Tensor {
-    return fusedKernels() && ids.dtype === 'int32' ? fusedEmbedding(ids, wte, wpe, offset) : plain.embedding(ids, wte, wpe, offset);
+    if (ids.dtype !== 'int32') return plain.embedding(ids, wte, wpe, offset);
+    if (fusedKernels()) return fusedEmbedding(ids, wte, wpe, offset);
+    if (wasmFusedKernels()) return wasmEmbedding(ids, wte, wpe, offset);
+    return plain.embedding(ids, wte, wpe, offset);
   },
 
   /**
@@ -206,23 +225,34 @@ export const ops = {
   tokenStats(logits: Tensor, next: Tensor): { logp: Tensor; entropy: Tensor } {
     // One dispatch each way for each, in place of log softmax, pick and sum.
     if (fusedKernels() && next.dtype === 'int32') return { logp: fusedTokenLogp(logits, next), entropy: fusedEntropy(logits) };
+    if (wasmFusedKernels() && next.dtype === 'int32') return { logp: wasmTokenLogp(logits, next), entropy: wasmEntropy(logits) };
     return plain.tokenStats(logits, next);
   },
 
   /** Σ_t mask·log π(next) of logits [B, M, V], tokens and mask [B, M]: [B]. Fused for int32 tokens (no entropy computed). */
   maskedSequenceLogp(logits: Tensor, next: Tensor, mask: Tensor): Tensor {
     if (fusedKernels() && next.dtype === 'int32') return fusedSequenceLogp(logits, next, mask);
+    if (wasmFusedKernels() && next.dtype === 'int32') return tf.tidy(() => tf.sum(tf.mul(wasmTokenLogp(logits, next), mask), -1));
     return plain.maskedSequenceLogp(logits, next, mask);
   },
 
-  /** log softmax(logits)[targets] of logits [B, N, V] and int32 targets [B, N]: [B, N]. One dispatch each way when fused. */
+  /**
+   * log softmax(logits)[targets] of logits [B, N, V] and int32 targets [B, N]: [B, N]. One dispatch each way when
+   * fused; on wasm, one kernel each way.
+   */
   tokenLogp(logits: Tensor, targets: Tensor): Tensor {
-    return fusedKernels() && targets.dtype === 'int32' ? fusedTokenLogp(logits, targets) : plain.tokenLogp(logits, targets);
+    if (targets.dtype !== 'int32') return plain.tokenLogp(logits, targets);
+    if (fusedKernels()) return fusedTokenLogp(logits, targets);
+    if (wasmFusedKernels()) return wasmTokenLogp(logits, targets);
+    return plain.tokenLogp(logits, targets);
   },
 
-  /** tokenLogp summed over each row: [B]. One dispatch each way when fused. */
+  /** tokenLogp summed over each row: [B]. One dispatch each way when fused; on wasm, tokenLogp's kernel and a sum. */
   sequenceLogp(logits: Tensor, targets: Tensor): Tensor {
-    return fusedKernels() && targets.dtype === 'int32' ? fusedSequenceLogp(logits, targets) : plain.sequenceLogp(logits, targets);
+    if (targets.dtype !== 'int32') return plain.sequenceLogp(logits, targets);
+    if (fusedKernels()) return fusedSequenceLogp(logits, targets);
+    if (wasmFusedKernels()) return tf.tidy(() => tf.sum(wasmTokenLogp(logits, targets), -1));
+    return plain.sequenceLogp(logits, targets);
   },
 
   /**

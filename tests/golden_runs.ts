@@ -277,9 +277,13 @@ export function withoutTime(row: MetricRow): MetricRow {
   return out;
 }
 
-/** The runner's options for a golden run: a MemoryStore, the shipped assets, a fixed run id. */
+/**
+ * The runner's options for a golden run: a MemoryStore, the shipped assets, a fixed run id, and the fused kernels off:
+ * the rows were recorded on tf ops, and the wasm fused kernels compute the same functions in another order of float
+ * operations (a GPT's losses within 1e-5: tests/unit/wasm_rows.test.ts).
+ */
 export function runnerOptions(runId: string, backend: GoldenBackend, store = new MemoryStore()): RunnerOptions {
-  return { store, runId, backend, assets: publicAssets };
+  return { store, runId, backend, assets: publicAssets, fused: false };
 }
 
 /** Runs a spec in-process to the end; its metric rows (as emitted, time/ keys dropped). Disposes the runner. */

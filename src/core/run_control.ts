@@ -46,6 +46,11 @@ export interface RunnerOptions {
   now?: () => number;
   /** The lab's shipped files (the text task's base model and lexicon). */
   assets?: Assets;
+  /**
+   * The fused kernels (kernels/index.ts; default on, as the lab trains). Off, the run computes with tf ops where they
+   * would run (webgpu, wasm): the golden runs' rows were recorded so, and the fused kernels round differently.
+   */
+  fused?: boolean;
 }
 
 export abstract class RunControl {

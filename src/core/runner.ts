@@ -14,7 +14,7 @@ import type { Proposal, TaskLab, Visuals } from './tasks/task_lab';
 import { taskOf } from './tasks/registry';
 import { algorithmOf, klControllerOf } from './algos/registry';
 import type { KlController } from './algos/kl';
-import { installKernels } from './kernels';
+import { installKernels, useKernels } from './kernels';
 
 export type { ControlVisuals, LandscapeVisuals, TextVisuals, TextSampleRow, Visuals, Assets } from './tasks/task_lab';
 
@@ -53,7 +53,7 @@ export class Runner extends RunControl {
 
   /** A new run: models initialized from the experiment's seed, the untrained policy evaluated as step 0. */
   static async create(experiment: Experiment, opts: RunnerOptions): Promise<Runner> {
-    fastKernels(opts.hooks);
+    fastKernels(opts);
     const rng = new Rng(experiment.seed);
     const lab = await taskOf(experiment.task).create(experiment, rng, opts);
     const runner = new Runner(experiment, opts, lab, {
@@ -79,7 +79,7 @@ export class Runner extends RunControl {
   }
 
   static async fromRecord(record: CheckpointRecord, opts: RunnerOptions): Promise<Runner> {
-    fastKernels(opts.hooks);
+    fastKernels(opts);
     const e = record.experiment;
     const lab = await taskOf(e.task).restore(e, modelStates(record), opts);
     const runner = new Runner(e, opts, lab, {
@@ -431,9 +431,13 @@ export class Runner extends RunControl {
   }
 }
 
-/** The lab's fast kernels (kernels/index.ts: same numbers, fewer dispatches); on another tfjs, tfjs's own and a notice. */
-function fastKernels(hooks: RunnerHooks = {}): void {
+/**
+ * The lab's fast kernels (kernels/index.ts: same numbers up to rounding, fewer dispatches), the fused ones unless the
+ * host turned them off; on another tfjs, tfjs's own and a notice.
+ */
+function fastKernels({ hooks = {}, fused = true }: RunnerOptions): void {
   const { notice } = installKernels();
+  if (!fused) useKernels({ fused: false });
   if (notice) (hooks.onNotice ?? hooks.onLog)?.(notice);
 }
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf, type Tensor } from '../../src/core/tf';
 import { Rng } from '../../src/core/rng';
-import { installKernels, ops, useKernels, wasmFusedKernels } from '../../src/core/kernels';
+import { countDispatches, installKernels, ops, useKernels, wasmFusedKernels } from '../../src/core/kernels';
 import { wasmCalls } from '../../src/core/kernels/wasm_program';
 import { buildWorkload, type BenchModel } from '../../src/core/bench/workloads';
 import { PPO_BENCH } from '../../src/core/bench/ppo_iteration';
@@ -217,6 +217,18 @@ describe('wasm row kernels', () => {
     const [te, pe] = [tf.zeros([V, d]), tf.zeros([T, d])];
     expect(() => ops.embedding(ids, te, pe, 6)).toThrow(/positions 6…9 do not fit the 9 position embeddings/);
     tf.dispose([ids, te, pe]);
+  });
+});
+
+describe('the bench\'s kernel count', () => {
+  it('counts each call into the lab\'s module once, the gradient\'s too', async () => {
+    const [x, g, b] = [tf.randomNormal([4, 6]), tf.ones([6]), tf.zeros([6])];
+    const step = async () => tf.dispose(tf.tidy(() => tf.grads((xs: Tensor) => tf.sum(ops.layerNorm(xs, g, b)))([x])));
+    const profiled = (await tf.profile(step)).kernels.map((k) => k.name);
+    expect(profiled.filter((n) => n === 'LabLayerNorm')).toHaveLength(1); // the forward, through the engine
+    const { kernels } = await countDispatches(step);
+    expect(kernels).toBe(profiled.length + 1); // and the backward's call, outside it
+    tf.dispose([x, g, b]);
   });
 });
 

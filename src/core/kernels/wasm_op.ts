@@ -8,7 +8,7 @@ import { tf, type Tensor } from '../tf';
 type Attrs = Record<string, number>;
 
 export interface WasmOp {
-  /** The kernel's name, unique to the lab: "Lab" and the op's. */
+  /** The kernel's name, unique to the lab: "Lab" and the op's (countDispatches counts a Lab* kernel as its one call). */
   name: string;
   /** The output of the named inputs, through runWasm. */
   forward(inputs: Record<string, Tensor>, attrs: Attrs): Tensor;

@@ -62,6 +62,10 @@ let calls = 0;
 export function wasmCalls(): number {
   return calls;
 }
+/** Counts a call made without runWasm (an update in place). */
+export function countWasmCall(): void {
+  calls += 1;
+}
 
 /**
  * One call into the lab's kernels on the active wasm backend: fresh outputs of the given shapes are allocated in the

@@ -13,7 +13,7 @@ import { tf, type Tensor, type Variable } from '../tf';
 import * as plain from './plain';
 import { useWasmMatMulGradient, wasmMatMulGradientOn } from './wasm_matmul_grad';
 import { useWasmBatchMatMul, wasmBatchMatMulOn } from './wasm_batch_matmul';
-import { activeWasm, wasmCalls } from './wasm_program';
+import { activeWasm, wasmCalls, wasmKernelsRelaxed } from './wasm_program';
 import { wasmAdamInPlace } from './wasm_adam';
 import { fusedLayerNorm } from './webgpu_layernorm';
 import { fusedCausalAttention } from './webgpu_attention';
@@ -125,6 +125,12 @@ export function fusedKernels(): boolean {
  */
 export function wasmFusedKernels(): boolean {
   return fused && activeWasm() !== null;
+}
+
+/** Whether the active backend is wasm and the lab's module there runs with relaxed SIMD (fused multiply-adds). */
+export function wasmRelaxedSimd(): boolean {
+  const wasm = activeWasm();
+  return wasm !== null && wasmKernelsRelaxed(wasm.backend);
 }
 
 // ---- the bench's dispatch counter ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // backend's own heap, so that they read and write tensors where they lie: no copies. Used by wasm_batch_matmul.ts
 // (products) and wasm_ops.ts (layer norm, attention, token log-probabilities, embedding, Adam).
 import { tf, type Tensor } from '../tf';
-import { LAB_KERNELS, LAB_KERNELS_SHARED } from './wasm_kernels_wasm';
+import { LAB_KERNELS, LAB_KERNELS_RELAXED, LAB_KERNELS_RELAXED_SHARED, LAB_KERNELS_SHARED } from './wasm_kernels_wasm';
 
 export type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 
@@ -18,10 +18,17 @@ export interface WasmBackend {
 export type LabKernels = Record<string, (...args: number[]) => void>;
 
 const instances = new WeakMap<object, LabKernels | null>();
+const relaxed = new WeakMap<object, boolean>();
+
+/** Whether the kernels on this backend were built with relaxed SIMD (fused multiply-adds): for the bench's line. */
+export function wasmKernelsRelaxed(backend: WasmBackend): boolean {
+  return labKernelsFor(backend) !== null && relaxed.get(backend) === true;
+}
 
 /**
  * The kernels on `backend`'s heap (instantiated once per backend), or null where they cannot run: no WebAssembly SIMD
- * (the module does not validate), or a backend without the heap tfjs-wasm 4.22 has.
+ * (the module does not validate), or a backend without the heap tfjs-wasm 4.22 has. Built with relaxed SIMD where
+ * the engine has it (Chromium; Node with --experimental-wasm-relaxed-simd, which the CLI sets), else plain SIMD.
  */
 export function labKernelsFor(backend: WasmBackend): LabKernels | null {
   if (instances.has(backend)) return instances.get(backend)!;
@@ -31,11 +38,16 @@ export function labKernelsFor(backend: WasmBackend): LabKernels | null {
   // built to import a shared memory (the same code); the kernels then run on the calling thread.
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory?.buffer instanceof SharedArrayBuffer;
   if (memory instanceof WebAssembly.Memory) {
-    try {
-      const bytes = Uint8Array.from(atob(shared ? LAB_KERNELS_SHARED : LAB_KERNELS), (ch) => ch.charCodeAt(0));
-      kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as LabKernels;
-    } catch {
-      kernels = null; // no WebAssembly SIMD here: tfjs's kernels run
+    // Relaxed SIMD first (fused multiply-adds), then plain SIMD; a module the engine cannot compile throws
+    for (const b64 of shared ? [LAB_KERNELS_RELAXED_SHARED, LAB_KERNELS_SHARED] : [LAB_KERNELS_RELAXED, LAB_KERNELS]) {
+      try {
+        const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+        kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as LabKernels;
+        relaxed.set(backend, b64 === LAB_KERNELS_RELAXED || b64 === LAB_KERNELS_RELAXED_SHARED);
+        break;
+      } catch {
+        kernels = null; // no WebAssembly SIMD here at all: tfjs's kernels run
+      }
     }
   }
   instances.set(backend, kernels);

@@ -7,8 +7,10 @@
 // The product is blocked as a BLAS's is: k in slices of KC, so that a panel of B (KC rows by 8 columns, 8 KB) stays in
 // the first-level cache while every row of A passes over it; each panel is multiplied 4 rows by 8 columns at a time,
 // the 4×8 tile of C held in eight f32x4 accumulators (one splat of each A element, two loads of B, eight multiply-adds
-// per k). A slice after the first adds to the C it finds. Rows left over (M mod 4) go one at a time, columns left
-// over (N mod 8) four and then one at a time. Each k-sum runs in order, in f32.
+// per k: fused where the module has relaxed SIMD, simd.ts). A slice after the first adds to the C it finds. Rows left over (M mod 4) go one at a time, columns left
+// over (N mod 8) four and then one at a time. Each k-sum runs in order, in f32 (with FMA: one rounding per step).
+
+import { madd } from './simd';
 
 const KC: i32 = 256;
 
@@ -39,17 +41,17 @@ const KC: i32 = 256;
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     let s = f32x4.splat(load<f32>(ap));
-    x00 = f32x4.add(x00, f32x4.mul(s, b0));
-    x01 = f32x4.add(x01, f32x4.mul(s, b1));
+    x00 = madd(s, b0, x00);
+    x01 = madd(s, b1, x01);
     s = f32x4.splat(load<f32>(ap + rs));
-    x10 = f32x4.add(x10, f32x4.mul(s, b0));
-    x11 = f32x4.add(x11, f32x4.mul(s, b1));
+    x10 = madd(s, b0, x10);
+    x11 = madd(s, b1, x11);
     s = f32x4.splat(load<f32>(ap + 2 * rs));
-    x20 = f32x4.add(x20, f32x4.mul(s, b0));
-    x21 = f32x4.add(x21, f32x4.mul(s, b1));
+    x20 = madd(s, b0, x20);
+    x21 = madd(s, b1, x21);
     s = f32x4.splat(load<f32>(ap + 3 * rs));
-    x30 = f32x4.add(x30, f32x4.mul(s, b0));
-    x31 = f32x4.add(x31, f32x4.mul(s, b1));
+    x30 = madd(s, b0, x30);
+    x31 = madd(s, b1, x31);
     ap += cs;
     bp += ns;
   }
@@ -70,8 +72,8 @@ const KC: i32 = 256;
   let bp = at(b, k0 * N + j);
   for (let k = k0; k < k1; k++) {
     const s = f32x4.splat(load<f32>(ap));
-    x0 = f32x4.add(x0, f32x4.mul(s, v128.load(bp)));
-    x1 = f32x4.add(x1, f32x4.mul(s, v128.load(bp, 16)));
+    x0 = madd(s, v128.load(bp), x0);
+    x1 = madd(s, v128.load(bp, 16), x1);
     ap += cs;
     bp += ns;
   }
@@ -87,7 +89,7 @@ const KC: i32 = 256;
   let ap = at(a, i * ars + k0 * acs);
   let bp = at(b, k0 * N + j);
   for (let k = k0; k < k1; k++) {
-    x0 = f32x4.add(x0, f32x4.mul(f32x4.splat(load<f32>(ap)), v128.load(bp)));
+    x0 = madd(f32x4.splat(load<f32>(ap)), v128.load(bp), x0);
     ap += cs;
     bp += ns;
   }

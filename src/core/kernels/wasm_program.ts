@@ -2,13 +2,14 @@
 // backend's own heap, so that they read and write tensors where they lie: no copies. Used by wasm_batch_matmul.ts
 // (products) and wasm_ops.ts (layer norm, attention, token log-probabilities, embedding, Adam).
 import { tf, type Tensor } from '../tf';
+import { KernelThreads, type KernelWorker } from './wasm_threads';
 import { LAB_KERNELS, LAB_KERNELS_RELAXED, LAB_KERNELS_RELAXED_SHARED, LAB_KERNELS_SHARED } from './wasm_kernels_wasm';
 
 export type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 
 /** The parts of tfjs-wasm 4.22's BackendWasm the kernels use. */
 export interface WasmBackend {
-  wasm: { asm: { memory: WebAssembly.Memory } };
+  wasm: { asm: { memory: WebAssembly.Memory }; _malloc(bytes: number): number };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: string): TensorInfo;
   disposeData(dataId: object): void;
@@ -19,6 +20,8 @@ export type LabKernels = Record<string, (...args: number[]) => void>;
 
 const instances = new WeakMap<object, LabKernels | null>();
 const relaxed = new WeakMap<object, boolean>();
+const modules = new WeakMap<object, WebAssembly.Module>();
+const pools = new WeakMap<object, KernelThreads>();
 
 /** Whether the kernels on this backend were built with relaxed SIMD (fused multiply-adds): for the bench's line. */
 export function wasmKernelsRelaxed(backend: WasmBackend): boolean {
@@ -42,7 +45,9 @@ export function labKernelsFor(backend: WasmBackend): LabKernels | null {
     for (const b64 of shared ? [LAB_KERNELS_RELAXED_SHARED, LAB_KERNELS_SHARED] : [LAB_KERNELS_RELAXED, LAB_KERNELS]) {
       try {
         const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
-        kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as LabKernels;
+        const module = new WebAssembly.Module(bytes);
+        kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as LabKernels;
+        modules.set(backend, module);
         relaxed.set(backend, b64 === LAB_KERNELS_RELAXED || b64 === LAB_KERNELS_RELAXED_SHARED);
         break;
       } catch {
@@ -97,4 +102,33 @@ export function runWasm(
   kernel(kernels, inputs.map((x) => addressOf(backend, x)), infos.map((x) => addressOf(backend, x)));
   calls += 1;
   return infos.map((info) => tf.engine().makeTensorFromTensorInfo(info as never));
+}
+
+/**
+ * Starts the lab's kernel threads on the active wasm backend (wasm_threads.ts): `threads` in all, the calling thread
+ * included, from workers `spawn` makes (each running kernelThread). Only on a shared heap (tfjs-wasm's threaded build,
+ * a cross-origin-isolated page); resolves to the threads the kernels now use (1 where they cannot have more).
+ */
+export async function startWasmKernelThreads(threads: number, spawn: () => KernelWorker): Promise<number> {
+  const wasm = activeWasm();
+  if (!wasm || threads < 2) return 1;
+  const memory = wasm.backend.wasm.asm.memory;
+  if (!(memory.buffer instanceof SharedArrayBuffer)) return 1;
+  pools.get(wasm.backend)?.stop();
+  const control = wasm.backend.wasm._malloc(128); // the pool's control block, kept for the backend's life
+  const pool = await KernelThreads.start(threads, spawn, memory, modules.get(wasm.backend)!, wasm.kernels, control);
+  pools.set(wasm.backend, pool);
+  return pool.size;
+}
+
+/** The kernel threads running on `backend` (null: the calling thread alone). */
+export function kernelThreadsOf(backend: WasmBackend): KernelThreads | null {
+  const pool = pools.get(backend);
+  return pool && pool.size > 1 ? pool : null;
+}
+
+/** Threads the lab's kernels use on the active backend (1 unless startWasmKernelThreads started more). */
+export function wasmKernelThreads(): number {
+  const wasm = activeWasm();
+  return wasm ? (kernelThreadsOf(wasm.backend)?.size ?? 1) : 1;
 }

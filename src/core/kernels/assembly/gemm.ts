@@ -128,3 +128,28 @@ export function gemm(a: usize, b: usize, c: usize, batch: i32, M: i32, K: i32, N
     }
   }
 }
+
+/**
+ * Part t of n of gemm's product, for the lab's kernel threads (wasm_threads.ts): whole batch entries when there are
+ * at least n of them, else rows of C in multiples of 4 (each part a run of whole tiles). Every element of C is computed
+ * by one part exactly as gemm computes it, so n parts give gemm's numbers to the bit.
+ */
+export function gemm_part(t: i32, n: i32, a: usize, b: usize, c: usize, batch: i32, M: i32, K: i32, N: i32, sab: i32, sbb: i32, ars: i32, acs: i32): void {
+  if (batch >= n) {
+    const p0 = <i32>(<i64>batch * t / n);
+    const p1 = <i32>(<i64>batch * (t + 1) / n);
+    if (p1 > p0) {
+      gemm(a + (<usize>p0 * <usize>sab << 2), b + (<usize>p0 * <usize>sbb << 2), c + (<usize>p0 * <usize>M * <usize>N << 2), p1 - p0, M, K, N, sab, sbb, ars, acs);
+    }
+    return;
+  }
+  const tiles = (M + 3) >> 2;
+  const r0 = min(M, <i32>(<i64>tiles * t / n) << 2);
+  const r1 = min(M, <i32>(<i64>tiles * (t + 1) / n) << 2);
+  if (r1 <= r0) return;
+  for (let p = 0; p < batch; p++) {
+    const ap = a + ((<usize>p * <usize>sab + <usize>r0 * <usize>ars) << 2);
+    const cp = c + ((<usize>p * <usize>M + <usize>r0) * <usize>N << 2);
+    gemm(ap, b + (<usize>p * <usize>sbb << 2), cp, 1, r1 - r0, K, N, 0, 0, ars, acs);
+  }
+}

@@ -9,10 +9,16 @@ export type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 
 /** The parts of tfjs-wasm 4.22's BackendWasm the kernels use. */
 export interface WasmBackend {
-  wasm: { asm: { memory: WebAssembly.Memory }; _malloc(bytes: number): number };
+  /** The heap: asm.memory in the single-threaded builds; wasmMemory in the threaded one (it imports its memory). */
+  wasm: { asm: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory; _malloc(bytes: number): number };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: string): TensorInfo;
   disposeData(dataId: object): void;
+}
+
+/** The backend's heap, where its build keeps it. */
+function heapOf(backend: WasmBackend): WebAssembly.Memory | undefined {
+  return backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
 }
 
 /** The module's exports: every argument an i32 (a byte address or a count) or an f32. */
@@ -36,7 +42,7 @@ export function wasmKernelsRelaxed(backend: WasmBackend): boolean {
 export function labKernelsFor(backend: WasmBackend): LabKernels | null {
   if (instances.has(backend)) return instances.get(backend)!;
   let kernels: LabKernels | null = null;
-  const memory = backend.wasm?.asm?.memory;
+  const memory = heapOf(backend);
   // tfjs-wasm's threaded build (a cross-origin-isolated page) has a shared heap, which imports only into the module
   // built to import a shared memory (the same code); the kernels then run on the calling thread.
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory?.buffer instanceof SharedArrayBuffer;
@@ -112,8 +118,8 @@ export function runWasm(
 export async function startWasmKernelThreads(threads: number, spawn: () => KernelWorker): Promise<number> {
   const wasm = activeWasm();
   if (!wasm || threads < 2) return 1;
-  const memory = wasm.backend.wasm.asm.memory;
-  if (!(memory.buffer instanceof SharedArrayBuffer)) return 1;
+  const memory = heapOf(wasm.backend);
+  if (!memory || !(memory.buffer instanceof SharedArrayBuffer)) return 1;
   pools.get(wasm.backend)?.stop();
   const control = wasm.backend.wasm._malloc(128); // the pool's control block, kept for the backend's life
   const pool = await KernelThreads.start(threads, spawn, memory, modules.get(wasm.backend)!, wasm.kernels, control);

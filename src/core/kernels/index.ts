@@ -14,6 +14,7 @@ import * as plain from './plain';
 import { useWasmMatMulGradient, wasmMatMulGradientOn } from './wasm_matmul_grad';
 import { useWasmBatchMatMul, wasmBatchMatMulOn } from './wasm_batch_matmul';
 import { activeWasm } from './wasm_program';
+import { wasmAttentionFits, wasmCausalAttention } from './wasm_attention';
 import { fusedLayerNorm } from './webgpu_layernorm';
 import { fusedCausalAttention } from './webgpu_attention';
 import { fusedEmbedding } from './webgpu_embedding';
@@ -197,9 +198,14 @@ export const ops = {
     return tf.reshape(tf.fused.matMul({ a: y, b: w, bias: tf.reshape(x, [1, ...x.shape]) }), x.shape);
   },
 
-  /** Causal self-attention of qkv [B·N, 3d]: the merged heads [B·N, d]. `mask` is the plain path's additive [N, N] mask. */
+  /**
+   * Causal self-attention of qkv [B·N, 3d]: the merged heads [B·N, d]. `mask` is the plain path's additive [N, N] mask.
+   * One dispatch forward, two backward on webgpu; one SIMD call each way on wasm (heads of width d/H a multiple of 4).
+   */
   causalAttention(qkv: Tensor, mask: Tensor, shape: plain.AttentionShape): Tensor {
-    return fusedKernels() ? fusedCausalAttention(qkv, shape) : plain.causalAttention(qkv, mask, shape);
+    if (fusedKernels()) return fusedCausalAttention(qkv, shape);
+    if (wasmFusedKernels() && wasmAttentionFits(shape)) return wasmCausalAttention(qkv, shape);
+    return plain.causalAttention(qkv, mask, shape);
   },
 
   /** Log-probability of each next token and each position's entropy, of logits [B, M, V] and tokens [B, M]. Fused for int32 tokens. */

@@ -1,3 +1,4 @@
 // The lab's WebAssembly kernels, one module (AssemblyScript, built by `npm run build:kernels` into
 // ../wasm_kernels_wasm.ts). Each works on float32 arrays in tfjs-wasm's heap at the byte addresses it is given.
 export { gemm } from './gemm';
+export { attention_forward, attention_backward } from './attention';

@@ -196,14 +196,22 @@ describe('wasm causal attention', () => {
     x.dispose();
   });
 
-  it('passes NaN through (no trap), as the plain ops do', async () => {
-    const s: Shape = { B: 1, N: 3, H: 1, d: 4 };
+  it('passes NaN through (no trap), as the plain ops do, and saturates as float64 does', async () => {
+    const s: Shape = { B: 1, N: 7, H: 1, d: 8 }; // rows of 1 to 7 scores: 4 at a time and one at a time
     const qkv = new Float32Array(s.N * 3 * s.d).fill(0.5);
     qkv[ix(s, 1, 0, 0, 0, 0)] = NaN; // k_0: every row's scores
     const x = tf.tensor2d(qkv, [s.N, 3 * s.d]);
     const y = wasmCausalAttention(x, s);
     expect(Array.from(await y.data()).every(Number.isNaN)).toBe(true);
     tf.dispose([x, y]);
+    // scores hundreds apart: most weights e^(s − max) under the smallest float (0), the rest as float64 has them
+    const big = random(new Rng(8), s.N * 3 * s.d, 12);
+    const xb = tf.tensor2d(big, [s.N, 3 * s.d]);
+    const yb = wasmCausalAttention(xb, s);
+    const want = attention64(big, s);
+    expect(Math.min(...want.P.flat(3))).toBeLessThan(1e-38);
+    expect(maxDiff(await yb.data(), want.y) / maxAbs(want.y)).toBeLessThan(2e-6);
+    tf.dispose([xb, yb]);
   });
 
   it("trains a GPT two Adam steps to the losses of the plain ops (within 1e-5), one call each way per layer, tensor counts constant", async () => {

@@ -47,10 +47,11 @@ function forward(args: { inputs: { qkv: TensorInfo }; backend: unknown; attrs: A
 function backward(dys: Tensor[], [qkv, probs]: Tensor[], { B, N, H, d }: AttentionShape): { qkv: () => Tensor } {
   return {
     qkv: () => {
-      const [dqkv, dp] = runWasm([dys[0], qkv, probs], [{ shape: [B * N, 3 * d] }, { shape: [N] }], (k, [g, q, p], [dq, row]) =>
-        k.attention_backward(g, q, p, dq, row, B, N, H, d),
+      // ds: the kernel's scratch for one head's dS [N, N]
+      const [dqkv, ds] = runWasm([dys[0], qkv, probs], [{ shape: [B * N, 3 * d] }, { shape: [N, N] }], (k, [g, q, p], [dq, s]) =>
+        k.attention_backward(g, q, p, dq, s, B, N, H, d),
       );
-      dp.dispose();
+      ds.dispose();
       return dqkv;
     },
   };

@@ -29,7 +29,7 @@ describe('rlhf-lab bench --backend wasm --workload gpt-tiny:lm --steps 2', () =>
     expect(r.steps).toBe(2);
     expect(r.wasm_matmul_grad).toBe(true); // the default: kernels/wasm_matmul_grad.ts
     expect(r.wasm_batch_matmul).toBe(true); // likewise kernels/wasm_batch_matmul.ts
-    expect(r.fused).toBe(false); // the fused kernels are webgpu's only
+    expect(r.fused).toBe(true); // on wasm: the lab's wasm attention (kernels/wasm_attention.ts)
     expect(r.ms_per_step).toBeGreaterThan(0);
     // tokens_per_s is B·T tokens over the median step.
     expect(Math.abs(r.tokens_per_s - (32 * 64 * 1000) / r.ms_per_step)).toBeLessThanOrEqual(1);

@@ -4,7 +4,7 @@
 import { tf } from '../tf';
 import { buildWorkload, type BenchModel, type Workload } from './workloads';
 import type { PpoBenchSettings } from './ppo_iteration';
-import { countDispatches, fusedKernels, kernelsInUse, useKernels } from '../kernels';
+import { countDispatches, fusedKernels, kernelsInUse, useKernels, wasmFusedKernels } from '../kernels';
 import { median, timePairs, type PairSummary, type PairTimes } from './pairs';
 
 export { countDispatches };
@@ -60,7 +60,7 @@ export interface BenchResult {
   wasm_matmul_grad: boolean;
   /** Whether the wasm batched matMul of kernels/wasm_batch_matmul.ts was on (false on other backends). */
   wasm_batch_matmul: boolean;
-  /** Whether the fused webgpu kernels (kernels/index.ts) ran (false on other backends). */
+  /** Whether the fused kernels (kernels/index.ts) ran: webgpu's, or wasm's (attention) where WebAssembly SIMD is; false on cpu. */
   fused: boolean;
   params: number;
   /** The last measured step's loss. */
@@ -103,7 +103,7 @@ export async function measure(w: Workload, opts: BenchOptions, adapter: string |
     warmup: opts.warmup,
     wasm_matmul_grad: tf.getBackend() === 'wasm' && used.wasmMatMulGrad,
     wasm_batch_matmul: tf.getBackend() === 'wasm' && used.wasmBatchMatMul,
-    fused: fusedKernels(),
+    fused: fusedKernels() || wasmFusedKernels(),
     params: w.params,
     loss: Number(loss.toFixed(6)),
   };

@@ -13,7 +13,7 @@ import { tf, type Tensor, type Variable } from '../tf';
 import * as plain from './plain';
 import { useWasmMatMulGradient, wasmMatMulGradientOn } from './wasm_matmul_grad';
 import { useWasmBatchMatMul, wasmBatchMatMulOn } from './wasm_batch_matmul';
-import { activeWasm } from './wasm_program';
+import { activeWasm, wasmCalls } from './wasm_program';
 import { wasmAttentionFits, wasmCausalAttention } from './wasm_attention';
 import { fusedLayerNorm } from './webgpu_layernorm';
 import { fusedCausalAttention } from './webgpu_attention';
@@ -135,7 +135,8 @@ interface WebgpuLike {
 
 /**
  * Counts one step's work two ways. Kernels: every kernel the tfjs engine runs (forward, the gradient tape's
- * backward, Adam), as tf.profile lists them; this is the "806 kernels per step" of bench/README.md. Dispatches: on
+ * backward, Adam), as tf.profile lists them, and on wasm each call into the lab's kernels made outside one (runWasm);
+ * this is the "806 kernels per step" of bench/README.md. Dispatches: on
  * webgpu, the compute passes the backend really records (its recordAndSubmit, wrapped for this step: one call per
  * dispatchWorkgroups), which leaves out kernels that only reshape or alias a buffer or run on the host; elsewhere
  * null (nothing is dispatched to a device: each kernel is one call into the backend).
@@ -144,6 +145,7 @@ export async function countDispatches(step: () => Promise<void>): Promise<{ kern
   const backend = tf.backend() as unknown as WebgpuLike;
   const original = tf.getBackend() === 'webgpu' ? backend.recordAndSubmit : undefined;
   let dispatches = 0;
+  const wasmBefore = wasmCalls();
   if (original) {
     backend.recordAndSubmit = function (this: unknown, ...args: unknown[]) {
       dispatches += 1;
@@ -152,7 +154,8 @@ export async function countDispatches(step: () => Promise<void>): Promise<{ kern
   }
   try {
     const profile = await tf.profile(step);
-    return { kernels: profile.kernels.length, dispatches: original ? dispatches : null };
+    // plus the calls into the lab's wasm module made outside a tfjs kernel (a fused op's backward: runWasm)
+    return { kernels: profile.kernels.length + wasmCalls() - wasmBefore, dispatches: original ? dispatches : null };
   } finally {
     if (original) delete backend.recordAndSubmit; // the prototype's method again
   }

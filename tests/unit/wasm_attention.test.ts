@@ -194,6 +194,14 @@ describe('wasm causal attention', () => {
     expect(() => wasmCausalAttention(x, { B: 2, N: 4, H: 2, d: 8 })).toThrow(/qkv is float32 \[10, 24\].*needs float32 \[8, 24\]/);
     expect(() => wasmCausalAttention(x, { B: 2, N: 5, H: 2, d: 12 })).toThrow(/needs float32 \[10, 36\]/);
     x.dispose();
+    await tf.setBackend('cpu');
+    const c = tf.zeros([8, 24]);
+    try {
+      expect(() => wasmCausalAttention(c, { B: 2, N: 4, H: 2, d: 8 })).toThrow(/only on the wasm backend .*the backend is cpu/);
+    } finally {
+      c.dispose();
+      await tf.setBackend('wasm');
+    }
   });
 
   it('passes NaN through (no trap), as the plain ops do, and saturates as float64 does', async () => {

@@ -71,6 +71,7 @@ function register(): void {
 
 /** Causal self-attention of qkv [B·N, 3d] (H heads of width d/H, a multiple of 4) to the merged heads [B·N, d], on wasm. */
 export function wasmCausalAttention(qkv: Tensor, shape: AttentionShape): Tensor {
+  if (!activeWasm()) throw new Error(`causal attention: the wasm kernel runs only on the wasm backend with WebAssembly SIMD (the backend is ${tf.getBackend()}); use ops.causalAttention, which picks`);
   checkShape(qkv, shape);
   register();
   const { B, N, H, d } = shape;

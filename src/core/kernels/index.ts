@@ -15,6 +15,7 @@ import { useWasmMatMulGradient, wasmMatMulGradientOn } from './wasm_matmul_grad'
 import { useWasmBatchMatMul, wasmBatchMatMulOn } from './wasm_batch_matmul';
 import { activeWasm, wasmCalls, wasmKernelsRelaxed } from './wasm_program';
 import { wasmAdamInPlace } from './wasm_adam';
+import { wasmAttentionFits, wasmCausalAttention } from './wasm_attention';
 import { fusedLayerNorm } from './webgpu_layernorm';
 import { fusedCausalAttention } from './webgpu_attention';
 import { fusedEmbedding } from './webgpu_embedding';
@@ -142,8 +143,9 @@ interface WebgpuLike {
 
 /**
  * Counts one step's work two ways. Kernels: every kernel the tfjs engine runs (forward, the gradient tape's
- * backward, Adam), as tf.profile lists them, plus the calls into the lab's wasm module; this is the "806 kernels
- * per step" of bench/README.md. Dispatches: on webgpu, the compute passes the backend really records (its recordAndSubmit, wrapped for this step: one call per
+ * backward, Adam), as tf.profile lists them, and on wasm each call into the lab's kernels made outside one (runWasm,
+ * an update in place); this is the "806 kernels per step" of bench/README.md. Dispatches: on webgpu, the compute
+ * passes the backend really records (its recordAndSubmit, wrapped for this step: one call per
  * dispatchWorkgroups), which leaves out kernels that only reshape or alias a buffer or run on the host; elsewhere
  * null (nothing is dispatched to a device: each kernel is one call into the backend).
  */
@@ -160,7 +162,7 @@ export async function countDispatches(step: () => Promise<void>): Promise<{ kern
   try {
     const calls = wasmCalls();
     const profile = await tf.profile(step);
-    // On wasm, the calls into the lab's own module (wasm_program.ts) are kernels too, outside tfjs's registry
+    // plus the calls into the lab's wasm module made outside a tfjs kernel (a fused op's backward: runWasm; Adam)
     return { kernels: profile.kernels.length + wasmCalls() - calls, dispatches: original ? dispatches : null };
   } finally {
     if (original) delete backend.recordAndSubmit; // the prototype's method again
@@ -207,9 +209,14 @@ export const ops = {
     return tf.reshape(tf.fused.matMul({ a: y, b: w, bias: tf.reshape(x, [1, ...x.shape]) }), x.shape);
   },
 
-  /** Causal self-attention of qkv [B·N, 3d]: the merged heads [B·N, d]. `mask` is the plain path's additive [N, N] mask. */
+  /**
+   * Causal self-attention of qkv [B·N, 3d]: the merged heads [B·N, d]. `mask` is the plain path's additive [N, N] mask.
+   * One dispatch forward, two backward on webgpu; one SIMD call each way on wasm (heads of width d/H a multiple of 4).
+   */
   causalAttention(qkv: Tensor, mask: Tensor, shape: plain.AttentionShape): Tensor {
-    return fusedKernels() ? fusedCausalAttention(qkv, shape) : plain.causalAttention(qkv, mask, shape);
+    if (fusedKernels()) return fusedCausalAttention(qkv, shape);
+    if (wasmFusedKernels() && wasmAttentionFits(shape)) return wasmCausalAttention(qkv, shape);
+    return plain.causalAttention(qkv, mask, shape);
   },
 
   /** Log-probability of each next token and each position's entropy, of logits [B, M, V] and tokens [B, M]. Fused for int32 tokens. */

@@ -2,3 +2,4 @@
 // ../wasm_kernels_wasm.ts). Each works on float32 arrays in tfjs-wasm's heap at the byte addresses it is given.
 export { gemm, gemm_part } from './gemm';
 export { adam_update } from './adam';
+export { attention_forward, attention_backward } from './attention';

@@ -15,6 +15,7 @@ import { useWasmMatMulGradient, wasmMatMulGradientOn } from './wasm_matmul_grad'
 import { useWasmBatchMatMul, wasmBatchMatMulOn } from './wasm_batch_matmul';
 import { activeWasm, wasmCalls, wasmKernelsRelaxed } from './wasm_program';
 import { wasmAdamInPlace } from './wasm_adam';
+import { useWasmAliasIdentity } from './wasm_identity';
 import { wasmAttentionFits, wasmCausalAttention } from './wasm_attention';
 import { fusedLayerNorm } from './webgpu_layernorm';
 import { fusedCausalAttention } from './webgpu_attention';
@@ -100,7 +101,10 @@ export interface KernelChoice {
  * tfjs they were written for. Returns the switches as they are now. Off, wasm's are tfjs's own kernel and gradient.
  */
 export function useKernels(choice: Partial<KernelChoice>): KernelChoice {
-  if (choice.fused !== undefined) fused = choice.fused && compatible;
+  if (choice.fused !== undefined) {
+    fused = choice.fused && compatible;
+    useWasmAliasIdentity(fused); // on wasm, the fused path's Identity shares buffers (wasm_identity.ts)
+  }
   if (choice.wasmMatMulGrad !== undefined) useWasmMatMulGradient(choice.wasmMatMulGrad && compatible);
   if (choice.wasmBatchMatMul !== undefined) useWasmBatchMatMul(choice.wasmBatchMatMul && compatible);
   return kernelsInUse();

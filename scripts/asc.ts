@@ -5,11 +5,15 @@ import asc from 'assemblyscript/asc';
 
 export const KERNELS_ENTRY = 'src/core/kernels/assembly/index.ts';
 
-/** `shared`: the same module importing a shared memory (the threaded wasm build's heap, 4 GB: 65536 pages). */
-export async function compileKernels({ shared = false } = {}): Promise<Uint8Array> {
+/**
+ * `shared`: the same module importing a shared memory (the threaded wasm build's heap, 4 GB: 65536 pages).
+ * `relaxed`: built with relaxed SIMD, so that assembly/simd.ts's multiply-add is one fused instruction.
+ */
+export async function compileKernels({ shared = false, relaxed = false } = {}): Promise<Uint8Array> {
   let binary: Uint8Array | null = null;
   const args = [KERNELS_ENTRY, '--outFile', 'kernels.wasm', '-O3', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
     '--importMemory', '--noExportMemory', '--enable', 'simd', '--initialMemory', '1'];
+  if (relaxed) args.push('--enable', 'relaxed-simd');
   if (shared) args.push('--sharedMemory', '--maximumMemory', '65536', '--enable', 'threads');
   let log = '';
   const { error } = await asc.main(args, {

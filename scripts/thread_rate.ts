@@ -49,8 +49,8 @@ try {
       if (r.error) throw new Error(`${p.name}: ${r.error}`);
       if (r.isolated !== p.isolated) throw new Error(`${p.name}: the worker was ${r.isolated ? '' : 'not '}cross-origin isolated`);
       times[p.name].push(r.ms_per_step as number);
-      const { ms_per_step, tokens_per_s, threads, threaded_build, cores, loss, tensors_before, tensors_after, wasm_batch_matmul } = r;
-      console.log(JSON.stringify({ round, page: p.name, workload, ms_per_step, tokens_per_s, threads, threaded_build, cores, wasm_batch_matmul, loss, tensors_before, tensors_after }));
+      const { ms_per_step, tokens_per_s, threads, kernel_threads, threaded_build, cores, loss, tensors_before, tensors_after, wasm_batch_matmul, wasm_relaxed_simd } = r;
+      console.log(JSON.stringify({ round, page: p.name, workload, ms_per_step, tokens_per_s, threads, kernel_threads, threaded_build, cores, wasm_batch_matmul, wasm_relaxed_simd, loss, tensors_before, tensors_after }));
     }
   }
   const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));

@@ -5,6 +5,7 @@
 // file out; tsconfig.worker.json has the WebWorker library.) Add a declaration here only for an API all hosts have.
 
 declare function setTimeout(handler: (...args: never[]) => void, ms?: number): unknown;
+declare function clearTimeout(id: unknown): void;
 declare function structuredClone<T>(value: T): T;
 declare function atob(data: string): string;
 declare function btoa(data: string): string;

@@ -48,10 +48,12 @@ export class Adam {
     this.beta2 = cfg.beta2 ?? 0.999;
     this.eps = cfg.eps ?? 1e-8;
     for (const [name, p] of Object.entries(params)) {
-      const zeros = tf.zerosLike(p);
-      this.m[name] = tf.variable(zeros, false);
-      this.v[name] = tf.variable(zeros, false);
-      zeros.dispose(); // each variable holds its own copy
+      // A buffer each (a variable made from a tensor shares its buffer): a step may then write them in place
+      for (const vars of [this.m, this.v]) {
+        const zeros = tf.zerosLike(p);
+        vars[name] = tf.variable(zeros, false);
+        zeros.dispose(); // the variable holds its own reference
+      }
     }
     // The layout its steps use from the start (packed on webgpu): a step then adds no tensor.
     ops.adamStart(params, this.moments);

@@ -7,7 +7,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { tf } from '../core/tf';
-import { useLabWebgpuDevice } from '../core/kernels';
+import { startWasmKernelThreads, useLabWebgpuDevice } from '../core/kernels';
 import { parseBackendName, parseThreadCount, selectBackend, type BackendChoice } from '../core/backend';
 import { PRESETS } from '../core/experiment/presets';
 import { parseExperiment, type Experiment } from '../core/experiment/parse';
@@ -30,6 +30,9 @@ useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam
 // vite.config.ts's headers). The lab takes it only when ?threads=N asks: in Chromium tfjs-wasm 4.22's thread pool
 // starts no thread yet (README "Threads in the tab"), so the threaded build gains nothing, and on one thread it
 // measured no faster than the single-threaded SIMD one.
+/** A kernel thread of the lab's wasm kernels (kernel_thread.worker.ts). */
+const spawnKernelThread = () => new Worker(new URL('./kernel_thread.worker.ts', import.meta.url), { type: 'module', name: 'kernel thread' });
+
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
@@ -227,9 +230,11 @@ const api = {
       }
     }
     let threaded = false;
+    let threadsWanted = 1;
     if (requestedThreads) {
       try {
-        setThreadsCount(parseThreadCount(requestedThreads)); // before the wasm backend starts
+        threadsWanted = parseThreadCount(requestedThreads);
+        setThreadsCount(threadsWanted); // before the wasm backend starts
         threaded = true;
       } catch (e) {
         backendError = [backendError, (e as Error).message].filter(Boolean).join(' ');
@@ -237,7 +242,17 @@ const api = {
     }
     if (!threaded) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     const backend = await selectBackend(requested);
-    if (backend.name === 'wasm') backend.threads = getThreadsCount();
+    if (backend.name === 'wasm') {
+      backend.threads = getThreadsCount();
+      // tfjs-wasm's own pool takes no thread in Chromium; the lab's kernel threads share the products (wasm_threads.ts)
+      if (threaded && threadsWanted > 1) {
+        try {
+          backend.threads = Math.max(backend.threads, await startWasmKernelThreads(threadsWanted, spawnKernelThread));
+        } catch (e) {
+          backendError = [backendError, `The lab's kernel threads did not start (${(e as Error).message}); training runs on one thread.`].filter(Boolean).join(' ');
+        }
+      }
+    }
     if (backend.name === 'webgpu') {
       tf.env().set('WEBGPU_CPU_FORWARD', false);
       watchDeviceLoss();

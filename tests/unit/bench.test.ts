@@ -29,7 +29,8 @@ describe('rlhf-lab bench --backend wasm --workload gpt-tiny:lm --steps 2', () =>
     expect(r.steps).toBe(2);
     expect(r.wasm_matmul_grad).toBe(true); // the default: kernels/wasm_matmul_grad.ts
     expect(r.wasm_batch_matmul).toBe(true); // likewise kernels/wasm_batch_matmul.ts
-    expect(r.fused).toBe(true); // the default: the wasm fused kernels (kernels/wasm_*.ts), SIMD being there
+    expect(r.fused).toBe(true); // the default: wasm's fused kernels (kernels/wasm_*.ts)
+    expect(r.wasm_relaxed_simd).toBe(true); // the CLI turns on Node's relaxed SIMD: fused multiply-adds
     expect(r.ms_per_step).toBeGreaterThan(0);
     // tokens_per_s is B·T tokens over the median step.
     expect(Math.abs(r.tokens_per_s - (32 * 64 * 1000) / r.ms_per_step)).toBeLessThanOrEqual(1);

@@ -11,7 +11,8 @@ import { Rng } from '../../src/core/rng';
 import { makeParams, disposeParams } from '../../src/core/models/params';
 import { referenceWeights } from '../../src/core/bench/workloads';
 import { useWasmBatchMatMul, wasmBatchMatMulOn } from '../../src/core/kernels/wasm_batch_matmul';
-import { LAB_KERNELS, LAB_KERNELS_SHARED } from '../../src/core/kernels/wasm_kernels_wasm';
+import { LAB_KERNELS, LAB_KERNELS_RELAXED, LAB_KERNELS_RELAXED_SHARED, LAB_KERNELS_SHARED } from '../../src/core/kernels/wasm_kernels_wasm';
+import { setFlagsFromString } from 'node:v8';
 import { compileKernels } from '../../scripts/asc';
 import { SMALL_GPT, expectGradsClose, lmGrads } from './wasm_gpt';
 
@@ -85,6 +86,8 @@ describe('useWasmBatchMatMul', () => {
   it('ships the bytes its AssemblyScript source builds to, a module that imports only its memory', async () => {
     expect(Buffer.from(await compileKernels()).toString('base64')).toBe(LAB_KERNELS);
     expect(Buffer.from(await compileKernels({ shared: true })).toString('base64')).toBe(LAB_KERNELS_SHARED);
+    expect(Buffer.from(await compileKernels({ relaxed: true })).toString('base64')).toBe(LAB_KERNELS_RELAXED);
+    expect(Buffer.from(await compileKernels({ relaxed: true, shared: true })).toString('base64')).toBe(LAB_KERNELS_RELAXED_SHARED);
     const mod = new WebAssembly.Module(Buffer.from(LAB_KERNELS, 'base64'));
     expect(WebAssembly.Module.imports(mod)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
     // No data section (id 11): its segments would be written into tfjs-wasm's heap at instantiation
@@ -93,13 +96,17 @@ describe('useWasmBatchMatMul', () => {
     expect(ids).not.toContain(11);
   }, 60_000);
 
-  it('multiplies in a shared memory (the threaded build\'s heap) with its shared variant, which the plain one cannot import', () => {
+  it.each([
+    ['plain SIMD', LAB_KERNELS, LAB_KERNELS_SHARED],
+    ['relaxed SIMD (fused multiply-adds)', LAB_KERNELS_RELAXED, LAB_KERNELS_RELAXED_SHARED],
+  ])('multiplies in a shared memory (the threaded build\'s heap) with the %s shared variant, which the plain one cannot import', (_, plainB64, sharedB64) => {
+    setFlagsFromString('--experimental-wasm-relaxed-simd'); // Node 20 has relaxed SIMD behind this flag (the CLI sets it)
     const decode = (b64: string) => new WebAssembly.Module(Buffer.from(b64, 'base64'));
     // tfjs-wasm's threaded heap: shared, with a maximum of 4 GB (65536 pages); a smaller one here.
     const memory = new WebAssembly.Memory({ initial: 2, maximum: 1024, shared: true } as WebAssembly.MemoryDescriptor);
     expect(memory.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(() => new WebAssembly.Instance(decode(LAB_KERNELS), { env: { memory } })).toThrow();
-    const gemm = new WebAssembly.Instance(decode(LAB_KERNELS_SHARED), { env: { memory } }).exports.gemm as (...args: number[]) => void;
+    expect(() => new WebAssembly.Instance(decode(plainB64), { env: { memory } })).toThrow();
+    const gemm = new WebAssembly.Instance(decode(sharedB64), { env: { memory } }).exports.gemm as (...args: number[]) => void;
     // [3, 5, 290]ᵀ-A (stored [3, 290, 5]) times B [3, 290, 21]: a transposed, batched product with a ragged N, k in two slices.
     const [batch, M, K, N] = [3, 5, 290, 21];
     const rng = new Rng(5);

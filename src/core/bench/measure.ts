@@ -4,7 +4,7 @@
 import { tf } from '../tf';
 import { buildWorkload, type BenchModel, type Workload } from './workloads';
 import type { PpoBenchSettings } from './ppo_iteration';
-import { countDispatches, fusedKernels, kernelsInUse, useKernels, wasmFusedKernels } from '../kernels';
+import { countDispatches, fusedKernels, kernelsInUse, useKernels, wasmFusedKernels, wasmRelaxedSimd } from '../kernels';
 import { median, timePairs, type PairSummary, type PairTimes } from './pairs';
 
 export { countDispatches };
@@ -61,8 +61,10 @@ export interface BenchResult {
   wasm_matmul_grad: boolean;
   /** Whether the wasm batched matMul of kernels/wasm_batch_matmul.ts was on (false on other backends). */
   wasm_batch_matmul: boolean;
-  /** Whether the fused kernels (kernels/index.ts) ran: webgpu's, or wasm's where it has WebAssembly SIMD (false on cpu). */
+  /** Whether the fused kernels (kernels/index.ts: webgpu's WGSL, wasm's SIMD module) ran (false on cpu). */
   fused: boolean;
+  /** On wasm, whether the lab's module runs with relaxed SIMD (fused multiply-adds; kernels/wasm_program.ts); else false. */
+  wasm_relaxed_simd: boolean;
   params: number;
   /** The last measured step's loss. */
   loss: number;
@@ -105,6 +107,7 @@ export async function measure(w: Workload, opts: BenchOptions, adapter: string |
     wasm_matmul_grad: tf.getBackend() === 'wasm' && used.wasmMatMulGrad,
     wasm_batch_matmul: tf.getBackend() === 'wasm' && used.wasmBatchMatMul,
     fused: fusedKernels() || wasmFusedKernels(),
+    wasm_relaxed_simd: wasmRelaxedSimd(),
     params: w.params,
     loss: Number(loss.toFixed(6)),
   };

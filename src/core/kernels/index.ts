@@ -14,7 +14,10 @@ import { tf, type Tensor, type Variable } from '../tf';
 import * as plain from './plain';
 import { useWasmMatMulGradient, wasmMatMulGradientOn } from './wasm_matmul_grad';
 import { useWasmBatchMatMul, wasmBatchMatMulOn } from './wasm_batch_matmul';
-import { activeWasm, wasmCalls } from './wasm_program';
+import { activeWasm, wasmCalls, wasmKernelsRelaxed } from './wasm_program';
+import { wasmAdamInPlace } from './wasm_adam';
+import { useWasmAliasIdentity } from './wasm_identity';
+import { wasmAttentionFits, wasmCausalAttention } from './wasm_attention';
 import { wasmLayerNorm } from './wasm_layernorm';
 import { wasmEntropy, wasmTokenLogp } from './wasm_token_logp';
 import { wasmEmbedding } from './wasm_embedding';
@@ -28,6 +31,7 @@ import { fusedPairLoss, type PairLossInputs } from './webgpu_pair_loss';
 
 export { plain };
 export { useLabWebgpuDevice } from './webgpu_device';
+export { startWasmKernelThreads, wasmKernelThreads } from './wasm_program';
 export type { Activation, AttentionShape } from './plain';
 export type { AdamHyper } from './webgpu_adam';
 export type { PairLossInputs } from './webgpu_pair_loss';
@@ -108,7 +112,10 @@ export interface KernelChoice {
  * tfjs they were written for. Returns the switches as they are now. Off, wasm's are tfjs's own kernel and gradient.
  */
 export function useKernels(choice: Partial<KernelChoice>): KernelChoice {
-  if (choice.fused !== undefined) wasmFused = fused = choice.fused && compatible;
+  if (choice.fused !== undefined) {
+    wasmFused = fused = choice.fused && compatible;
+    useWasmAliasIdentity(fused); // on wasm, the fused path's Identity shares buffers (wasm_identity.ts)
+  }
   if (choice.wasmMatMulGrad !== undefined) useWasmMatMulGradient(choice.wasmMatMulGrad && compatible);
   if (choice.wasmBatchMatMul !== undefined) useWasmBatchMatMul(choice.wasmBatchMatMul && compatible);
   return kernelsInUse();
@@ -137,6 +144,12 @@ export function wasmFusedKernels(): boolean {
   return wasmFused && activeWasm() !== null;
 }
 
+/** Whether the active backend is wasm and the lab's module there runs with relaxed SIMD (fused multiply-adds). */
+export function wasmRelaxedSimd(): boolean {
+  const wasm = activeWasm();
+  return wasm !== null && wasmKernelsRelaxed(wasm.backend);
+}
+
 // ---- the bench's dispatch counter ---------------------------------------------------------------------------------
 
 interface WebgpuLike {
@@ -145,10 +158,9 @@ interface WebgpuLike {
 
 /**
  * Counts one step's work two ways. Kernels: every kernel the tfjs engine runs (forward, the gradient tape's
- * backward, Adam), as tf.profile lists them; this is the "806 kernels per step" of bench/README.md. On wasm, every
- * call into the lab's own module counts once too: a Lab* kernel in the profile is the one call it made, and the calls
- * its gradient makes outside the engine (runWasm) are added. Dispatches: on
- * webgpu, the compute passes the backend really records (its recordAndSubmit, wrapped for this step: one call per
+ * backward, Adam), as tf.profile lists them, and on wasm each call into the lab's kernels made outside one (runWasm,
+ * an update in place); this is the "806 kernels per step" of bench/README.md. Dispatches: on webgpu, the compute
+ * passes the backend really records (its recordAndSubmit, wrapped for this step: one call per
  * dispatchWorkgroups), which leaves out kernels that only reshape or alias a buffer or run on the host; elsewhere
  * null (nothing is dispatched to a device: each kernel is one call into the backend).
  */
@@ -165,9 +177,8 @@ export async function countDispatches(step: () => Promise<void>): Promise<{ kern
   try {
     const calls = wasmCalls();
     const profile = await tf.profile(step);
-    const labKernels = profile.kernels.filter((k) => k.name.startsWith('Lab')).length;
-    const kernels = profile.kernels.length - labKernels + (wasmCalls() - calls);
-    return { kernels, dispatches: original ? dispatches : null };
+    // plus the calls into the lab's wasm module made outside a tfjs kernel (a fused op's backward: runWasm; Adam)
+    return { kernels: profile.kernels.length + wasmCalls() - calls, dispatches: original ? dispatches : null };
   } finally {
     if (original) delete backend.recordAndSubmit; // the prototype's method again
   }
@@ -221,9 +232,14 @@ export const ops = {
     return tf.reshape(tf.fused.matMul({ a: y, b: w, bias: tf.reshape(x, [1, ...x.shape]) }), x.shape);
   },
 
-  /** Causal self-attention of qkv [B·N, 3d]: the merged heads [B·N, d]. `mask` is the plain path's additive [N, N] mask. */
+  /**
+   * Causal self-attention of qkv [B·N, 3d]: the merged heads [B·N, d]. `mask` is the plain path's additive [N, N] mask.
+   * One dispatch forward, two backward on webgpu; one SIMD call each way on wasm (heads of width d/H a multiple of 4).
+   */
   causalAttention(qkv: Tensor, mask: Tensor, shape: plain.AttentionShape): Tensor {
-    return fusedKernels() ? fusedCausalAttention(qkv, shape) : plain.causalAttention(qkv, mask, shape);
+    if (fusedKernels()) return fusedCausalAttention(qkv, shape);
+    if (wasmFusedKernels() && wasmAttentionFits(shape)) return wasmCausalAttention(qkv, shape);
+    return plain.causalAttention(qkv, mask, shape);
   },
 
   /** Log-probability of each next token and each position's entropy, of logits [B, M, V] and tokens [B, M]. Fused for int32 tokens. */
@@ -297,6 +313,12 @@ export const ops = {
       return;
     }
     const { m, v } = moments.named(updated);
-    tf.tidy(() => updated.forEach((k, i) => plain.adamUpdate(params[k], grads[k], m[i], v[i], h)));
+    // On wasm, in place where the buffers are the optimizer's alone (wasm_adam.ts)
+    const wasm = wasmFusedKernels();
+    tf.tidy(() =>
+      updated.forEach((k, i) => {
+        if (!(wasm && wasmAdamInPlace(params[k], grads[k], m[i], v[i], h))) plain.adamUpdate(params[k], grads[k], m[i], v[i], h);
+      }),
+    );
   },
 };

@@ -10,7 +10,8 @@
 // (one Transpose kernel, a pass over memory). No copies: the kernel imports the backend's memory.
 // Same numbers up to float rounding (the k-sums run in order, in f32): tests/unit/wasm_batch_matmul.test.ts.
 import { tf } from '../tf';
-import { labKernelsFor, type TensorInfo, type WasmBackend } from './wasm_program';
+import { kernelThreadsOf, labKernelsFor, type TensorInfo, type WasmBackend } from './wasm_program';
+import { MIN_SHARED_WORK } from './wasm_threads';
 
 type KernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs: Record<string, unknown> }) => TensorInfo;
 type KernelConfig = { kernelName: string; backendName: string; kernelFunc: KernelFunc; setupFunc?: (backend: unknown) => void };
@@ -49,7 +50,11 @@ function batchMatMul(args: Parameters<KernelFunc>[0]): TensorInfo {
   const at = (x: TensorInfo) => backend.dataIdMap.get(x.dataId)!.memoryOffset;
   // A's element (i, k) sits at i·ars + k·acs in its batch entry: transposed, A is stored [K, M]
   const [ars, acs] = transposeA ? [1, M] : [K, 1];
-  bmm(at(a), at(bKN), at(out), batch, M, K, N, batchA > 1 ? M * K : 0, batchB > 1 ? K * N : 0, ars, acs);
+  const gemmArgs = [at(a), at(bKN), at(out), batch, M, K, N, batchA > 1 ? M * K : 0, batchB > 1 ? K * N : 0, ars, acs];
+  // Shared among the kernel threads where they run and the product is big enough (wasm_threads.ts)
+  const threads = batch * M * K * N >= MIN_SHARED_WORK ? kernelThreadsOf(backend) : null;
+  if (threads) threads.gemm(gemmArgs);
+  else bmm(...gemmArgs);
   if (bKN !== b) backend.disposeData(bKN.dataId);
   return out;
 }

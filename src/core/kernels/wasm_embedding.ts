@@ -14,9 +14,7 @@ const embedding = wasmOp({
   forward: ({ ids, wte, wpe }, { offset }) => {
     const [B, N] = ids.shape as [number, number];
     const [V, d] = wte.shape as [number, number];
-    return runWasm([ids, wte, wpe], [{ shape: [B * N, d] }], (k, [ia, tea, pea], [oa]) =>
-      k.embedding_forward(ia, tea, pea, oa, B, N, V, d, offset),
-    )[0];
+    return { reads: [ids, wte, wpe], shape: [B * N, d], call: (k, [ia, tea, pea], oa) => k.embedding_forward(ia, tea, pea, oa, B, N, V, d, offset) };
   },
   save: ['ids'],
   gradient: (dy, [ids], { offset, V, T }) => {

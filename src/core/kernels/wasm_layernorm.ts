@@ -17,7 +17,7 @@ const layerNorm = wasmOp({
   name: 'LabLayerNorm',
   forward: ({ x, g, b }) => {
     const [R, d] = rowsOf(x);
-    return runWasm([x, g, b], [{ shape: x.shape }], (k, [xa, ga, ba], [ya]) => k.layer_norm_forward(xa, ga, ba, ya, R, d))[0];
+    return { reads: [x, g, b], shape: x.shape, call: (k, [xa, ga, ba], ya) => k.layer_norm_forward(xa, ga, ba, ya, R, d) };
   },
   save: ['x', 'g'],
   gradient: (dy, [x, g]) => {

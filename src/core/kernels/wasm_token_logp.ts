@@ -17,7 +17,7 @@ const tokenLogp = wasmOp({
   name: 'LabTokenLogp',
   forward: ({ logits, targets }) => {
     const [R, V] = rowsOf(logits);
-    return runWasm([logits, targets], [{ shape: targets.shape }], (k, [xa, ta], [oa]) => k.token_logp_forward(xa, ta, oa, R, V))[0];
+    return { reads: [logits, targets], shape: targets.shape, call: (k, [xa, ta], oa) => k.token_logp_forward(xa, ta, oa, R, V) };
   },
   save: ['logits', 'targets'],
   gradient: (dy, [logits, targets]) => {
@@ -33,7 +33,7 @@ const entropy = wasmOp({
   name: 'LabEntropy',
   forward: ({ logits }) => {
     const [R, V] = rowsOf(logits);
-    return runWasm([logits], [{ shape: logits.shape.slice(0, -1) }], (k, [xa], [oa]) => k.entropy_forward(xa, oa, R, V))[0];
+    return { reads: [logits], shape: logits.shape.slice(0, -1), call: (k, [xa], oa) => k.entropy_forward(xa, oa, R, V) };
   },
   save: ['logits'],
   gradient: (dy, [logits]) => {

@@ -9,47 +9,11 @@
 //   backward: dP_ij = dout_i·v_j, D_i = Σ_j P_ij dP_ij, dS_ij = P_ij (dP_ij − D_i) (into the scratch ds [N, N]), then
 //             dq_i = scale Σ_j dS_ij k_j, dk_j = scale Σ_i dS_ij q_i, dv_j = Σ_i P_ij dout_i, into dqkv [B·N, 3d].
 // Two shapes of loop do all of it: dots (a query against 4 keys at a time, f32x4 over dh) and weighted sums of rows
-// (16 columns at a time in four f32x4 registers). Sums in f32. exp is our own (expf below): the standard library's
+// (16 columns at a time in four f32x4 registers). Sums in f32. exp is our own (vecmath.ts's expf): the standard library's
 // reads a table, which would give the module a data section.
 
 import { madd } from './simd';
-
-@inline function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 2);
-}
-
-// e^x for the softmax's x = s − max ≤ 0, within 2 ulp: x = k·ln 2 + r (ln 2 in two parts, so r is exact to f32),
-// |r| ≤ ln 2 / 2, e^r by its Taylor series to r⁷ (the next term is < 5e-9 of it), times 2^k built in the exponent
-// bits. Below −87.3 (e^x under the smallest normal float, nothing beside a row's largest term, 1) it is 0; NaN stays NaN.
-const LOG2E: f32 = 1.4426950408889634;
-const LN2_HI: f32 = 0.693145751953125;
-const LN2_LO: f32 = 1.4286068202862268e-6;
-const UNDER: f32 = -87.3;
-
-@inline function expf(x: f32): f32 {
-  if (!(x >= UNDER)) return x != x ? x : 0;
-  const k = nearest<f32>(x * LOG2E);
-  const r = x - k * LN2_HI - k * LN2_LO;
-  const p: f32 = 1 + r * (1 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720 + r * (1.0 / 5040)))))));
-  return p * reinterpret<f32>((<i32>k + 127) << 23);
-}
-
-/** expf of 4 lanes at once. */
-@inline function expf4(x: v128): v128 {
-  const k = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(k, f32x4.splat(LN2_HI))), f32x4.mul(k, f32x4.splat(LN2_LO)));
-  let p = f32x4.splat(1.0 / 5040);
-  p = f32x4.add(f32x4.splat(1.0 / 720), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(1.0 / 120), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(1.0 / 24), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(1.0 / 6), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(0.5), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(1), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(1), f32x4.mul(r, p));
-  const two = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
-  // lanes under −87.3 to 0 (a NaN lane compares false and stays NaN)
-  return v128.andnot(f32x4.mul(p, two), f32x4.lt(x, f32x4.splat(UNDER)));
-}
+import { at, expf, expf4 } from './vecmath';
 
 /** The sum of each of 4 vectors' lanes: [Σa, Σb, Σc, Σd]. */
 @inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {

@@ -3,7 +3,7 @@
 // max, and the entropy H = −Σ_j p_j log p_j of softmax(x); and their gradients,
 // d log p_t / dx_j = 1[j = t] − p_j and dH/dx_j = −p_j (log p_j + H), each times the row's dy.
 // A target outside [0, V) picks nothing (log-probability 0, gradient 0), as the one-hot it replaces does.
-import { at, exp4, expf, hmax, hsum, logf } from './vecmath';
+import { at, expf, expf4, hmax, hsum, logf } from './vecmath';
 
 @inline function rowMax(x: usize, V: i32): f32 {
   const V4 = V & ~3;
@@ -23,7 +23,7 @@ import { at, exp4, expf, hmax, hsum, logf } from './vecmath';
   const mv = f32x4.splat(m);
   let acc = f32x4.splat(0);
   for (let j = 0; j < V4; j += 4) {
-    const ej = exp4(f32x4.sub(v128.load(at(x, j)), mv));
+    const ej = expf4(f32x4.sub(v128.load(at(x, j)), mv));
     if (keep) v128.store(at(e, j), ej);
     acc = f32x4.add(acc, ej);
   }
@@ -86,7 +86,7 @@ export function token_logp_backward(dy: usize, logits: usize, targets: usize, dl
   let acc = f32x4.splat(0);
   for (let j = 0; j < V4; j += 4) {
     const lp = f32x4.sub(v128.load(at(x, j)), shift);
-    const p = exp4(lp);
+    const p = expf4(lp);
     if (keep) v128.store(at(e, j), p);
     acc = f32x4.sub(acc, f32x4.mul(p, lp));
   }

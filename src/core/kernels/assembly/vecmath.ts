@@ -1,11 +1,7 @@
-// Arithmetic the row kernels share: addresses, sums and maxima across the four lanes, and float32 exp and log of
-// our own. AssemblyScript's Mathf.exp and Mathf.log read lookup tables, which would give the module a data section
-// (written into tfjs-wasm's heap at instantiation); these are Cephes' expf and logf (range reduction and a
-// polynomial, within 2 ulp), exp four lanes at a time.
-
-@inline export function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 2);
-}
+// Arithmetic the kernels share: addresses, sums and maxima across the four lanes, and float32 exp and log of our own.
+// AssemblyScript's Mathf.exp and Mathf.log read lookup tables, which would give the module a data section (written
+// into tfjs-wasm's heap at instantiation); exp is range reduction and a Taylor polynomial (one lane or four), log
+// Cephes' logf, each within 2 ulp.
 
 @inline export function hsum(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
@@ -15,30 +11,41 @@
   return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
 }
 
-/**
- * e^x in each lane: x = n·ln 2 + r with n = round(x / ln 2) and |r| ≤ ln 2 / 2 (ln 2 in two parts, so r is exact),
- * e^r by its degree-7 polynomial, times 2^n built in the exponent bits. x is clamped to [−87.34, 88]: below, the
- * smallest normal float comes back (e^x is below it), and exp(0) is exactly 1.
- */
-@inline export function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.33654)), f32x4.splat(88.0));
-  const n = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504089)), f32x4.splat(0.5)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(y, scale);
+@inline export function at(base: usize, index: i32): usize {
+  return base + (<usize>index << 2);
 }
 
-/** e^x of one float (exp4's first lane). */
+// e^x for the softmax's x = s − max ≤ 0, within 2 ulp: x = k·ln 2 + r (ln 2 in two parts, so r is exact to f32),
+// |r| ≤ ln 2 / 2, e^r by its Taylor series to r⁷ (the next term is < 5e-9 of it), times 2^k built in the exponent
+// bits. Below −87.3 (e^x under the smallest normal float, nothing beside a row's largest term, 1) it is 0; NaN stays NaN.
+const LOG2E: f32 = 1.4426950408889634;
+const LN2_HI: f32 = 0.693145751953125;
+const LN2_LO: f32 = 1.4286068202862268e-6;
+const UNDER: f32 = -87.3;
+
 @inline export function expf(x: f32): f32 {
-  return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
+  if (!(x >= UNDER)) return x != x ? x : 0;
+  const k = nearest<f32>(x * LOG2E);
+  const r = x - k * LN2_HI - k * LN2_LO;
+  const p: f32 = 1 + r * (1 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720 + r * (1.0 / 5040)))))));
+  return p * reinterpret<f32>((<i32>k + 127) << 23);
+}
+
+/** expf of 4 lanes at once. */
+@inline export function expf4(x: v128): v128 {
+  const k = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(k, f32x4.splat(LN2_HI))), f32x4.mul(k, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(1.0 / 5040);
+  p = f32x4.add(f32x4.splat(1.0 / 720), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(1.0 / 120), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(1.0 / 24), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(1.0 / 6), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(0.5), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(1), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(1), f32x4.mul(r, p));
+  const two = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  // lanes under −87.3 to 0 (a NaN lane compares false and stays NaN)
+  return v128.andnot(f32x4.mul(p, two), f32x4.lt(x, f32x4.splat(UNDER)));
 }
 
 /**

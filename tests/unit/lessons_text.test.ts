@@ -1,11 +1,14 @@
 // The built-in lessons' text steps, run shortened as the lessons give them (seed 1, wasm backend as the CLI's text
-// runs use; the tab may train on WebGPU, whose numbers differ a little): every check on them holds.
+// runs use, with the relaxed SIMD the CLI and Chromium give the lab's wasm kernels; the tab may train on WebGPU,
+// whose numbers differ a little): every check on them holds.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
 import { tf } from '../../src/core/tf';
 import { BUILTIN_LESSONS } from '../../src/core/lessons/builtin';
 import { verifyLesson } from './lesson_runs';
 
 beforeAll(async () => {
+  setFlagsFromString('--experimental-wasm-relaxed-simd'); // as bin/rlhf-lab.js sets it
   await import('@tensorflow/tfjs-backend-wasm');
   await tf.setBackend('wasm');
   await tf.ready();

@@ -26,10 +26,12 @@ import { writeNewRun } from '../core/checkpoint/runs';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
 
-// tfjs-wasm would pick its threaded SIMD build wherever SharedArrayBuffer exists (a cross-origin-isolated page:
-// vite.config.ts's headers). The lab takes it only when ?threads=N asks: in Chromium tfjs-wasm 4.22's thread pool
-// starts no thread yet (README "Threads in the tab"), so the threaded build gains nothing, and on one thread it
-// measured no faster than the single-threaded SIMD one.
+// tfjs-wasm picks its threaded SIMD build wherever SharedArrayBuffer exists (a cross-origin-isolated page:
+// vite.config.ts's headers). Its own thread pool starts no thread in Chromium, but the build's shared heap lets the
+// lab's kernel threads share the products and attention (core/kernels/wasm_threads.ts): an isolated page trains on
+// one thread per core (at most MAX_THREADS) unless ?threads=N says otherwise; a page that is not isolated, or a bad
+// ?threads=, trains on the single-threaded SIMD build.
+const MAX_THREADS = 8;
 /** A kernel thread of the lab's wasm kernels (kernel_thread.worker.ts). */
 const spawnKernelThread = () => new Worker(new URL('./kernel_thread.worker.ts', import.meta.url), { type: 'module', name: 'kernel thread' });
 
@@ -239,6 +241,10 @@ const api = {
       } catch (e) {
         backendError = [backendError, (e as Error).message].filter(Boolean).join(' ');
       }
+    } else if (self.crossOriginIsolated && navigator.hardwareConcurrency > 1) {
+      threadsWanted = Math.min(navigator.hardwareConcurrency, MAX_THREADS);
+      setThreadsCount(threadsWanted);
+      threaded = true;
     }
     if (!threaded) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     const backend = await selectBackend(requested);

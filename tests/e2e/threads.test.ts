@@ -66,7 +66,19 @@ describe('threads in the tab', () => {
     expect(await page.textContent('[role=alert]')).toContain('?threads=lots is not a thread count: give a whole number from 1 to 64');
     expect(await page.getAttribute('[data-testid=backend]', 'data-backend')).toBe('wasm');
     expect(Number(await page.getAttribute('[data-testid=backend]', 'data-threads'))).toBe(1);
-    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true); // isolated, yet no threads were asked for
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true); // isolated, yet one thread: the value was bad
+    await context.close();
+  }, 120_000);
+
+  it('trains on one kernel thread per core (at most 8) on an isolated page that asks for nothing', async () => {
+    const context = await browser().newContext();
+    const page = await context.newPage();
+    await page.goto(`${BASE_URL}/?backend=wasm`);
+    await page.waitForSelector('[data-testid=backend][data-backend=wasm]', { timeout: 60_000 });
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const want = Math.min(cores, 8);
+    expect(Number(await page.getAttribute('[data-testid=backend]', 'data-threads'))).toBe(want);
+    expect((await page.textContent('[data-testid=backend]'))?.trim()).toBe(want > 1 ? `Training on WebAssembly, ${want} threads` : 'Training on WebAssembly');
     await context.close();
   }, 120_000);
 });

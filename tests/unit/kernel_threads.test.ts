@@ -1,7 +1,8 @@
 // The lab's kernel threads (kernels/wasm_threads.ts) on a shared memory, with Node's worker_threads standing in for
 // the tab's workers: products cut into parts by batch entries or by 4-row tiles (ragged rows, fewer rows than
 // threads, one batch entry per thread and fewer entries than threads) give gemm's numbers on one thread to the bit and
-// a float64 triple loop's within 2e-6 of the largest value; many products in a row keep the workers in step; and
+// a float64 triple loop's within 2e-6 of the largest value; attention's parts, by rows of the batch, give one
+// thread's forward and backward to the bit; many products in a row keep the workers in step; and
 // stopping ends them.
 import { afterAll, describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
@@ -65,7 +66,7 @@ describe('kernel threads', () => {
       f32().fill(Number.NaN, c1 / 4, cn / 4 + batch * M * N); // every output element must be written
       const [ars, acs] = ta ? [1, M] : [K, 1];
       kernels.gemm(a, b, c1, batch, M, K, N, M * K, K * N, ars, acs);
-      pool.gemm([a, b, cn, batch, M, K, N, M * K, K * N, ars, acs]);
+      pool.run('gemm_part', [a, b, cn, batch, M, K, N, M * K, K * N, ars, acs]);
       const one = f32().slice(c1 / 4, c1 / 4 + batch * M * N);
       const parts = f32().slice(cn / 4, cn / 4 + batch * M * N);
       expect(Array.from(parts), label).toEqual(Array.from(one));
@@ -75,6 +76,31 @@ describe('kernel threads', () => {
     }
   }, 60_000);
 
+  it('run attention forward and backward by rows of the batch, to one thread\'s numbers to the bit', () => {
+    expect(pool).not.toBeNull();
+    const [B, N, H, d] = [5, 7, 2, 8]; // 5 rows over 3 threads
+    const rng = new Rng(4);
+    const f32 = () => new Float32Array(memory.buffer);
+    const size = { qkv: B * N * 3 * d, y: B * N * d, p: B * H * N * N, ds: 3 * N * N };
+    let next = 1 << 16;
+    const alloc = (n: number) => ((next += n * 4), next - n * 4);
+    const [qkv, dout] = [alloc(size.qkv), alloc(size.y)];
+    f32().set(Float32Array.from({ length: size.qkv }, () => rng.normal()), qkv / 4);
+    f32().set(Float32Array.from({ length: size.y }, () => rng.normal()), dout / 4);
+    const one = { y: alloc(size.y), p: alloc(size.p), dq: alloc(size.qkv), ds: alloc(size.ds) };
+    const parts = { y: alloc(size.y), p: alloc(size.p), dq: alloc(size.qkv), ds: alloc(size.ds) };
+    f32().fill(Number.NaN, parts.y / 4, next / 4); // every output element must be written
+    kernels.attention_forward(qkv, one.y, one.p, B, N, H, d);
+    pool!.run('attention_forward_part', [qkv, parts.y, parts.p, B, N, H, d]);
+    kernels.attention_backward(dout, qkv, one.p, one.dq, one.ds, B, N, H, d);
+    pool!.run('attention_backward_part', [dout, qkv, parts.p, parts.dq, parts.ds, B, N, H, d]);
+    const read = (at: number, n: number) => Array.from(f32().slice(at / 4, at / 4 + n));
+    expect(read(parts.y, size.y)).toEqual(read(one.y, size.y));
+    expect(read(parts.p, size.p)).toEqual(read(one.p, size.p));
+    expect(read(parts.dq, size.qkv)).toEqual(read(one.dq, size.qkv));
+    expect(read(one.dq, size.qkv).some((x) => x !== 0)).toBe(true);
+  });
+
   it('keep in step over many products, then stop', async () => {
     expect(pool).not.toBeNull();
     const [M, K, N] = [16, 8, 8];
@@ -82,7 +108,7 @@ describe('kernel threads', () => {
     f32.fill(1, 256, 256 + M * K + K * N);
     for (let r = 0; r < 200; r++) {
       f32[256] = r; // A[0, 0] changes each time: C[0, 0] = r + K − 1
-      pool!.gemm([256 * 4, (256 + M * K) * 4, 4096, 1, M, K, N, 0, 0, K, 1]); // A at float 256, B after it, C at byte 4096
+      pool!.run('gemm_part', [256 * 4, (256 + M * K) * 4, 4096, 1, M, K, N, 0, 0, K, 1]); // A at float 256, B after it, C at byte 4096
       expect(f32[4096 / 4]).toBe(r + K - 1);
       expect(f32[4096 / 4 + (M - 1) * N]).toBe(K); // a row another thread computes
     }

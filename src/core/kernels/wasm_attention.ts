@@ -12,7 +12,7 @@
 // engine's check (IS_TEST, which the lab sets); a kernel's outputs are saved after that check. Its outputs are y and P,
 // P saved and handed back to the caller only to be disposed; the tape's copy lives until its backward has run.
 import { tf, type Tensor } from '../tf';
-import { activeWasm, addressOf, runWasm, type TensorInfo, type WasmBackend } from './wasm_program';
+import { activeKernelThreads, activeWasm, addressOf, kernelThreadsOf, runWasm, type TensorInfo, type WasmBackend } from './wasm_program';
 import type { AttentionShape } from './plain';
 
 const KERNEL = 'LabCausalAttention';
@@ -39,7 +39,9 @@ function forward(args: { inputs: { qkv: TensorInfo }; backend: unknown; attrs: A
   const backend = args.backend as WasmBackend;
   const [y, probs] = [backend.makeOutput([B * N, d], 'float32'), backend.makeOutput([B, H, N, N], 'float32')];
   const at = (t: TensorInfo) => addressOf(backend, t);
-  activeWasm()!.kernels.attention_forward(at(args.inputs.qkv), at(y), at(probs), B, N, H, d);
+  const threads = B > 1 ? kernelThreadsOf(backend) : null; // by rows of the batch, where kernel threads run
+  if (threads) threads.run('attention_forward_part', [at(args.inputs.qkv), at(y), at(probs), B, N, H, d]);
+  else activeWasm()!.kernels.attention_forward(at(args.inputs.qkv), at(y), at(probs), B, N, H, d);
   return [y, probs];
 }
 
@@ -47,10 +49,13 @@ function forward(args: { inputs: { qkv: TensorInfo }; backend: unknown; attrs: A
 function backward(dys: Tensor[], [qkv, probs]: Tensor[], { B, N, H, d }: AttentionShape): { qkv: () => Tensor } {
   return {
     qkv: () => {
-      // ds: the kernel's scratch for one head's dS [N, N]
-      const [dqkv, ds] = runWasm([dys[0], qkv, probs], [{ shape: [B * N, 3 * d] }, { shape: [N, N] }], (k, [g, q, p], [dq, s]) =>
-        k.attention_backward(g, q, p, dq, s, B, N, H, d),
-      );
+      // ds: the kernel's scratch for one head's dS [N, N], one per kernel thread where they run
+      const threads = B > 1 ? activeKernelThreads() : null;
+      const parts = threads?.size ?? 1;
+      const [dqkv, ds] = runWasm([dys[0], qkv, probs], [{ shape: [B * N, 3 * d] }, { shape: [parts, N, N] }], (k, [g, q, p], [dq, s]) => {
+        if (threads) threads.run('attention_backward_part', [g, q, p, dq, s, B, N, H, d]);
+        else k.attention_backward(g, q, p, dq, s, B, N, H, d);
+      });
       ds.dispose();
       return dqkv;
     },

@@ -53,7 +53,7 @@ function batchMatMul(args: Parameters<KernelFunc>[0]): TensorInfo {
   const gemmArgs = [at(a), at(bKN), at(out), batch, M, K, N, batchA > 1 ? M * K : 0, batchB > 1 ? K * N : 0, ars, acs];
   // Shared among the kernel threads where they run and the product is big enough (wasm_threads.ts)
   const threads = batch * M * K * N >= MIN_SHARED_WORK ? kernelThreadsOf(backend) : null;
-  if (threads) threads.gemm(gemmArgs);
+  if (threads) threads.run('gemm_part', gemmArgs);
   else bmm(...gemmArgs);
   if (bKN !== b) backend.disposeData(bKN.dataId);
   return out;

@@ -133,6 +133,12 @@ export function kernelThreadsOf(backend: WasmBackend): KernelThreads | null {
   return pool && pool.size > 1 ? pool : null;
 }
 
+/** The kernel threads of the active wasm backend, if it has more than the calling one. */
+export function activeKernelThreads(): KernelThreads | null {
+  const wasm = activeWasm();
+  return wasm ? kernelThreadsOf(wasm.backend) : null;
+}
+
 /** Threads the lab's kernels use on the active backend (1 unless startWasmKernelThreads started more). */
 export function wasmKernelThreads(): number {
   const wasm = activeWasm();

@@ -5,18 +5,20 @@
 // functions of addresses in that heap. So here n − 1 workers each instantiate the lab's module on the same shared
 // memory and wait on a control block in the heap; a product big enough to share is cut into n parts (whole batch
 // entries, or runs of 4-row tiles: assembly/gemm.ts gemm_part), the calling thread runs part 0 and the workers the
-// others, and the caller waits until all are done. Each element is computed as one thread would: the same numbers
+// others, and the caller waits until all are done; attention likewise by whole rows of the batch. Each element is computed as one thread would: the same numbers
 // to the bit. Hosts supply the workers (the tab: src/worker/kernel_thread.worker.ts; tests: Node's worker_threads),
 // which run kernelThread() below.
 
 /** The control block: 32 int32s in the heap. */
 const GENERATION = 0; // bumped for each job (and to stop)
 const DONE = 1; // parts finished by the workers
-const JOB = 2; // the export to run: 0 gemm_part, −1 stop
+const JOB = 2; // the export to run: an index into PARTED, −1 stop
 const PARTS = 3; // n
 const ARGS = 4; // the export's arguments after (t, n)
 const SLOTS = 32;
-const EXPORTS = ['gemm_part'];
+/** The module's exports that run part t of n of a kernel (each takes t, n, then the kernel's own arguments). */
+const PARTED = ['gemm_part', 'attention_forward_part', 'attention_backward_part'] as const;
+export type PartedKernel = (typeof PARTED)[number];
 
 /** Products below this many multiply-adds run on the calling thread alone: waking a worker costs more. */
 export const MIN_SHARED_WORK = 1 << 20;
@@ -54,7 +56,7 @@ export function kernelThread(init: KernelThreadInit, ready: (message: unknown) =
     const job = ctl[JOB];
     if (job < 0) return;
     const n = ctl[PARTS];
-    if (init.index < n) kernels[EXPORTS[job]](init.index, n, ...Array.from(ctl.subarray(ARGS, SLOTS)));
+    if (init.index < n) kernels[PARTED[job]](init.index, n, ...Array.from(ctl.subarray(ARGS, SLOTS)));
     Atomics.add(ctl, DONE, 1);
     Atomics.notify(ctl, DONE);
   }
@@ -117,12 +119,10 @@ export class KernelThreads {
     return new KernelThreads(kernels, workers, control, memory);
   }
 
-  /** gemm's product (its arguments), cut into `size` parts run at once; returns when all are done. */
-  gemm(args: number[]): void {
-    this.run(0, args);
-  }
-
-  private run(job: number, args: number[]): void {
+  /** `kernel` (a part export of the module) with its arguments after (t, n), in `size` parts at once; returns when all are done. */
+  run(kernel: PartedKernel, args: number[]): void {
+    const job = PARTED.indexOf(kernel);
+    if (job < 0 || args.length > SLOTS - ARGS) throw new Error(`kernel threads: ${kernel} is not a part kernel, or has too many arguments`);
     const n = this.size;
     const ctl = this.ctl;
     ctl[JOB] = job;
@@ -131,7 +131,7 @@ export class KernelThreads {
     Atomics.store(ctl, DONE, 0);
     Atomics.add(ctl, GENERATION, 1);
     Atomics.notify(ctl, GENERATION);
-    this.kernels[EXPORTS[job]](0, n, ...args);
+    this.kernels[kernel](0, n, ...args);
     const others = n - 1;
     for (let done = Atomics.load(ctl, DONE); done < others; done = Atomics.load(ctl, DONE)) {
       try {

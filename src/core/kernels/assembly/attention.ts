@@ -157,3 +157,25 @@ export function attention_backward(dout: usize, qkv: usize, probs: usize, dqkv: 
     }
   }
 }
+
+/**
+ * Parts t of n of attention_forward and attention_backward, for the lab's kernel threads (wasm_threads.ts): whole
+ * rows b of the batch each, so that every element is computed as one thread computes it. The backward's scratch `ds`
+ * holds n of dS [N, N], one per part.
+ */
+export function attention_forward_part(t: i32, n: i32, qkv: usize, out: usize, probs: usize, B: i32, N: i32, H: i32, d: i32): void {
+  const b0 = B * t / n;
+  const b1 = B * (t + 1) / n;
+  if (b1 <= b0) return;
+  const rows = <usize>b0 * <usize>N;
+  attention_forward(qkv + (rows * <usize>(3 * d) << 2), out + (rows * <usize>d << 2), probs + (<usize>b0 * <usize>H * <usize>N * <usize>N << 2), b1 - b0, N, H, d);
+}
+
+export function attention_backward_part(t: i32, n: i32, dout: usize, qkv: usize, probs: usize, dqkv: usize, ds: usize, B: i32, N: i32, H: i32, d: i32): void {
+  const b0 = B * t / n;
+  const b1 = B * (t + 1) / n;
+  if (b1 <= b0) return;
+  const rows = <usize>b0 * <usize>N;
+  const wide = rows * <usize>(3 * d) << 2;
+  attention_backward(dout + (rows * <usize>d << 2), qkv + wide, probs + (<usize>b0 * <usize>H * <usize>N * <usize>N << 2), dqkv + wide, ds + (<usize>t * <usize>N * <usize>N << 2), b1 - b0, N, H, d);
+}

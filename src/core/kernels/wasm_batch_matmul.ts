@@ -10,17 +10,12 @@
 // (one Transpose kernel, a pass over memory). No copies: the kernel imports the backend's memory.
 // Same numbers up to float rounding (the k-sums run in order, in f32): tests/unit/wasm_batch_matmul.test.ts.
 import { tf } from '../tf';
-import { kernelThreadsOf, labKernelsFor, type TensorInfo, type WasmBackend } from './wasm_program';
+import { kernelThreadsOf, labKernelsFor, WasmKernelSwap, type TensorInfo, type WasmBackend } from './wasm_program';
 import { MIN_SHARED_WORK } from './wasm_threads';
 
-type KernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs: Record<string, unknown> }) => TensorInfo;
-type KernelConfig = { kernelName: string; backendName: string; kernelFunc: KernelFunc; setupFunc?: (backend: unknown) => void };
+type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs: Record<string, unknown> };
 
-/** tfjs-wasm's own kernel, kept while ours is registered. */
-let original: KernelConfig | null = null;
-
-function batchMatMul(args: Parameters<KernelFunc>[0]): TensorInfo {
-  const orig = original!.kernelFunc;
+function batchMatMul(args: Args, orig: (args: Args) => TensorInfo | TensorInfo[]): TensorInfo | TensorInfo[] {
   const { a, b } = args.inputs;
   const transposeA = Boolean(args.attrs.transposeA);
   const transposeB = Boolean(args.attrs.transposeB);
@@ -59,25 +54,17 @@ function batchMatMul(args: Parameters<KernelFunc>[0]): TensorInfo {
   return out;
 }
 
+const swap = new WasmKernelSwap<Args>('BatchMatMul', batchMatMul);
+
 /**
- * With `on`, the wasm backend's BatchMatMul runs float32 products through the lab's SIMD kernel; with `on` false, tfjs-wasm's own kernel again. Idempotent; a no-op where the
- * wasm backend is not registered.
+ * With `on`, the wasm backend's BatchMatMul runs float32 products through the lab's SIMD kernel; with `on` false,
+ * tfjs-wasm's own kernel again. Idempotent; a no-op where the wasm backend is not registered.
  */
 export function useWasmBatchMatMul(on = true): void {
-  const current = tf.getKernel('BatchMatMul', 'wasm') as unknown as KernelConfig | undefined;
-  if (!current) return;
-  if (on === (original !== null)) return;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  if (on) {
-    original = current;
-    tf.registerKernel({ ...current, kernelFunc: batchMatMul } as unknown as Parameters<typeof tf.registerKernel>[0]);
-  } else {
-    tf.registerKernel(original as unknown as Parameters<typeof tf.registerKernel>[0]);
-    original = null;
-  }
+  swap.use(on);
 }
 
 /** Whether our kernel is registered now. */
 export function wasmBatchMatMulOn(): boolean {
-  return original !== null;
+  return swap.on;
 }

@@ -6,34 +6,21 @@
 // Identity hands back its input's buffer with one more reference (incRef), as the cpu backend does; tensors are
 // immutable, and the lab's one kernel that writes in place (Adam, wasm_adam.ts) writes only a buffer with a single
 // reference. Kernels of tfjs-wasm that call its identity() directly keep copying.
-import { tf } from '../tf';
-import type { TensorInfo } from './wasm_program';
+import { WasmKernelSwap, type TensorInfo } from './wasm_program';
 
-type KernelConfig = { kernelName: string; backendName: string; kernelFunc: (args: { inputs: { x: TensorInfo }; backend: unknown }) => TensorInfo };
+type Args = { inputs: { x: TensorInfo }; backend: unknown };
 interface RefCounting {
   incRef(dataId: object): void;
 }
 
-/** tfjs-wasm's own kernel, kept while ours is registered. */
-let original: KernelConfig | null = null;
-
-function identity(args: { inputs: { x: TensorInfo }; backend: unknown }): TensorInfo {
+const swap = new WasmKernelSwap<Args>('Identity', (args, original) => {
   const { x } = args.inputs;
-  if (x.dtype === 'string') return original!.kernelFunc(args);
+  if (x.dtype === 'string') return original(args);
   (args.backend as RefCounting).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-}
+});
 
 /** With `on`, the wasm backend's Identity shares its input's buffer; off, tfjs-wasm's copy again. Idempotent; a no-op without wasm. */
 export function useWasmAliasIdentity(on = true): void {
-  const current = tf.getKernel('Identity', 'wasm') as unknown as KernelConfig | undefined;
-  if (!current || on === (original !== null)) return;
-  tf.unregisterKernel('Identity', 'wasm');
-  if (on) {
-    original = current;
-    tf.registerKernel({ ...current, kernelFunc: identity } as unknown as Parameters<typeof tf.registerKernel>[0]);
-  } else {
-    tf.registerKernel(original as unknown as Parameters<typeof tf.registerKernel>[0]);
-    original = null;
-  }
+  swap.use(on);
 }

@@ -144,3 +144,41 @@ export function wasmKernelThreads(): number {
   const wasm = activeWasm();
   return wasm ? (kernelThreadsOf(wasm.backend)?.size ?? 1) : 1;
 }
+
+type KernelFunc<A> = (args: A) => TensorInfo | TensorInfo[];
+type KernelConfig = { kernelName: string; backendName: string; kernelFunc: KernelFunc<never> };
+
+/**
+ * One of tfjs-wasm's kernels that the lab replaces while switched on (wasm_batch_matmul.ts, wasm_identity.ts): the
+ * replacement gets tfjs-wasm's own kernel function to fall back on; off, tfjs-wasm's own kernel is registered again.
+ */
+export class WasmKernelSwap<A> {
+  private original: KernelConfig | null = null;
+  /** The kernel function registered while on (one function for the swap's life). */
+  private readonly kernel = (args: A) => this.replacement(args, this.original!.kernelFunc as unknown as KernelFunc<A>);
+
+  constructor(
+    private readonly name: string,
+    private readonly replacement: (args: A, original: KernelFunc<A>) => TensorInfo | TensorInfo[],
+  ) {}
+
+  /** Whether the replacement is registered now. */
+  get on(): boolean {
+    return this.original !== null;
+  }
+
+  /** Registers the replacement (`on`) or tfjs-wasm's own kernel. Idempotent; a no-op where the wasm backend is not registered. */
+  use(on: boolean): void {
+    const current = tf.getKernel(this.name, 'wasm') as unknown as KernelConfig | undefined;
+    if (!current || on === this.on) return;
+    tf.unregisterKernel(this.name, 'wasm');
+    const register = (config: KernelConfig) => tf.registerKernel(config as unknown as Parameters<typeof tf.registerKernel>[0]);
+    if (on) {
+      this.original = current;
+      register({ ...current, kernelFunc: this.kernel as KernelFunc<never> });
+    } else {
+      register(this.original!);
+      this.original = null;
+    }
+  }
+}

@@ -59,8 +59,8 @@ export class ClassRoom {
     return { experiment: { ...b.experiment, name: `${b.experiment.name.slice(0, 72)} (class)` }, labels: b.labels };
   }
 
-  /** The labels in their groups: each labeler's group as the educator named it, else the labeler alone. */
-  groups(): LabelGroup[] {
+  /** The labels in their groups: each labeler's group as the educator named it, else the labeler alone (computed once per change). */
+  groups = $derived.by((): LabelGroup[] => {
     const b = this.bundles;
     if ('reason' in b) return [];
     const by = new Map<string, Label[]>();
@@ -69,7 +69,7 @@ export class ClassRoom {
       by.set(g, [...(by.get(g) ?? []), l]);
     }
     return [...by].map(([name, labels]) => ({ name, labels }));
-  }
+  });
 
   /** Fits a reward model per group and one pooled on the bundles' labels (in the worker), with progress. */
   async fitGroups(seed = 1): Promise<void> {
@@ -77,9 +77,9 @@ export class ClassRoom {
     const b = this.bundles;
     if (!api || 'reason' in b || this.fitting) return;
     this.whoseError = null;
-    this.fitting = { done: 0, total: this.groups().length + 1 };
+    this.fitting = { done: 0, total: this.groups.length + 1 };
     try {
-      this.whose = await api.classWhose(b.experiment, this.groups(), seed, proxy((done: number, total: number) => (this.fitting = { done, total })));
+      this.whose = await api.classWhose(b.experiment, this.groups, seed, proxy((done: number, total: number) => (this.fitting = { done, total })));
     } catch (e) {
       this.whose = null;
       this.whoseError = `The reward models could not be fit: ${(e as Error).message.replace(/^Error: /, '')}.`;

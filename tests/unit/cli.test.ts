@@ -150,6 +150,10 @@ describe('rlhf-lab refuses bad input with a clear message', () => {
     await refused(['run', 'landscape-hello', '--seed', 'abc'], '--seed abc: expected an integer');
   });
 
+  it('--fused that is not on or off', async () => {
+    await refused(['run', 'landscape-hello', '--fused', 'maybe'], '--fused maybe: expected on or off');
+  });
+
   it('an unknown command', async () => {
     await refused(['frobnicate'], 'unknown command "frobnicate"');
   });

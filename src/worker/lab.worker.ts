@@ -2,13 +2,10 @@
 // `const api = {...}; export type LabApi = typeof api; expose(api)` (Squoosh's pattern): the UI imports the type only.
 import { expose } from 'comlink';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { tf } from '../core/tf';
-import { startWasmKernelThreads, useLabWebgpuDevice } from '../core/kernels';
-import { parseBackendName, parseThreadCount, selectBackend, type BackendChoice } from '../core/backend';
+import { useLabWebgpuDevice } from '../core/kernels';
+import { chooseWasmThreads, startWasmThreads } from './wasm_threads';
+import { parseBackendName, selectBackend, type BackendChoice } from '../core/backend';
 import { PRESETS } from '../core/experiment/presets';
 import { parseExperiment, type Experiment } from '../core/experiment/parse';
 import { DivergenceError, Runner, type Assets, type PendingPair, type RunStatus, type Visuals } from '../core/runner';
@@ -25,21 +22,6 @@ import { readImport, type BundleSummary, type PreferenceSummary } from '../core/
 import { writeNewRun } from '../core/checkpoint/runs';
 
 useLabWebgpuDevice(WebGPUBackend as never); // more parameters per in-place Adam dispatch
-
-// tfjs-wasm picks its threaded SIMD build wherever SharedArrayBuffer exists (a cross-origin-isolated page:
-// vite.config.ts's headers). Its own thread pool starts no thread in Chromium, but the build's shared heap lets the
-// lab's kernel threads share the products and attention (core/kernels/wasm_threads.ts): an isolated page trains on
-// one thread per core (at most MAX_THREADS) unless ?threads=N says otherwise; a page that is not isolated, or a bad
-// ?threads=, trains on the single-threaded SIMD build.
-const MAX_THREADS = 8;
-/** A kernel thread of the lab's wasm kernels (kernel_thread.worker.ts). */
-const spawnKernelThread = () => new Worker(new URL('./kernel_thread.worker.ts', import.meta.url), { type: 'module', name: 'kernel thread' });
-
-setWasmPaths({
-  'tfjs-backend-wasm.wasm': wasmPlain,
-  'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-});
 
 export type { AttackSummary, ProbeResult } from './redteam_api';
 
@@ -231,32 +213,19 @@ const api = {
         backendError = `${(e as Error).message} The lab picked a backend itself.`;
       }
     }
-    let threaded = false;
     let threadsWanted = 1;
-    if (requestedThreads) {
-      try {
-        threadsWanted = parseThreadCount(requestedThreads);
-        setThreadsCount(threadsWanted); // before the wasm backend starts
-        threaded = true;
-      } catch (e) {
-        backendError = [backendError, (e as Error).message].filter(Boolean).join(' ');
-      }
-    } else if (self.crossOriginIsolated && navigator.hardwareConcurrency > 1) {
-      threadsWanted = Math.min(navigator.hardwareConcurrency, MAX_THREADS);
-      setThreadsCount(threadsWanted);
-      threaded = true;
+    try {
+      threadsWanted = chooseWasmThreads(requestedThreads); // before the wasm backend starts
+    } catch (e) {
+      backendError = [backendError, (e as Error).message].filter(Boolean).join(' ');
     }
-    if (!threaded) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     const backend = await selectBackend(requested);
     if (backend.name === 'wasm') {
-      backend.threads = getThreadsCount();
-      // tfjs-wasm's own pool takes no thread in Chromium; the lab's kernel threads share the products (wasm_threads.ts)
-      if (threaded && threadsWanted > 1) {
-        try {
-          backend.threads = Math.max(backend.threads, await startWasmKernelThreads(threadsWanted, spawnKernelThread));
-        } catch (e) {
-          backendError = [backendError, `The lab's kernel threads did not start (${(e as Error).message}); training runs on one thread.`].filter(Boolean).join(' ');
-        }
+      try {
+        backend.threads = await startWasmThreads(threadsWanted);
+      } catch (e) {
+        backend.threads = 1;
+        backendError = [backendError, `The lab's kernel threads did not start (${(e as Error).message}); training runs on one thread.`].filter(Boolean).join(' ');
       }
     }
     if (backend.name === 'webgpu') {

@@ -31,7 +31,7 @@ import { fusedPairLoss, type PairLossInputs } from './webgpu_pair_loss';
 
 export { plain };
 export { useLabWebgpuDevice } from './webgpu_device';
-export { startWasmKernelThreads, wasmKernelThreads } from './wasm_program';
+export { startWasmKernelThreads } from './wasm_program';
 export type { Activation, AttentionShape } from './plain';
 export type { AdamHyper } from './webgpu_adam';
 export type { PairLossInputs } from './webgpu_pair_loss';

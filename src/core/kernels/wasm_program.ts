@@ -139,12 +139,6 @@ export function activeKernelThreads(): KernelThreads | null {
   return wasm ? kernelThreadsOf(wasm.backend) : null;
 }
 
-/** Threads the lab's kernels use on the active backend (1 unless startWasmKernelThreads started more). */
-export function wasmKernelThreads(): number {
-  const wasm = activeWasm();
-  return wasm ? (kernelThreadsOf(wasm.backend)?.size ?? 1) : 1;
-}
-
 type KernelFunc<A> = (args: A) => TensorInfo | TensorInfo[];
 type KernelConfig = { kernelName: string; backendName: string; kernelFunc: KernelFunc<never> };
 
